@@ -1,0 +1,127 @@
+# cython: language_level=3
+"""Python face of the native runtime: the frame hook, the per-code state,
+the addresses of the runtime helpers and the struct layout that compiled
+code depends on.  Everything the translator needs to know about the target
+process comes from `target_description()`; it never reads memory itself."""
+
+from cpython.object cimport PyObject
+
+cdef extern from "cpython311.h":
+    Py_ssize_t PYJ_OFFSET_PREV_INSTR
+    Py_ssize_t PYJ_OFFSET_LOCALSPLUS
+    ctypedef struct PyCodeObject:
+        int co_nlocalsplus
+        int co_stacksize
+    ctypedef struct PyInterpreterState:
+        pass
+    PyInterpreterState *PyInterpreterState_Get()
+    void *pyj_eval_breaker_address(PyInterpreterState *interp)
+    void *PYJ_CODE_UNITS(PyCodeObject *co)
+
+cdef extern from "ops.h":
+    ctypedef struct pyj_helper_entry:
+        const char *name
+        void *address
+    const pyj_helper_entry pyj_helper_table[]
+    int pyj_ops_init() except -1
+
+pyj_ops_init()
+
+cdef extern from "hook.h":
+    ctypedef struct pyj_code_state:
+        int status
+        Py_ssize_t calls
+        Py_ssize_t compiled_calls
+        PyObject *handle
+        PyObject *record
+    int pyj_hook_install() except -1
+    void pyj_hook_uninstall()
+    int pyj_hook_installed()
+    void pyj_hook_set_threshold(Py_ssize_t threshold)
+    Py_ssize_t pyj_hook_get_threshold()
+    void pyj_hook_set_compiler(object callback)
+    void pyj_hook_set_backend_alive(int alive)
+    pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create)
+    object pyj_hook_counters()
+
+STATUS_NAMES = {0: "cold", 1: "compiled", 2: "interpreted"}
+
+
+def install():
+    pyj_hook_install()
+
+
+def uninstall():
+    pyj_hook_uninstall()
+
+
+def installed():
+    return bool(pyj_hook_installed())
+
+
+def set_threshold(Py_ssize_t threshold):
+    pyj_hook_set_threshold(threshold)
+
+
+def get_threshold():
+    return pyj_hook_get_threshold()
+
+
+def set_compiler(callback):
+    pyj_hook_set_compiler(callback)
+
+
+def set_backend_alive(bint alive):
+    pyj_hook_set_backend_alive(alive)
+
+
+def counters():
+    return pyj_hook_counters()
+
+
+def code_state(code):
+    """(status, cold calls, compiled calls, record) for a code object."""
+    if not isinstance(code, type(install.__code__)):
+        raise TypeError("expected a code object")
+    cdef pyj_code_state *st = pyj_hook_state_for(<PyCodeObject *>code, 0)
+    if st == NULL:
+        return ("cold", 0, 0, None)
+    record = <object>st.record if st.record != NULL else None
+    return (STATUS_NAMES.get(st.status, "?"), st.calls, st.compiled_calls, record)
+
+
+def helper_addresses():
+    """{name: address} of every runtime helper compiled code may call."""
+    cdef int i = 0
+    table = {}
+    while pyj_helper_table[i].name != NULL:
+        table[pyj_helper_table[i].name.decode()] = <size_t>pyj_helper_table[i].address
+        i += 1
+    return table
+
+
+def code_facts(code):
+    """What compiled code needs to know about one code object that Python
+    does not show: where its instructions live (prev_instr points into them)
+    and how many localsplus slots precede the value stack."""
+    if not isinstance(code, type(install.__code__)):
+        raise TypeError("expected a code object")
+    cdef PyCodeObject *co = <PyCodeObject *>code
+    return {"code_units": <size_t>PYJ_CODE_UNITS(co),
+            "nlocalsplus": co.co_nlocalsplus,
+            "stacksize": co.co_stacksize}
+
+
+def target_description():
+    """Layout facts and constant addresses compiled code is built against."""
+    return {
+        "pointer_size": sizeof(void *),
+        "frame_prev_instr": PYJ_OFFSET_PREV_INSTR,
+        "frame_localsplus": PYJ_OFFSET_LOCALSPLUS,
+        "eval_breaker": <size_t>pyj_eval_breaker_address(PyInterpreterState_Get()),
+        "py_true": id(True),
+        "py_false": id(False),
+        "py_none": id(None),
+        "assertion_error": id(AssertionError),
+        "helpers": helper_addresses(),
+    }

@@ -1,0 +1,177 @@
+# cython: language_level=3
+"""Bytecode decoding and analysis: the first two stages of the translator.
+
+decode():  the un-specialised instructions of a code object (CACHE entries
+           skipped, EXTENDED_ARG folded), with jump targets resolved to
+           code-unit indices.
+analyze(): stack depth before each reachable instruction, the exception
+           handler covering each one, and the instructions that start blocks.
+
+Everything here is specific to CPython 3.11's bytecode.
+"""
+
+import dis
+import opcode as _opcode
+
+CACHE = _opcode.opmap["CACHE"]
+EXTENDED_ARG = _opcode.EXTENDED_ARG
+_CACHES = _opcode._inline_cache_entries
+_OPNAME = _opcode.opname
+
+_FORWARD_JUMPS = frozenset(_opcode.opmap[n] for n in (
+    "JUMP_FORWARD", "POP_JUMP_FORWARD_IF_FALSE", "POP_JUMP_FORWARD_IF_TRUE",
+    "POP_JUMP_FORWARD_IF_NONE", "POP_JUMP_FORWARD_IF_NOT_NONE",
+    "JUMP_IF_FALSE_OR_POP", "JUMP_IF_TRUE_OR_POP", "FOR_ITER", "SEND"))
+_BACKWARD_JUMPS = frozenset(_opcode.opmap[n] for n in (
+    "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "POP_JUMP_BACKWARD_IF_FALSE",
+    "POP_JUMP_BACKWARD_IF_TRUE", "POP_JUMP_BACKWARD_IF_NONE",
+    "POP_JUMP_BACKWARD_IF_NOT_NONE"))
+_UNCONDITIONAL = frozenset(_opcode.opmap[n] for n in (
+    "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"))
+# no fall-through after these
+_TERMINAL = _UNCONDITIONAL | frozenset(_opcode.opmap[n] for n in (
+    "RETURN_VALUE", "RAISE_VARARGS", "RERAISE"))
+
+PRECALL = _opcode.opmap["PRECALL"]
+CALL = _opcode.opmap["CALL"]
+
+
+class Instr:
+    __slots__ = ("index", "opcode", "oparg", "name", "next_index", "target", "line")
+
+    def __init__(self, index, op, oparg, next_index, target, line):
+        self.index = index              # code-unit index of the opcode itself
+        self.opcode = op
+        self.oparg = oparg
+        self.name = _OPNAME[op]
+        self.next_index = next_index    # index after this instruction's caches
+        self.target = target            # jump target index, or -1
+        self.line = line
+
+    def __repr__(self):
+        return "%d %s %d" % (self.index, self.name, self.oparg)
+
+
+class Handler:
+    """One exception-table entry: instructions in [start, end) jump to target
+    with the stack cut to `depth` (plus lasti when `lasti`)."""
+    __slots__ = ("start", "end", "target", "depth", "lasti")
+
+    def __init__(self, start, end, target, depth, lasti):
+        self.start, self.end, self.target, self.depth, self.lasti = start, end, target, depth, lasti
+
+    def key(self):
+        return (self.target, self.depth, self.lasti)
+
+
+def decode(code):
+    raw = code.co_code
+    lines = {}
+    for start, end, line in code.co_lines():
+        for off in range(start, end, 2):
+            lines[off // 2] = line
+    instrs = []
+    cdef int n = len(raw) // 2
+    cdef int i = 0
+    cdef int ext = 0
+    cdef int op, arg, start_index
+    start_index = -1
+    while i < n:
+        op = raw[2 * i]
+        arg = raw[2 * i + 1] | ext
+        if op == EXTENDED_ARG:
+            ext = arg << 8
+            i += 1
+            continue
+        ext = 0
+        index = i
+        nxt = i + 1 + _CACHES[op]
+        if op in _FORWARD_JUMPS:
+            target = nxt + arg
+        elif op in _BACKWARD_JUMPS:
+            target = nxt - arg
+        else:
+            target = -1
+        instrs.append(Instr(index, op, arg if op >= _opcode.HAVE_ARGUMENT else 0,
+                            nxt, target, lines.get(index)))
+        i = nxt
+    return instrs
+
+
+def exception_table(code):
+    return [Handler(e.start // 2, e.end // 2, e.target // 2, e.depth, e.lasti)
+            for e in dis._parse_exception_table(code)]
+
+
+def stack_effect(instr, bint jump):
+    """Stack effect as this translator sees it: PRECALL leaves the stack alone
+    and CALL consumes callable, self-or-NULL and the arguments."""
+    if instr.opcode == PRECALL:
+        return 0
+    if instr.opcode == CALL:
+        return -(instr.oparg + 1)
+    if instr.opcode >= _opcode.HAVE_ARGUMENT:
+        return dis.stack_effect(instr.opcode, instr.oparg, jump=jump)
+    return dis.stack_effect(instr.opcode, jump=jump)
+
+
+class Analysis:
+    def __init__(self, instrs, handlers, depth_before, handler_for, block_starts, max_depth):
+        self.instrs = instrs
+        self.handlers = handlers
+        self.depth_before = depth_before    # {index: depth} for reachable instructions
+        self.handler_for = handler_for      # {index: Handler or None}
+        self.block_starts = block_starts    # set of indices that are branch targets
+        self.max_depth = max_depth
+
+
+def _handler_covering(handlers, int index):
+    for h in handlers:
+        if h.start <= index < h.end:
+            return h
+    return None
+
+
+def analyze(code, instrs=None):
+    if instrs is None:
+        instrs = decode(code)
+    handlers = exception_table(code)
+    by_index = {ins.index: pos for pos, ins in enumerate(instrs)}
+    depth_before = {}
+    block_starts = set()
+    handler_for = {}
+    worklist = [(0, 0)]
+    max_depth = 0
+
+    def reach(index, depth):
+        seen = depth_before.get(index)
+        if seen is None:
+            depth_before[index] = depth
+            worklist.append((by_index[index], depth))
+        elif seen != depth:
+            raise ValueError("inconsistent stack depth at %d: %d vs %d" % (index, seen, depth))
+
+    depth_before[instrs[0].index] = 0
+    while worklist:
+        pos, depth = worklist.pop()
+        ins = instrs[pos]
+        if depth > max_depth:
+            max_depth = depth
+        h = _handler_covering(handlers, ins.index)
+        handler_for[ins.index] = h
+        if h is not None:
+            block_starts.add(h.target)
+            reach(h.target, h.depth + h.lasti + 1)
+        if ins.target >= 0:
+            block_starts.add(ins.target)
+            reach(ins.target, depth + stack_effect(ins, True))
+        if ins.opcode not in _TERMINAL:
+            after = depth + stack_effect(ins, False)
+            if after > max_depth:
+                max_depth = after
+            if pos + 1 < len(instrs):
+                reach(instrs[pos + 1].index, after)
+    for d in depth_before.values():
+        if d > max_depth:
+            max_depth = d
+    return Analysis(instrs, handlers, depth_before, handler_for, block_starts, max_depth)

@@ -1,0 +1,256 @@
+# cython: language_level=3
+"""CIL encoder: opcodes, labels and branch fix-ups, locals, and the blobs of
+the standalone signatures used by `calli`.
+
+The output, `CilMethod`, is plain data (bytes and lists): a backend turns its
+signature blobs into metadata tokens and patches them in with `resolve()`.
+Only the subset of CIL the translator uses is encoded; `OPCODES` maps each
+opcode to its encoding and operand kind, and the disassembler reads the same
+table, so the two cannot drift apart.
+"""
+
+import struct
+
+# name: (encoding bytes, operand kind)
+# operand kinds: none, i1, i4, i8, label32, token, switch, u2
+OPCODES = {
+    "nop": (b"\x00", "none"),
+    "ldarg.0": (b"\x02", "none"),
+    "ldarg.1": (b"\x03", "none"),
+    "ldarg.2": (b"\x04", "none"),
+    "ldnull": (b"\x14", "none"),
+    "ldc.i4.0": (b"\x16", "none"),
+    "ldc.i4.1": (b"\x17", "none"),
+    "ldc.i4.m1": (b"\x15", "none"),
+    "ldc.i4.s": (b"\x1f", "i1"),
+    "ldc.i4": (b"\x20", "i4"),
+    "ldc.i8": (b"\x21", "i8"),
+    "dup": (b"\x25", "none"),
+    "pop": (b"\x26", "none"),
+    "calli": (b"\x29", "token"),
+    "ret": (b"\x2a", "none"),
+    "br": (b"\x38", "label32"),
+    "brfalse": (b"\x39", "label32"),
+    "brtrue": (b"\x3a", "label32"),
+    "beq": (b"\x3b", "label32"),
+    "bge": (b"\x3c", "label32"),
+    "bgt": (b"\x3d", "label32"),
+    "ble": (b"\x3e", "label32"),
+    "blt": (b"\x3f", "label32"),
+    "bne.un": (b"\x40", "label32"),
+    "switch": (b"\x45", "switch"),
+    "ldind.i4": (b"\x4a", "none"),
+    "ldind.i8": (b"\x4c", "none"),
+    "ldind.i": (b"\x4d", "none"),
+    "stind.i4": (b"\x54", "none"),
+    "stind.i8": (b"\x55", "none"),
+    "add": (b"\x58", "none"),
+    "sub": (b"\x59", "none"),
+    "and": (b"\x5f", "none"),
+    "or": (b"\x60", "none"),
+    "xor": (b"\x61", "none"),
+    "conv.i4": (b"\x69", "none"),
+    "conv.i8": (b"\x6a", "none"),
+    "conv.i": (b"\xd3", "none"),
+    "stind.i": (b"\xdf", "none"),
+    "ceq": (b"\xfe\x01", "none"),
+    "ldloc": (b"\xfe\x0c", "u2"),
+    "stloc": (b"\xfe\x0e", "u2"),
+    "volatile.": (b"\xfe\x13", "none"),
+}
+
+# ECMA-335 element types used in signatures
+ELEMENT_VOID = 0x01
+ELEMENT_I4 = 0x08
+ELEMENT_I8 = 0x0A
+ELEMENT_I = 0x18
+_TYPE_CODES = {"void": ELEMENT_VOID, "i4": ELEMENT_I4, "i8": ELEMENT_I8, "i": ELEMENT_I}
+
+CALLCONV_UNMANAGED_CDECL = 0x01
+LOCAL_SIG = 0x07
+
+
+def _compressed(n):
+    if n < 0x80:
+        return bytes([n])
+    if n < 0x4000:
+        return bytes([0x80 | (n >> 8), n & 0xFF])
+    return bytes([0xC0 | (n >> 24), (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF])
+
+
+def unmanaged_signature(ret, params):
+    """Blob of a standalone `unmanaged cdecl` method signature for calli."""
+    return (bytes([CALLCONV_UNMANAGED_CDECL]) + _compressed(len(params))
+            + bytes([_TYPE_CODES[ret]]) + bytes(_TYPE_CODES[p] for p in params))
+
+
+class CilMethod:
+    """A finished method body: IL with zeroed calli tokens, and what is needed
+    to fill them in and describe the locals."""
+
+    def __init__(self, il, locals_signature, signatures, token_fixups, max_stack, notes):
+        self.il = il
+        self.locals_signature = locals_signature
+        self.signatures = signatures        # list of signature blobs
+        self.token_fixups = token_fixups    # list of (il offset, signature index)
+        self.max_stack = max_stack
+        self.notes = notes                  # {il offset: [comment, ...]}
+
+    def resolve(self, tokens):
+        """IL bytes with the metadata token of signature i patched in."""
+        code = bytearray(self.il)
+        for pos, index in self.token_fixups:
+            struct.pack_into("<i", code, pos, tokens[index])
+        return bytes(code)
+
+
+cdef class ILBuilder:
+    cdef public bytearray code
+    cdef list _label_pos
+    cdef list _fixups
+    cdef list _signatures
+    cdef dict _signature_index
+    cdef list _token_fixups
+    cdef list _local_types
+    cdef public dict notes
+
+    def __init__(self):
+        self.code = bytearray()
+        self._label_pos = []
+        self._fixups = []
+        self._signatures = []
+        self._signature_index = {}
+        self._token_fixups = []
+        self._local_types = []
+        self.notes = {}
+
+    # -- labels
+    def new_label(self):
+        self._label_pos.append(-1)
+        return len(self._label_pos) - 1
+
+    def mark(self, int label):
+        if self._label_pos[label] != -1:
+            raise ValueError("label %d marked twice" % label)
+        self._label_pos[label] = len(self.code)
+
+    def is_marked(self, int label):
+        return self._label_pos[label] != -1
+
+    # -- locals
+    def new_local(self, str type_name):
+        self._local_types.append(_TYPE_CODES[type_name])
+        return len(self._local_types) - 1
+
+    def note(self, str text):
+        self.notes.setdefault(len(self.code), []).append(text)
+
+    # -- instructions
+    def op(self, str name):
+        self.code += OPCODES[name][0]
+
+    def ldc_i4(self, int value):
+        if value == 0:
+            self.code += b"\x16"
+        elif value == 1:
+            self.code += b"\x17"
+        elif value == -1:
+            self.code += b"\x15"
+        elif -128 <= value <= 127:
+            self.code += b"\x1f" + struct.pack("<b", value)
+        else:
+            self.code += b"\x20" + struct.pack("<i", value)
+
+    def ldc_i8(self, value):
+        self.code += b"\x21" + struct.pack("<q", value)
+
+    def ldc_ptr(self, value):
+        """Push a native-int constant (an address baked into the code)."""
+        self.code += b"\x21" + struct.pack("<q", value) + b"\xd3"
+
+    def ldloc(self, int index):
+        self.code += b"\xfe\x0c" + struct.pack("<H", index)
+
+    def stloc(self, int index):
+        self.code += b"\xfe\x0e" + struct.pack("<H", index)
+
+    def branch(self, str name, int label):
+        self.code += OPCODES[name][0]
+        self._fixups.append((len(self.code), label))
+        self.code += b"\0\0\0\0"
+
+    def calli(self, bytes signature):
+        index = self._signature_index.get(signature)
+        if index is None:
+            index = len(self._signatures)
+            self._signatures.append(signature)
+            self._signature_index[signature] = index
+        self.code += b"\x29"
+        self._token_fixups.append((len(self.code), index))
+        self.code += b"\0\0\0\0"
+
+    def finish(self, int max_stack=16):
+        for pos, label in self._fixups:
+            target = self._label_pos[label]
+            if target < 0:
+                raise ValueError("branch to unmarked label %d" % label)
+            struct.pack_into("<i", self.code, pos, target - (pos + 4))
+        locals_sig = (bytes([LOCAL_SIG]) + _compressed(len(self._local_types))
+                      + bytes(self._local_types))
+        return CilMethod(bytes(self.code), locals_sig, list(self._signatures),
+                         list(self._token_fixups), max_stack, self.notes)
+
+
+_BY_ENCODING = {enc: (name, kind) for name, (enc, kind) in OPCODES.items()}
+
+
+def disassemble(method, names=None):
+    """Readable listing of a CilMethod (`names` maps constants to symbols)."""
+    names = names or {}
+    code = method.il
+    lines = []
+    pos = 0
+    targets = set()
+    decoded = []
+    while pos < len(code):
+        start = pos
+        enc = code[pos:pos + 1]
+        if enc == b"\xfe":
+            enc = code[pos:pos + 2]
+        name, kind = _BY_ENCODING[bytes(enc)]
+        pos += len(enc)
+        operand = ""
+        if kind == "i1":
+            operand = str(struct.unpack_from("<b", code, pos)[0]); pos += 1
+        elif kind == "i4":
+            operand = str(struct.unpack_from("<i", code, pos)[0]); pos += 4
+        elif kind == "u2":
+            operand = "V_%d" % struct.unpack_from("<H", code, pos)[0]; pos += 2
+        elif kind == "i8":
+            value = struct.unpack_from("<q", code, pos)[0]; pos += 8
+            operand = names.get(value, "0x%x" % value)
+        elif kind == "token":
+            pos += 4
+            for fix_pos, index in method.token_fixups:
+                if fix_pos == start + 1:
+                    operand = "sig#%d" % index
+        elif kind == "label32":
+            target = pos + 4 + struct.unpack_from("<i", code, pos)[0]; pos += 4
+            targets.add(target)
+            operand = "IL_%04x" % target
+        elif kind == "switch":
+            count = struct.unpack_from("<I", code, pos)[0]; pos += 4
+            base = pos + 4 * count
+            dests = []
+            for i in range(count):
+                t = base + struct.unpack_from("<i", code, pos + 4 * i)[0]
+                targets.add(t)
+                dests.append("IL_%04x" % t)
+            pos = base
+            operand = "(" + ", ".join(dests) + ")"
+        decoded.append((start, name, operand))
+    for start, name, operand in decoded:
+        for note in method.notes.get(start, ()):
+            lines.append("            // " + note)
+        lines.append("  IL_%04x:  %-10s %s" % (start, name, operand))
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+/* Everything pyjion_clr needs from CPython's internal headers, in one place.
+ *
+ * The frame hook, the runtime helpers and the layout table the translator
+ * reads all include this file and nothing else from CPython's internals, so
+ * supporting another CPython version starts (and mostly ends) here.
+ */
+#ifndef PYJION_CPYTHON_VERSION_H
+#define PYJION_CPYTHON_VERSION_H
+
+#ifndef Py_BUILD_CORE
+#define Py_BUILD_CORE 1
+#endif
+#include <Python.h>
+#include <frameobject.h>
+#include <structmember.h>
+
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
+#error "pyjion_clr currently targets CPython 3.11 only"
+#endif
+
+#include "internal/pycore_frame.h"
+#include "internal/pycore_code.h"
+#include "internal/pycore_pystate.h"
+#include "internal/pycore_interp.h"
+#include "internal/pycore_ceval.h"
+#include "internal/pycore_runtime.h"
+#include "internal/pycore_dict.h"
+#include "internal/pycore_opcode.h"
+#include "internal/pycore_object.h"
+
+typedef _PyInterpreterFrame PyjFrame;
+
+/* Signature of a PEP 523 frame evaluator, and of a compiled entry point. */
+typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
+
+#define PYJ_CODE_UNITS(co) (_PyCode_CODE(co))
+
+/* Offsets compiled code uses to reach into a frame. */
+#define PYJ_OFFSET_PREV_INSTR ((Py_ssize_t)offsetof(_PyInterpreterFrame, prev_instr))
+#define PYJ_OFFSET_LOCALSPLUS ((Py_ssize_t)offsetof(_PyInterpreterFrame, localsplus))
+
+/* The interpreter's flag word that compiled code polls on loop back edges. */
+static inline void *pyj_eval_breaker_address(PyInterpreterState *interp) {
+    return (void *)&interp->ceval.eval_breaker;
+}
+
+static inline int pyj_tracing_active(PyThreadState *ts) {
+    return ts->cframe->use_tracing != 0;
+}
+
+/* Linking and unlinking an entry frame exactly as _PyEval_EvalFrameDefault's
+ * prologue and epilogue do (the caller pushes and pops the frame itself). */
+typedef struct {
+    _PyCFrame cframe;
+} pyj_frame_link;
+
+static inline void pyj_link_frame(PyThreadState *ts, PyjFrame *frame, pyj_frame_link *link) {
+    _PyCFrame *prev = ts->cframe;
+    link->cframe.use_tracing = prev->use_tracing;
+    link->cframe.previous = prev;
+    ts->cframe = &link->cframe;
+    frame->is_entry = true;
+    frame->previous = prev->current_frame;
+    link->cframe.current_frame = frame;
+}
+
+static inline void pyj_unlink_frame(PyThreadState *ts, pyj_frame_link *link) {
+    ts->cframe = link->cframe.previous;
+    ts->cframe->use_tracing = link->cframe.use_tracing;
+}
+
+static inline int pyj_enter_recursive_call(PyThreadState *ts) {
+    return _Py_EnterRecursiveCallTstate(ts, "");
+}
+
+static inline void pyj_leave_recursive_call(PyThreadState *ts) {
+    _Py_LeaveRecursiveCallTstate(ts);
+}
+
+/* The eval breaker handler is hidden in libpython; this mirrors what it does
+ * with exported entry points: signals and pending calls, a GIL hand-over when
+ * another thread asked for it, asynchronous exceptions. */
+static inline void pyj_recompute_eval_breaker(PyInterpreterState *interp) {
+    struct _ceval_runtime_state *ceval = &interp->runtime->ceval;
+    struct _ceval_state *ceval2 = &interp->ceval;
+    int signals = _Py_atomic_load_relaxed(&ceval->signals_pending)
+                  && _Py_IsMainThread() && _Py_IsMainInterpreter(interp);
+    int calls = _Py_atomic_load_relaxed(&ceval2->pending.calls_to_do) && _Py_IsMainThread();
+    _Py_atomic_store_relaxed(&ceval2->eval_breaker,
+        _Py_atomic_load_relaxed(&ceval2->gil_drop_request) | signals | calls
+        | ceval2->pending.async_exc);
+}
+
+static inline int pyj_handle_eval_breaker(PyThreadState *ts) {
+    PyInterpreterState *interp = ts->interp;
+    struct _ceval_state *ceval2 = &interp->ceval;
+    if (_Py_atomic_load_relaxed(&interp->runtime->ceval.signals_pending)
+        || _Py_atomic_load_relaxed(&ceval2->pending.calls_to_do)) {
+        if (Py_MakePendingCalls() < 0) {
+            return -1;
+        }
+    }
+    if (_Py_atomic_load_relaxed(&ceval2->gil_drop_request)) {
+        PyThreadState *saved = PyEval_SaveThread();
+        PyEval_RestoreThread(saved);
+    }
+    if (ts->async_exc != NULL) {
+        PyObject *exc = ts->async_exc;
+        ts->async_exc = NULL;
+        ceval2->pending.async_exc = 0;
+        pyj_recompute_eval_breaker(interp);
+        PyErr_SetNone(exc);
+        Py_DECREF(exc);
+        return -1;
+    }
+    return 0;
+}
+
+#endif

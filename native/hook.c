@@ -1,0 +1,212 @@
+/* The PEP 523 frame hook.
+ *
+ * Mechanism only: count calls, ask the compile driver (a Python callable)
+ * once a code object is hot, and from then on run the native entry point it
+ * returned, linked into the frame stack as the default evaluator would.  What
+ * to compile, and how, is decided above this file.
+ */
+/* our own copy of the opcode tables: libpython keeps its copy hidden */
+#define NEED_OPCODE_TABLES
+#include "hook.h"
+
+static Py_ssize_t g_extra_index = -1;
+static int g_installed;
+static _PyFrameEvalFunction g_previous;
+static Py_ssize_t g_threshold = 0;
+static PyObject *g_compiler;            /* strong reference */
+static int g_backend_alive = 1;
+static int g_compiling;                 /* never compile code run by the compiler */
+static Py_ssize_t g_compiled_calls, g_interpreted_calls;
+
+static void
+free_code_state(void *ptr)
+{
+    pyj_code_state *st = (pyj_code_state *)ptr;
+    if (st == NULL) {
+        return;
+    }
+    Py_XDECREF(st->handle);
+    Py_XDECREF(st->record);
+    PyMem_Free(st);
+}
+
+int
+pyj_hook_extra_index(void)
+{
+    if (g_extra_index < 0) {
+        g_extra_index = _PyEval_RequestCodeExtraIndex(free_code_state);
+    }
+    return (int)g_extra_index;
+}
+
+pyj_code_state *
+pyj_hook_state_for(PyCodeObject *code, int create)
+{
+    void *ptr = NULL;
+    if (pyj_hook_extra_index() < 0) {
+        return NULL;
+    }
+    if (_PyCode_GetExtra((PyObject *)code, g_extra_index, &ptr) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (ptr != NULL || !create) {
+        return (pyj_code_state *)ptr;
+    }
+    pyj_code_state *st = PyMem_Calloc(1, sizeof(pyj_code_state));
+    if (st == NULL) {
+        return NULL;
+    }
+    if (_PyCode_SetExtra((PyObject *)code, g_extra_index, st) < 0) {
+        PyErr_Clear();
+        PyMem_Free(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Ask the driver for a native entry point; any failure leaves the code to the
+ * interpreter for good.  A pending exception (there should be none at frame
+ * entry) is preserved around the call. */
+static void
+compile_code(PyCodeObject *code, pyj_code_state *st)
+{
+    PyObject *type, *value, *tb;
+    st->status = PYJ_INTERPRETED;
+    if (g_compiler == NULL) {
+        return;
+    }
+    PyErr_Fetch(&type, &value, &tb);
+    g_compiling = 1;
+    PyObject *res = PyObject_CallOneArg(g_compiler, (PyObject *)code);
+    g_compiling = 0;
+    if (res == NULL) {
+        /* The driver reports its own failures; this is a bug in it. */
+        PyErr_WriteUnraisable(g_compiler);
+    }
+    else if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 3) {
+        PyErr_SetString(PyExc_TypeError, "compile driver must return (entry, handle, record)");
+        PyErr_WriteUnraisable(g_compiler);
+    }
+    else {
+        void *entry = PyLong_AsVoidPtr(PyTuple_GET_ITEM(res, 0));
+        if (entry == NULL && PyErr_Occurred()) {
+            PyErr_WriteUnraisable(g_compiler);
+        }
+        Py_XSETREF(st->handle, Py_NewRef(PyTuple_GET_ITEM(res, 1)));
+        Py_XSETREF(st->record, Py_NewRef(PyTuple_GET_ITEM(res, 2)));
+        if (entry != NULL) {
+            st->entry = (pyj_entry_fn)entry;
+            st->status = PYJ_COMPILED;
+        }
+    }
+    Py_XDECREF(res);
+    PyErr_Restore(type, value, tb);
+}
+
+static PyObject *
+run_compiled(PyThreadState *ts, PyjFrame *frame, int throwflag, pyj_entry_fn entry)
+{
+    pyj_frame_link link;
+    PyObject *res;
+    pyj_link_frame(ts, frame, &link);
+    if (pyj_enter_recursive_call(ts)) {
+        res = NULL;
+    }
+    else {
+        res = entry(ts, frame, throwflag);
+        pyj_leave_recursive_call(ts);
+    }
+    pyj_unlink_frame(ts, &link);
+    return res;
+}
+
+static int
+code_has_loop(PyCodeObject *code)
+{
+    Py_ssize_t n = Py_SIZE(code);
+    _Py_CODEUNIT *units = _PyCode_CODE(code);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int op = _PyOpcode_Deopt[_Py_OPCODE(units[i])];
+        if (op == JUMP_BACKWARD || op == POP_JUMP_BACKWARD_IF_FALSE
+            || op == POP_JUMP_BACKWARD_IF_TRUE || op == POP_JUMP_BACKWARD_IF_NONE
+            || op == POP_JUMP_BACKWARD_IF_NOT_NONE) {
+            return 1;
+        }
+        i += _PyOpcode_Caches[op];
+    }
+    return 0;
+}
+
+static PyObject *
+pyj_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
+{
+    if (g_compiling || frame->owner == FRAME_OWNED_BY_GENERATOR || pyj_tracing_active(ts)) {
+        goto interpret;
+    }
+    pyj_code_state *st = pyj_hook_state_for(frame->f_code, 1);
+    if (st == NULL) {
+        goto interpret;
+    }
+    if (st->status == PYJ_COLD) {
+        /* No on-stack replacement: a loop that starts in the interpreter
+         * stays there, so code with a loop is hot at its first call. */
+        if (st->calls >= g_threshold || code_has_loop(frame->f_code)) {
+            compile_code(frame->f_code, st);
+        }
+        else {
+            st->calls++;
+        }
+    }
+    if (st->status == PYJ_COMPILED && g_backend_alive) {
+        st->compiled_calls++;
+        g_compiled_calls++;
+        return run_compiled(ts, frame, throwflag, st->entry);
+    }
+interpret:
+    g_interpreted_calls++;
+    return _PyEval_EvalFrameDefault(ts, frame, throwflag);
+}
+
+int
+pyj_hook_install(void)
+{
+    if (pyj_hook_extra_index() < 0) {
+        return -1;
+    }
+    if (!g_installed) {
+        PyInterpreterState *interp = PyInterpreterState_Get();
+        g_previous = _PyInterpreterState_GetEvalFrameFunc(interp);
+        _PyInterpreterState_SetEvalFrameFunc(interp, pyj_eval_frame);
+        g_installed = 1;
+    }
+    return 0;
+}
+
+void
+pyj_hook_uninstall(void)
+{
+    if (g_installed) {
+        _PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), g_previous);
+        g_installed = 0;
+    }
+}
+
+int pyj_hook_installed(void) { return g_installed; }
+void pyj_hook_set_threshold(Py_ssize_t t) { g_threshold = t; }
+Py_ssize_t pyj_hook_get_threshold(void) { return g_threshold; }
+void pyj_hook_set_backend_alive(int alive) { g_backend_alive = alive; }
+
+void
+pyj_hook_set_compiler(PyObject *callback)
+{
+    Py_XINCREF(callback);
+    Py_XSETREF(g_compiler, callback);
+}
+
+PyObject *
+pyj_hook_counters(void)
+{
+    return Py_BuildValue("{snsn}", "compiled_calls", g_compiled_calls,
+                         "interpreted_calls", g_interpreted_calls);
+}

@@ -1,0 +1,30 @@
+/* The PEP 523 frame hook and the per-code state it keeps in co_extra. */
+#ifndef PYJION_HOOK_H
+#define PYJION_HOOK_H
+#include "cpython311.h"
+
+enum pyj_code_status { PYJ_COLD = 0, PYJ_COMPILED = 1, PYJ_INTERPRETED = 2 };
+
+typedef struct {
+    int status;
+    Py_ssize_t calls;            /* calls seen while cold (for the threshold) */
+    Py_ssize_t compiled_calls;   /* calls that ran the native entry point */
+    pyj_entry_fn entry;
+    PyObject *handle;            /* backend's keep-alive object, dropped with the code */
+    PyObject *record;            /* what the compile driver reported, for info() */
+} pyj_code_state;
+
+int pyj_hook_install(void);
+void pyj_hook_uninstall(void);
+int pyj_hook_installed(void);
+void pyj_hook_set_threshold(Py_ssize_t threshold);
+Py_ssize_t pyj_hook_get_threshold(void);
+/* callback(code) -> (entry_address, handle, record) or (0, None, record) */
+void pyj_hook_set_compiler(PyObject *callback);
+/* Compiled code is only called while the backend says it is alive. */
+void pyj_hook_set_backend_alive(int alive);
+pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);
+PyObject *pyj_hook_counters(void);
+int pyj_hook_extra_index(void);
+
+#endif

@@ -1,0 +1,1956 @@
+/* Runtime helpers for compiled code: the slow paths of each opcode.
+ * See ops.h for the calling convention.  Helpers are grouped by the opcode
+ * family they implement; inline IL handles the fast paths (locals, constants,
+ * reference counts, stack shuffles, jumps on exact booleans).
+ */
+#include "ops.h"
+
+#define POP() (*--sp)
+#define TOP() (sp[-1])
+#define PEEK(n) (sp[-(n)])
+
+#define NAME_ERROR_MSG "name '%.200s' is not defined"
+#define UNBOUNDLOCAL_ERROR_MSG \
+    "cannot access local variable '%s' where it is not associated with a value"
+#define UNBOUNDFREE_ERROR_MSG \
+    "cannot access free variable '%s' where it is not associated with a value in enclosing scope"
+
+/* Interned names the helpers look up (not all of them have a _Py_ID). */
+static PyObject *s__name__, *s__file__, *s__annotations__, *s__match_args__;
+static PyObject *s__enter__, *s__exit__, *s__import__, *s__build_class__;
+
+int
+pyj_ops_init(void)
+{
+#define INTERN(var, text) \
+    if (var == NULL && (var = PyUnicode_InternFromString(text)) == NULL) return -1;
+    INTERN(s__name__, "__name__");
+    INTERN(s__file__, "__file__");
+    INTERN(s__annotations__, "__annotations__");
+    INTERN(s__match_args__, "__match_args__");
+    INTERN(s__enter__, "__enter__");
+    INTERN(s__exit__, "__exit__");
+    INTERN(s__import__, "__import__");
+    INTERN(s__build_class__, "__build_class__");
+#undef INTERN
+    return 0;
+}
+
+static PyObject *
+co_name_at(PyjFrame *f, int i)
+{
+    return PyTuple_GET_ITEM(f->f_code->co_names, i);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static void
+format_exc_check_arg(PyObject *exc, const char *fmt, PyObject *name)
+{
+    if (name == NULL) {
+        return;
+    }
+    const char *s = PyUnicode_AsUTF8(name);
+    if (s == NULL) {
+        return;
+    }
+    PyErr_Format(exc, fmt, s);
+    if (exc == PyExc_NameError) {
+        /* The traceback printer uses .name to suggest similar names. */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (PyErr_GivenExceptionMatches(value, PyExc_NameError)) {
+            PyNameErrorObject *ne = (PyNameErrorObject *)value;
+            if (ne->name == NULL) {
+                Py_INCREF(name);
+                ne->name = name;
+            }
+        }
+        PyErr_Restore(type, value, tb);
+    }
+}
+
+static void
+format_exc_unbound(PyjFrame *f, int oparg)
+{
+    if (PyErr_Occurred()) {
+        return;
+    }
+    PyCodeObject *co = f->f_code;
+    PyObject *name = PyTuple_GET_ITEM(co->co_localsplusnames, oparg);
+    if (oparg < co->co_nplaincellvars + co->co_nlocals) {
+        format_exc_check_arg(PyExc_UnboundLocalError, UNBOUNDLOCAL_ERROR_MSG, name);
+    }
+    else {
+        format_exc_check_arg(PyExc_NameError, UNBOUNDFREE_ERROR_MSG, name);
+    }
+}
+
+/* Raised by compiled code when LOAD_FAST / DELETE_FAST finds an empty slot. */
+static int
+pyj_op_unbound_local(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    format_exc_check_arg(PyExc_UnboundLocalError, UNBOUNDLOCAL_ERROR_MSG,
+                         PyTuple_GetItem(f->f_code->co_localsplusnames, oparg));
+    return -1;
+}
+
+/* -------------------------------------------------- frame entry and exit */
+
+/* Called when an error reaches a handler in the exception table: record the
+ * traceback entry, drop stack values above the handler's level, push lasti
+ * if asked, then push the normalised exception. */
+int
+pyj_enter_handler(PyjFrame *f, int status, int depth, int level, int push_lasti)
+{
+    PyObject **base = f->localsplus + f->f_code->co_nlocalsplus;
+    if (status != -2) {
+        PyFrameObject *fo = PyEval_GetFrame();
+        if (fo != NULL) {
+            PyTraceBack_Here(fo);
+        }
+    }
+    while (depth > level) {
+        depth--;
+        Py_XDECREF(base[depth]);
+        base[depth] = NULL;
+    }
+    if (push_lasti) {
+        PyObject *lasti = PyLong_FromLong((long)_PyInterpreterFrame_LASTI(f));
+        if (lasti == NULL) {
+            return -1;
+        }
+        base[depth++] = lasti;
+    }
+    PyObject *exc, *val, *tb;
+    PyErr_Fetch(&exc, &val, &tb);
+    PyErr_NormalizeException(&exc, &val, &tb);
+    PyException_SetTraceback(val, tb != NULL ? tb : Py_None);
+    Py_XDECREF(tb);
+    Py_XDECREF(exc);
+    base[depth] = val;
+    return 0;
+}
+
+/* Called when an error leaves the function: record the traceback entry and
+ * drop every stack value; the caller returns NULL. */
+void
+pyj_exit_with_error(PyjFrame *f, int status, int depth)
+{
+    PyObject **base = f->localsplus + f->f_code->co_nlocalsplus;
+    if (status != -2) {
+        PyFrameObject *fo = PyEval_GetFrame();
+        if (fo != NULL) {
+            PyTraceBack_Here(fo);
+        }
+    }
+    while (depth > 0) {
+        depth--;
+        Py_XDECREF(base[depth]);
+        base[depth] = NULL;
+    }
+}
+
+/* Polled on loop back edges and at RESUME when the eval breaker is set. */
+int
+pyj_eval_breaker(PyjFrame *f)
+{
+    return pyj_handle_eval_breaker(_PyThreadState_GET());
+}
+
+/* ------------------------------------------------------ cells and frees */
+
+static int
+pyj_op_make_cell(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *initial = f->localsplus[oparg];
+    PyObject *cell = PyCell_New(initial);
+    if (cell == NULL) {
+        return -1;
+    }
+    f->localsplus[oparg] = cell;
+    Py_XDECREF(initial);
+    return 0;
+}
+
+static int
+pyj_op_copy_free_vars(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *closure = f->f_func->func_closure;
+    int offset = f->f_code->co_nlocalsplus - oparg;
+    for (int i = 0; i < oparg; i++) {
+        PyObject *o = PyTuple_GET_ITEM(closure, i);
+        Py_INCREF(o);
+        f->localsplus[offset + i] = o;
+    }
+    return 0;
+}
+
+static int
+pyj_op_load_deref(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *value = PyCell_GET(f->localsplus[oparg]);
+    if (value == NULL) {
+        format_exc_unbound(f, oparg);
+        return -1;
+    }
+    Py_INCREF(value);
+    sp[0] = value;
+    return 0;
+}
+
+static int
+pyj_op_store_deref(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = POP();
+    PyObject *cell = f->localsplus[oparg];
+    PyObject *old = PyCell_GET(cell);
+    PyCell_SET(cell, v);
+    Py_XDECREF(old);
+    return 0;
+}
+
+static int
+pyj_op_delete_deref(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *cell = f->localsplus[oparg];
+    PyObject *old = PyCell_GET(cell);
+    if (old == NULL) {
+        format_exc_unbound(f, oparg);
+        return -1;
+    }
+    PyCell_SET(cell, NULL);
+    Py_DECREF(old);
+    return 0;
+}
+
+static int
+pyj_op_load_classderef(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *locals = f->f_locals;
+    PyObject *name = PyTuple_GET_ITEM(f->f_code->co_localsplusnames, oparg);
+    PyObject *value = NULL;
+    if (PyDict_CheckExact(locals)) {
+        value = PyDict_GetItemWithError(locals, name);
+        if (value != NULL) {
+            Py_INCREF(value);
+        }
+        else if (PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    else {
+        value = PyObject_GetItem(locals, name);
+        if (value == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyError)) {
+                return -1;
+            }
+            PyErr_Clear();
+        }
+    }
+    if (value == NULL) {
+        value = PyCell_GET(f->localsplus[oparg]);
+        if (value == NULL) {
+            format_exc_unbound(f, oparg);
+            return -1;
+        }
+        Py_INCREF(value);
+    }
+    sp[0] = value;
+    return 0;
+}
+
+/* --------------------------------------------------- globals and names */
+
+static PyObject *
+lookup_global(PyjFrame *f, PyObject *name)
+{
+    PyObject *v = PyDict_GetItemWithError(f->f_globals, name);
+    if (v != NULL) {
+        Py_INCREF(v);
+        return v;
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (PyDict_CheckExact(f->f_builtins)) {
+        v = PyDict_GetItemWithError(f->f_builtins, name);
+        if (v == NULL) {
+            if (!PyErr_Occurred()) {
+                format_exc_check_arg(PyExc_NameError, NAME_ERROR_MSG, name);
+            }
+            return NULL;
+        }
+        Py_INCREF(v);
+        return v;
+    }
+    v = PyObject_GetItem(f->f_builtins, name);
+    if (v == NULL && PyErr_ExceptionMatches(PyExc_KeyError)) {
+        PyErr_Clear();
+        format_exc_check_arg(PyExc_NameError, NAME_ERROR_MSG, name);
+    }
+    return v;
+}
+
+static int
+pyj_op_load_global(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = lookup_global(f, co_name_at(f, oparg >> 1));
+    if (v == NULL) {
+        return -1;
+    }
+    if (oparg & 1) {
+        *sp++ = NULL;
+    }
+    sp[0] = v;
+    return 0;
+}
+
+static int
+pyj_op_store_global(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = POP();
+    int err = PyDict_SetItem(f->f_globals, co_name_at(f, oparg), v);
+    Py_DECREF(v);
+    return err;
+}
+
+static int
+pyj_op_delete_global(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *name = co_name_at(f, oparg);
+    if (PyDict_DelItem(f->f_globals, name) != 0) {
+        if (PyErr_ExceptionMatches(PyExc_KeyError)) {
+            PyErr_Clear();
+            format_exc_check_arg(PyExc_NameError, NAME_ERROR_MSG, name);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static int
+pyj_op_load_name(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *name = co_name_at(f, oparg);
+    PyObject *locals = f->f_locals;
+    PyObject *v;
+    if (locals == NULL) {
+        PyErr_Format(PyExc_SystemError, "no locals when loading %R", name);
+        return -1;
+    }
+    if (PyDict_CheckExact(locals)) {
+        v = PyDict_GetItemWithError(locals, name);
+        if (v != NULL) {
+            Py_INCREF(v);
+        }
+        else if (PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    else {
+        v = PyObject_GetItem(locals, name);
+        if (v == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyError)) {
+                return -1;
+            }
+            PyErr_Clear();
+        }
+    }
+    if (v == NULL) {
+        v = lookup_global(f, name);
+        if (v == NULL) {
+            return -1;
+        }
+    }
+    sp[0] = v;
+    return 0;
+}
+
+static int
+pyj_op_store_name(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *name = co_name_at(f, oparg);
+    PyObject *v = POP();
+    PyObject *ns = f->f_locals;
+    int err;
+    if (ns == NULL) {
+        PyErr_Format(PyExc_SystemError, "no locals found when storing %R", name);
+        Py_DECREF(v);
+        return -1;
+    }
+    if (PyDict_CheckExact(ns)) {
+        err = PyDict_SetItem(ns, name, v);
+    }
+    else {
+        err = PyObject_SetItem(ns, name, v);
+    }
+    Py_DECREF(v);
+    return err;
+}
+
+static int
+pyj_op_delete_name(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *name = co_name_at(f, oparg);
+    PyObject *ns = f->f_locals;
+    if (ns == NULL) {
+        PyErr_Format(PyExc_SystemError, "no locals when deleting %R", name);
+        return -1;
+    }
+    if (PyObject_DelItem(ns, name) != 0) {
+        format_exc_check_arg(PyExc_NameError, NAME_ERROR_MSG, name);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+pyj_op_load_build_class(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *name = s__build_class__;
+    PyObject *bc;
+    if (PyDict_CheckExact(f->f_builtins)) {
+        bc = PyDict_GetItemWithError(f->f_builtins, name);
+        Py_XINCREF(bc);
+        if (bc == NULL && !PyErr_Occurred()) {
+            PyErr_SetString(PyExc_NameError, "__build_class__ not found");
+        }
+    }
+    else {
+        bc = PyObject_GetItem(f->f_builtins, name);
+        if (bc == NULL && PyErr_ExceptionMatches(PyExc_KeyError)) {
+            PyErr_SetString(PyExc_NameError, "__build_class__ not found");
+        }
+    }
+    if (bc == NULL) {
+        return -1;
+    }
+    sp[0] = bc;
+    return 0;
+}
+
+/* ----------------------------------------------------------- attributes */
+
+static int
+pyj_op_load_attr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *owner = TOP();
+    PyObject *res = PyObject_GetAttr(owner, co_name_at(f, oparg));
+    Py_DECREF(owner);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_load_method(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *obj = TOP();
+    PyObject *meth = NULL;
+    int is_method = _PyObject_GetMethod(obj, co_name_at(f, oparg), &meth);
+    if (meth == NULL) {
+        Py_DECREF(obj);
+        TOP() = NULL;
+        return -1;
+    }
+    if (is_method) {
+        /* [meth, self]: the callee gets self as its first argument */
+        TOP() = meth;
+        sp[0] = obj;
+    }
+    else {
+        /* [NULL, attr] */
+        TOP() = NULL;
+        Py_DECREF(obj);
+        sp[0] = meth;
+    }
+    return 0;
+}
+
+static int
+pyj_op_store_attr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *owner = POP();
+    PyObject *v = POP();
+    int err = PyObject_SetAttr(owner, co_name_at(f, oparg), v);
+    Py_DECREF(v);
+    Py_DECREF(owner);
+    return err;
+}
+
+static int
+pyj_op_delete_attr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *owner = POP();
+    int err = PyObject_SetAttr(owner, co_name_at(f, oparg), NULL);
+    Py_DECREF(owner);
+    return err;
+}
+
+/* ------------------------------------------------------------ subscripts */
+
+static int
+pyj_op_binary_subscr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *sub = POP();
+    PyObject *container = TOP();
+    PyObject *res = PyObject_GetItem(container, sub);
+    Py_DECREF(container);
+    Py_DECREF(sub);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_store_subscr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *sub = POP();
+    PyObject *container = POP();
+    PyObject *v = POP();
+    int err = PyObject_SetItem(container, sub, v);
+    Py_DECREF(v);
+    Py_DECREF(container);
+    Py_DECREF(sub);
+    return err;
+}
+
+static int
+pyj_op_delete_subscr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *sub = POP();
+    PyObject *container = POP();
+    int err = PyObject_DelItem(container, sub);
+    Py_DECREF(container);
+    Py_DECREF(sub);
+    return err;
+}
+
+/* ------------------------------------------------------------- operators */
+
+typedef PyObject *(*binaryfn)(PyObject *, PyObject *);
+
+static const binaryfn binary_ops[] = {
+    [NB_ADD] = PyNumber_Add,
+    [NB_AND] = PyNumber_And,
+    [NB_FLOOR_DIVIDE] = PyNumber_FloorDivide,
+    [NB_LSHIFT] = PyNumber_Lshift,
+    [NB_MATRIX_MULTIPLY] = PyNumber_MatrixMultiply,
+    [NB_MULTIPLY] = PyNumber_Multiply,
+    [NB_REMAINDER] = PyNumber_Remainder,
+    [NB_OR] = PyNumber_Or,
+    [NB_POWER] = NULL,
+    [NB_RSHIFT] = PyNumber_Rshift,
+    [NB_SUBTRACT] = PyNumber_Subtract,
+    [NB_TRUE_DIVIDE] = PyNumber_TrueDivide,
+    [NB_XOR] = PyNumber_Xor,
+    [NB_INPLACE_ADD] = PyNumber_InPlaceAdd,
+    [NB_INPLACE_AND] = PyNumber_InPlaceAnd,
+    [NB_INPLACE_FLOOR_DIVIDE] = PyNumber_InPlaceFloorDivide,
+    [NB_INPLACE_LSHIFT] = PyNumber_InPlaceLshift,
+    [NB_INPLACE_MATRIX_MULTIPLY] = PyNumber_InPlaceMatrixMultiply,
+    [NB_INPLACE_MULTIPLY] = PyNumber_InPlaceMultiply,
+    [NB_INPLACE_REMAINDER] = PyNumber_InPlaceRemainder,
+    [NB_INPLACE_OR] = PyNumber_InPlaceOr,
+    [NB_INPLACE_POWER] = NULL,
+    [NB_INPLACE_RSHIFT] = PyNumber_InPlaceRshift,
+    [NB_INPLACE_SUBTRACT] = PyNumber_InPlaceSubtract,
+    [NB_INPLACE_TRUE_DIVIDE] = PyNumber_InPlaceTrueDivide,
+    [NB_INPLACE_XOR] = PyNumber_InPlaceXor,
+};
+
+static int
+pyj_op_binary_op(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *rhs = POP();
+    PyObject *lhs = TOP();
+    PyObject *res;
+    if (oparg == NB_POWER) {
+        res = PyNumber_Power(lhs, rhs, Py_None);
+    }
+    else if (oparg == NB_INPLACE_POWER) {
+        res = PyNumber_InPlacePower(lhs, rhs, Py_None);
+    }
+    else {
+        res = binary_ops[oparg](lhs, rhs);
+    }
+    Py_DECREF(lhs);
+    Py_DECREF(rhs);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_unary_positive(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = TOP();
+    PyObject *res = PyNumber_Positive(v);
+    Py_DECREF(v);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_unary_negative(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = TOP();
+    PyObject *res = PyNumber_Negative(v);
+    Py_DECREF(v);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_unary_invert(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = TOP();
+    PyObject *res = PyNumber_Invert(v);
+    Py_DECREF(v);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_unary_not(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = TOP();
+    int err = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    if (err < 0) {
+        TOP() = NULL;
+        return -1;
+    }
+    TOP() = Py_NewRef(err ? Py_False : Py_True);
+    return 0;
+}
+
+static int
+pyj_op_compare_op(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *right = POP();
+    PyObject *left = TOP();
+    PyObject *res = PyObject_RichCompare(left, right, oparg);
+    Py_DECREF(left);
+    Py_DECREF(right);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_contains_op(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *right = POP();
+    PyObject *left = TOP();
+    int res = PySequence_Contains(right, left);
+    Py_DECREF(left);
+    Py_DECREF(right);
+    if (res < 0) {
+        TOP() = NULL;
+        return -1;
+    }
+    TOP() = Py_NewRef((res ^ oparg) ? Py_True : Py_False);
+    return 0;
+}
+
+/* Truth test that consumes TOS: 1 if true, 0 if false.  Used by the
+ * conditional jumps once the inline True/False/None checks have failed. */
+static int
+pyj_op_pop_truth(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = POP();
+    int res = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return res;
+}
+
+/* Truth test that leaves TOS in place (JUMP_IF_*_OR_POP). */
+static int
+pyj_op_peek_truth(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    return PyObject_IsTrue(TOP());
+}
+
+/* ------------------------------------------------------------- iteration */
+
+static int
+pyj_op_get_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *iterable = TOP();
+    PyObject *iter = PyObject_GetIter(iterable);
+    Py_DECREF(iterable);
+    TOP() = iter;
+    return iter == NULL ? -1 : 0;
+}
+
+/* Pushes the next item (0), or pops the exhausted iterator (1 = jump). */
+static int
+pyj_op_for_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *iter = TOP();
+    PyObject *next = (*Py_TYPE(iter)->tp_iternext)(iter);
+    if (next != NULL) {
+        sp[0] = next;
+        return 0;
+    }
+    if (PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_StopIteration)) {
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    sp[-1] = NULL;
+    Py_DECREF(iter);
+    return 1;
+}
+
+/* ----------------------------------------------------------------- calls */
+
+static int
+pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames)
+{
+    PyObject **base = sp - oparg - 2;
+    PyObject *callable;
+    PyObject **args;
+    Py_ssize_t nargs = oparg;
+    if (base[0] != NULL) {
+        callable = base[0];
+        args = base + 1;
+        nargs += 1;
+    }
+    else if (Py_TYPE(base[1]) == &PyMethod_Type) {
+        /* Bound method: call the function with self prepended, as PRECALL does. */
+        PyObject *bound = base[1];
+        base[0] = Py_NewRef(PyMethod_GET_FUNCTION(bound));
+        base[1] = Py_NewRef(PyMethod_GET_SELF(bound));
+        Py_DECREF(bound);
+        callable = base[0];
+        args = base + 1;
+        nargs += 1;
+    }
+    else {
+        callable = base[1];
+        args = base + 2;
+    }
+    Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject *res = PyObject_Vectorcall(callable, args,
+                                        npos | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_DECREF(args[i]);
+    }
+    Py_DECREF(callable);
+    base[0] = res;
+    base[1] = NULL;
+    return res == NULL ? -1 : 0;
+}
+
+static int
+check_args_iterable(PyObject *func, PyObject *args)
+{
+    if (Py_TYPE(args)->tp_iter == NULL && !PySequence_Check(args)) {
+        PyObject *funcstr = _PyObject_FunctionStr(func);
+        if (funcstr != NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "%U argument after * must be an iterable, not %.200s",
+                         funcstr, Py_TYPE(args)->tp_name);
+            Py_DECREF(funcstr);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static void
+format_kwargs_error(PyObject *func, PyObject *kwargs)
+{
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)
+        && !(Py_TYPE(kwargs)->tp_as_mapping != NULL
+             && Py_TYPE(kwargs)->tp_as_mapping->mp_subscript != NULL)) {
+        PyErr_Clear();
+        PyObject *funcstr = _PyObject_FunctionStr(func);
+        if (funcstr != NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "%U argument after ** must be a mapping, not %.200s",
+                         funcstr, Py_TYPE(kwargs)->tp_name);
+            Py_DECREF(funcstr);
+        }
+    }
+    else if (PyErr_ExceptionMatches(PyExc_KeyError)) {
+        PyObject *type, *val, *tb;
+        PyErr_Fetch(&type, &val, &tb);
+        if (val && PyTuple_Check(val) && PyTuple_GET_SIZE(val) == 1) {
+            PyObject *funcstr = _PyObject_FunctionStr(func);
+            if (funcstr != NULL) {
+                PyObject *key = PyTuple_GET_ITEM(val, 0);
+                if (!PyUnicode_Check(key)) {
+                    PyErr_Format(PyExc_TypeError, "%U keywords must be strings", funcstr);
+                }
+                else {
+                    PyErr_Format(PyExc_TypeError,
+                                 "%U got multiple values for keyword argument '%S'",
+                                 funcstr, key);
+                }
+                Py_DECREF(funcstr);
+            }
+            Py_XDECREF(type);
+            Py_XDECREF(val);
+            Py_XDECREF(tb);
+        }
+        else {
+            PyErr_Restore(type, val, tb);
+        }
+    }
+}
+
+/* Stack: [NULL, func, callargs, kwargs?] -> [result] */
+static int
+pyj_op_call_function_ex(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *kwargs = (oparg & 1) ? POP() : NULL;
+    PyObject *callargs = POP();
+    PyObject *func = POP();
+    PyObject *res = NULL;
+    if (kwargs != NULL && !PyDict_CheckExact(kwargs)) {
+        PyObject *d = PyDict_New();
+        if (d == NULL) {
+            goto done;
+        }
+        if (_PyDict_MergeEx(d, kwargs, 2) < 0) {
+            Py_DECREF(d);
+            format_kwargs_error(func, kwargs);
+            goto done;
+        }
+        Py_SETREF(kwargs, d);
+    }
+    if (!PyTuple_CheckExact(callargs)) {
+        if (check_args_iterable(func, callargs) < 0) {
+            goto done;
+        }
+        Py_SETREF(callargs, PySequence_Tuple(callargs));
+        if (callargs == NULL) {
+            goto done;
+        }
+    }
+    res = PyObject_Call(func, callargs, kwargs);
+done:
+    Py_XDECREF(kwargs);
+    Py_XDECREF(callargs);
+    Py_DECREF(func);
+    /* the NULL below func stays as the slot for the result */
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+/* Stack: [defaults?, kwdefaults?, annotations?, closure?, code] -> [function] */
+static int
+pyj_op_make_function(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *codeobj = POP();
+    PyFunctionObject *func = (PyFunctionObject *)PyFunction_New(codeobj, f->f_globals);
+    Py_DECREF(codeobj);
+    int n = ((oparg & 8) != 0) + ((oparg & 4) != 0) + ((oparg & 2) != 0) + ((oparg & 1) != 0);
+    if (func == NULL) {
+        for (int i = 0; i < n; i++) {
+            Py_DECREF(POP());
+        }
+        sp[0] = NULL;
+        return -1;
+    }
+    if (oparg & 8) {
+        func->func_closure = POP();
+    }
+    if (oparg & 4) {
+        func->func_annotations = POP();
+    }
+    if (oparg & 2) {
+        func->func_kwdefaults = POP();
+    }
+    if (oparg & 1) {
+        func->func_defaults = POP();
+    }
+    sp[0] = (PyObject *)func;
+    return 0;
+}
+
+/* ------------------------------------------------------------ containers */
+
+static int
+pyj_op_build_tuple(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *t = PyTuple_New(oparg);
+    if (t == NULL) {
+        return -1;
+    }
+    for (int i = 0; i < oparg; i++) {
+        PyTuple_SET_ITEM(t, i, sp[i - oparg]);
+    }
+    sp[-oparg] = t;
+    return 0;
+}
+
+static int
+pyj_op_build_list(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *l = PyList_New(oparg);
+    if (l == NULL) {
+        return -1;
+    }
+    for (int i = 0; i < oparg; i++) {
+        PyList_SET_ITEM(l, i, sp[i - oparg]);
+    }
+    sp[-oparg] = l;
+    return 0;
+}
+
+static int
+pyj_op_build_set(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *s = PySet_New(NULL);
+    int err = s == NULL ? -1 : 0;
+    for (int i = 0; i < oparg; i++) {
+        PyObject *item = sp[i - oparg];
+        if (err == 0) {
+            err = PySet_Add(s, item);
+        }
+        Py_DECREF(item);
+    }
+    if (err != 0) {
+        Py_XDECREF(s);
+        sp[-oparg] = NULL;
+        return -1;
+    }
+    sp[-oparg] = s;
+    return 0;
+}
+
+static int
+pyj_op_build_map(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *d = _PyDict_NewPresized(oparg);
+    int err = d == NULL ? -1 : 0;
+    for (int i = 0; i < oparg; i++) {
+        PyObject *k = sp[2 * (i - oparg)];
+        PyObject *v = sp[2 * (i - oparg) + 1];
+        if (err == 0) {
+            err = PyDict_SetItem(d, k, v);
+        }
+    }
+    for (int i = 0; i < 2 * oparg; i++) {
+        Py_DECREF(sp[i - 2 * oparg]);
+    }
+    if (err != 0) {
+        Py_XDECREF(d);
+        sp[-2 * oparg] = NULL;
+        return -1;
+    }
+    sp[-2 * oparg] = d;
+    return 0;
+}
+
+static int
+pyj_op_build_const_key_map(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *keys = TOP();
+    PyObject *d = NULL;
+    int err = -1;
+    if (!PyTuple_CheckExact(keys) || PyTuple_GET_SIZE(keys) != (Py_ssize_t)oparg) {
+        PyErr_SetString(PyExc_SystemError, "bad BUILD_CONST_KEY_MAP keys argument");
+    }
+    else if ((d = _PyDict_NewPresized(oparg)) != NULL) {
+        err = 0;
+        for (int i = 0; i < oparg && err == 0; i++) {
+            err = PyDict_SetItem(d, PyTuple_GET_ITEM(keys, i), sp[i - oparg - 1]);
+        }
+    }
+    for (int i = 0; i <= oparg; i++) {
+        Py_DECREF(sp[i - oparg - 1]);
+    }
+    if (err != 0) {
+        Py_XDECREF(d);
+        sp[-oparg - 1] = NULL;
+        return -1;
+    }
+    sp[-oparg - 1] = d;
+    return 0;
+}
+
+static int
+pyj_op_build_string(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *empty = PyUnicode_New(0, 0);
+    PyObject *s = empty ? _PyUnicode_JoinArray(empty, sp - oparg, oparg) : NULL;
+    Py_XDECREF(empty);
+    for (int i = 0; i < oparg; i++) {
+        Py_DECREF(sp[i - oparg]);
+    }
+    sp[-oparg] = s;
+    return s == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_build_slice(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *step = oparg == 3 ? POP() : NULL;
+    PyObject *stop = POP();
+    PyObject *start = TOP();
+    PyObject *slice = PySlice_New(start, stop, step);
+    Py_DECREF(start);
+    Py_DECREF(stop);
+    Py_XDECREF(step);
+    TOP() = slice;
+    return slice == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_list_append(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = POP();
+    int err = PyList_Append(PEEK(oparg), v);
+    Py_DECREF(v);
+    return err;
+}
+
+static int
+pyj_op_set_add(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = POP();
+    int err = PySet_Add(PEEK(oparg), v);
+    Py_DECREF(v);
+    return err;
+}
+
+static int
+pyj_op_map_add(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *value = POP();
+    PyObject *key = POP();
+    int err = PyDict_SetItem(PEEK(oparg), key, value);
+    Py_DECREF(key);
+    Py_DECREF(value);
+    return err;
+}
+
+static int
+pyj_op_list_extend(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *iterable = POP();
+    PyObject *list = PEEK(oparg);
+    PyObject *none = _PyList_Extend((PyListObject *)list, iterable);
+    if (none == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)
+            && Py_TYPE(iterable)->tp_iter == NULL && !PySequence_Check(iterable)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "Value after * must be an iterable, not %.200s",
+                         Py_TYPE(iterable)->tp_name);
+        }
+        Py_DECREF(iterable);
+        return -1;
+    }
+    Py_DECREF(none);
+    Py_DECREF(iterable);
+    return 0;
+}
+
+static int
+pyj_op_set_update(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *iterable = POP();
+    int err = _PySet_Update(PEEK(oparg), iterable);
+    Py_DECREF(iterable);
+    return err < 0 ? -1 : 0;
+}
+
+static int
+pyj_op_dict_update(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *update = POP();
+    if (PyDict_Update(PEEK(oparg), update) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Format(PyExc_TypeError, "'%.200s' object is not a mapping",
+                         Py_TYPE(update)->tp_name);
+        }
+        Py_DECREF(update);
+        return -1;
+    }
+    Py_DECREF(update);
+    return 0;
+}
+
+static int
+pyj_op_dict_merge(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *update = POP();
+    if (_PyDict_MergeEx(PEEK(oparg), update, 2) < 0) {
+        format_kwargs_error(PEEK(oparg + 2), update);
+        Py_DECREF(update);
+        return -1;
+    }
+    Py_DECREF(update);
+    return 0;
+}
+
+static int
+pyj_op_list_to_tuple(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *list = TOP();
+    PyObject *t = PyList_AsTuple(list);
+    Py_DECREF(list);
+    TOP() = t;
+    return t == NULL ? -1 : 0;
+}
+
+static int
+pyj_op_format_value(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *spec = (oparg & FVS_MASK) == FVS_HAVE_SPEC ? POP() : NULL;
+    PyObject *value = TOP();
+    PyObject *conv = NULL;
+    switch (oparg & FVC_MASK) {
+    case FVC_STR: conv = PyObject_Str(value); break;
+    case FVC_REPR: conv = PyObject_Repr(value); break;
+    case FVC_ASCII: conv = PyObject_ASCII(value); break;
+    default: conv = Py_NewRef(value); break;
+    }
+    Py_DECREF(value);
+    if (conv == NULL) {
+        Py_XDECREF(spec);
+        TOP() = NULL;
+        return -1;
+    }
+    PyObject *res;
+    if (PyUnicode_CheckExact(conv) && spec == NULL) {
+        res = conv;
+    }
+    else {
+        res = PyObject_Format(conv, spec);
+        Py_DECREF(conv);
+    }
+    Py_XDECREF(spec);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+/* ------------------------------------------------------------- unpacking */
+
+/* Unpacks `v` into argcnt items, then (if argcntafter >= 0) a list of the
+ * rest and argcntafter more; items are written to sp[-1], sp[-2], ... as the
+ * interpreter pushes them (first item on top). */
+static int
+unpack_iterable(PyObject *v, int argcnt, int argcntafter, PyObject **top)
+{
+    int i = 0, j = 0;
+    Py_ssize_t ll;
+    PyObject *it, *w, *l;
+    it = PyObject_GetIter(v);
+    if (it == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)
+            && Py_TYPE(v)->tp_iter == NULL && !PySequence_Check(v)) {
+            PyErr_Format(PyExc_TypeError, "cannot unpack non-iterable %.200s object",
+                         Py_TYPE(v)->tp_name);
+        }
+        return -1;
+    }
+    for (; i < argcnt; i++) {
+        w = PyIter_Next(it);
+        if (w == NULL) {
+            if (!PyErr_Occurred()) {
+                if (argcntafter == -1) {
+                    PyErr_Format(PyExc_ValueError,
+                                 "not enough values to unpack (expected %d, got %d)",
+                                 argcnt, i);
+                }
+                else {
+                    PyErr_Format(PyExc_ValueError,
+                                 "not enough values to unpack (expected at least %d, got %d)",
+                                 argcnt + argcntafter, i);
+                }
+            }
+            goto error;
+        }
+        *--top = w;
+    }
+    if (argcntafter == -1) {
+        w = PyIter_Next(it);
+        if (w == NULL) {
+            if (PyErr_Occurred()) {
+                goto error;
+            }
+            Py_DECREF(it);
+            return 0;
+        }
+        Py_DECREF(w);
+        PyErr_Format(PyExc_ValueError, "too many values to unpack (expected %d)", argcnt);
+        goto error;
+    }
+    l = PySequence_List(it);
+    if (l == NULL) {
+        goto error;
+    }
+    *--top = l;
+    i++;
+    ll = PyList_GET_SIZE(l);
+    if (ll < argcntafter) {
+        PyErr_Format(PyExc_ValueError,
+                     "not enough values to unpack (expected at least %d, got %zd)",
+                     argcnt + argcntafter, argcnt + ll);
+        goto error;
+    }
+    for (j = argcntafter; j > 0; j--, i++) {
+        *--top = PyList_GET_ITEM(l, ll - j);
+    }
+    Py_SET_SIZE(l, ll - argcntafter);
+    Py_DECREF(it);
+    return 0;
+error:
+    for (; i > 0; i--, top++) {
+        Py_DECREF(*top);
+        *top = NULL;
+    }
+    Py_XDECREF(it);
+    return -1;
+}
+
+/* UNPACK_SEQUENCE: [seq] -> [item_n-1, ..., item_0] */
+static int
+pyj_op_unpack_sequence(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *seq = POP();
+    PyObject **top = sp + oparg;
+    if (PyTuple_CheckExact(seq) && PyTuple_GET_SIZE(seq) == oparg) {
+        for (int i = 0; i < oparg; i++) {
+            *--top = Py_NewRef(PyTuple_GET_ITEM(seq, i));
+        }
+    }
+    else if (PyList_CheckExact(seq) && PyList_GET_SIZE(seq) == oparg) {
+        for (int i = 0; i < oparg; i++) {
+            *--top = Py_NewRef(PyList_GET_ITEM(seq, i));
+        }
+    }
+    else if (unpack_iterable(seq, oparg, -1, top) < 0) {
+        Py_DECREF(seq);
+        return -1;
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+static int
+pyj_op_unpack_ex(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    int totalargs = 1 + (oparg & 0xFF) + (oparg >> 8);
+    PyObject *seq = POP();
+    int err = unpack_iterable(seq, oparg & 0xFF, oparg >> 8, sp + totalargs);
+    Py_DECREF(seq);
+    return err;
+}
+
+/* ------------------------------------------------------------ exceptions */
+
+static int
+pyj_op_push_exc_info(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *value = TOP();
+    _PyErr_StackItem *exc_info = _PyThreadState_GET()->exc_info;
+    TOP() = exc_info->exc_value != NULL ? exc_info->exc_value : Py_NewRef(Py_None);
+    sp[0] = Py_NewRef(value);
+    exc_info->exc_value = value;
+    return 0;
+}
+
+static int
+pyj_op_pop_except(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    _PyErr_StackItem *exc_info = _PyThreadState_GET()->exc_info;
+    PyObject *old = exc_info->exc_value;
+    exc_info->exc_value = POP();
+    Py_XDECREF(old);
+    return 0;
+}
+
+#define CANNOT_CATCH_MSG \
+    "catching classes that do not inherit from BaseException is not allowed"
+
+static int
+check_except_type_valid(PyObject *right)
+{
+    if (PyTuple_Check(right)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(right); i++) {
+            PyObject *exc = PyTuple_GET_ITEM(right, i);
+            if (!PyExceptionClass_Check(exc)) {
+                PyErr_SetString(PyExc_TypeError, CANNOT_CATCH_MSG);
+                return -1;
+            }
+        }
+    }
+    else if (!PyExceptionClass_Check(right)) {
+        PyErr_SetString(PyExc_TypeError, CANNOT_CATCH_MSG);
+        return -1;
+    }
+    return 0;
+}
+
+/* [exc, type] -> [exc, bool] */
+static int
+pyj_op_check_exc_match(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *right = POP();
+    PyObject *left = TOP();
+    if (check_except_type_valid(right) < 0) {
+        Py_DECREF(right);
+        return -1;
+    }
+    int res = PyErr_GivenExceptionMatches(left, right);
+    Py_DECREF(right);
+    sp[-1 + 1] = Py_NewRef(res ? Py_True : Py_False);
+    return 0;
+}
+
+/* RERAISE: [.., lasti?, .., exc] -> re-raised; restores prev_instr from lasti */
+static int
+pyj_op_reraise(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *val = POP();
+    if (oparg) {
+        PyObject *lasti = PEEK(oparg);
+        if (PyLong_Check(lasti)) {
+            f->prev_instr = _PyCode_CODE(f->f_code) + PyLong_AsLong(lasti);
+        }
+        else {
+            Py_DECREF(val);
+            PyErr_SetString(PyExc_SystemError, "lasti is not an int");
+            return -1;
+        }
+    }
+    PyObject *exc = Py_NewRef(PyExceptionInstance_Class(val));
+    PyObject *tb = PyException_GetTraceback(val);
+    PyErr_Restore(exc, val, tb);
+    return -2;
+}
+
+static int
+do_raise(PyObject *exc, PyObject *cause)
+{
+    PyObject *type = NULL, *value = NULL;
+    if (exc == NULL) {
+        /* bare `raise`: re-raise the exception being handled */
+        _PyErr_StackItem *exc_info = _PyErr_GetTopmostException(_PyThreadState_GET());
+        value = exc_info->exc_value;
+        if (Py_IsNone(value) || value == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "No active exception to reraise");
+            return -1;
+        }
+        type = Py_NewRef(PyExceptionInstance_Class(value));
+        Py_INCREF(value);
+        PyErr_Restore(type, value, PyException_GetTraceback(value));
+        return -2;
+    }
+    if (PyExceptionClass_Check(exc)) {
+        type = exc;
+        value = PyObject_CallNoArgs(exc);
+        if (value == NULL) {
+            goto raise_error;
+        }
+        if (!PyExceptionInstance_Check(value)) {
+            PyErr_Format(PyExc_TypeError,
+                         "calling %R should have returned an instance of "
+                         "BaseException, not %R", type, Py_TYPE(value));
+            goto raise_error;
+        }
+    }
+    else if (PyExceptionInstance_Check(exc)) {
+        value = exc;
+        type = PyExceptionInstance_Class(exc);
+        Py_INCREF(type);
+    }
+    else {
+        Py_DECREF(exc);
+        PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+        goto raise_error;
+    }
+    if (cause) {
+        PyObject *fixed_cause;
+        if (PyExceptionClass_Check(cause)) {
+            fixed_cause = PyObject_CallNoArgs(cause);
+            if (fixed_cause == NULL) {
+                goto raise_error;
+            }
+            Py_DECREF(cause);
+        }
+        else if (PyExceptionInstance_Check(cause)) {
+            fixed_cause = cause;
+        }
+        else if (Py_IsNone(cause)) {
+            Py_DECREF(cause);
+            fixed_cause = NULL;
+        }
+        else {
+            PyErr_SetString(PyExc_TypeError,
+                            "exception causes must derive from BaseException");
+            goto raise_error;
+        }
+        PyException_SetCause(value, fixed_cause);
+    }
+    PyErr_SetObject(type, value);
+    Py_DECREF(value);
+    Py_DECREF(type);
+    return -1;
+raise_error:
+    Py_XDECREF(value);
+    Py_XDECREF(type);
+    Py_XDECREF(cause);
+    return -1;
+}
+
+static int
+pyj_op_raise_varargs(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *cause = NULL, *exc = NULL;
+    switch (oparg) {
+    case 2:
+        cause = POP();
+        /* fall through */
+    case 1:
+        exc = POP();
+        /* fall through */
+    case 0:
+        return do_raise(exc, cause);
+    default:
+        PyErr_SetString(PyExc_SystemError, "bad RAISE_VARARGS oparg");
+        return -1;
+    }
+}
+
+/* [exit, lasti, prev_exc, val] -> [..., res]: calls exit(type, val, tb) */
+static int
+pyj_op_with_except_start(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *exit_func = PEEK(4);
+    PyObject *val = TOP();
+    PyObject *tb = PyException_GetTraceback(val);
+    Py_XDECREF(tb);  /* borrowed use: val keeps it alive */
+    PyObject *stack[4] = {NULL, PyExceptionInstance_Class(val), val, tb ? tb : Py_None};
+    PyObject *res = PyObject_Vectorcall(exit_func, stack + 1,
+                                        3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    if (res == NULL) {
+        return -1;
+    }
+    sp[0] = res;
+    return 0;
+}
+
+/* [mgr] -> [exit, enter_result] */
+static int
+pyj_op_before_with(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *mgr = TOP();
+    PyObject *enter = _PyObject_LookupSpecial(mgr, s__enter__);
+    if (enter == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError,
+                         "'%.200s' object does not support the context manager protocol",
+                         Py_TYPE(mgr)->tp_name);
+        }
+        return -1;
+    }
+    PyObject *exit = _PyObject_LookupSpecial(mgr, s__exit__);
+    if (exit == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError,
+                         "'%.200s' object does not support the context manager protocol "
+                         "(missed __exit__ method)", Py_TYPE(mgr)->tp_name);
+        }
+        Py_DECREF(enter);
+        return -1;
+    }
+    TOP() = exit;
+    Py_DECREF(mgr);
+    PyObject *res = PyObject_CallNoArgs(enter);
+    Py_DECREF(enter);
+    if (res == NULL) {
+        return -1;
+    }
+    sp[0] = res;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- import */
+
+static int
+pyj_op_import_name(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *name = co_name_at(f, oparg);
+    PyObject *fromlist = POP();
+    PyObject *level = TOP();
+    PyObject *import_func = PyDict_GetItemWithError(f->f_builtins, s__import__);
+    PyObject *res = NULL;
+    if (import_func == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ImportError, "__import__ not found");
+        }
+    }
+    else {
+        PyObject *locals = f->f_locals != NULL ? f->f_locals : Py_None;
+        PyObject *args[5] = {name, f->f_globals, locals, fromlist, level};
+        Py_INCREF(import_func);
+        res = PyObject_Vectorcall(import_func, args, 5, NULL);
+        Py_DECREF(import_func);
+    }
+    Py_DECREF(level);
+    Py_DECREF(fromlist);
+    TOP() = res;
+    return res == NULL ? -1 : 0;
+}
+
+/* [module] -> [module, attr], with the submodule fallback and the messages
+ * of `from x import y`. */
+static int
+pyj_op_import_from(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = TOP();
+    PyObject *name = co_name_at(f, oparg);
+    PyObject *x, *pkgname = NULL, *fullmodname = NULL, *pkgpath = NULL, *errmsg = NULL;
+    if (_PyObject_LookupAttr(v, name, &x) != 0) {
+        if (x == NULL) {
+            return -1;
+        }
+        sp[0] = x;
+        return 0;
+    }
+    /* circular or lazy import: try sys.modules["pkg.name"] */
+    if (_PyObject_LookupAttr(v, s__name__, &pkgname) < 0) {
+        return -1;
+    }
+    if (pkgname == NULL || !PyUnicode_Check(pkgname)) {
+        Py_CLEAR(pkgname);
+        goto error;
+    }
+    fullmodname = PyUnicode_FromFormat("%U.%U", pkgname, name);
+    if (fullmodname == NULL) {
+        Py_DECREF(pkgname);
+        return -1;
+    }
+    x = PyImport_GetModule(fullmodname);
+    Py_DECREF(fullmodname);
+    if (x == NULL && !PyErr_Occurred()) {
+        goto error;
+    }
+    Py_DECREF(pkgname);
+    if (x == NULL) {
+        return -1;
+    }
+    sp[0] = x;
+    return 0;
+error:
+    if (pkgname == NULL) {
+        pkgname = PyUnicode_FromString("<unknown module name>");
+        if (pkgname == NULL) {
+            return -1;
+        }
+    }
+    if (_PyObject_LookupAttr(v, s__file__, &pkgpath) < 0 || pkgpath == NULL
+        || !PyUnicode_Check(pkgpath)) {
+        PyErr_Clear();
+        Py_CLEAR(pkgpath);
+        errmsg = PyUnicode_FromFormat("cannot import name %R from %R (unknown location)",
+                                      name, pkgname);
+    }
+    else {
+        errmsg = PyUnicode_FromFormat("cannot import name %R from %R (%S)",
+                                      name, pkgname, pkgpath);
+    }
+    if (errmsg != NULL) {
+        PyErr_SetImportError(errmsg, pkgname, pkgpath);
+        Py_DECREF(errmsg);
+    }
+    Py_XDECREF(pkgname);
+    Py_XDECREF(pkgpath);
+    return -1;
+}
+
+/* ----------------------------------------------------------------- match */
+
+static int
+pyj_op_get_len(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    Py_ssize_t n = PyObject_Length(TOP());
+    if (n < 0) {
+        return -1;
+    }
+    PyObject *len = PyLong_FromSsize_t(n);
+    if (len == NULL) {
+        return -1;
+    }
+    sp[0] = len;
+    return 0;
+}
+
+static int
+pyj_op_match_mapping(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    int match = Py_TYPE(TOP())->tp_flags & Py_TPFLAGS_MAPPING;
+    sp[0] = Py_NewRef(match ? Py_True : Py_False);
+    return 0;
+}
+
+static int
+pyj_op_match_sequence(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    int match = Py_TYPE(TOP())->tp_flags & Py_TPFLAGS_SEQUENCE;
+    sp[0] = Py_NewRef(match ? Py_True : Py_False);
+    return 0;
+}
+
+/* Values of `keys` looked up in `map` with map.get(key, dummy); a tuple, or
+ * None when some key is missing. */
+static PyObject *
+match_keys(PyObject *map, PyObject *keys)
+{
+    Py_ssize_t nkeys = PyTuple_GET_SIZE(keys);
+    if (nkeys == 0) {
+        return PyTuple_New(0);
+    }
+    PyObject *get = NULL, *seen = NULL, *values = NULL;
+    PyObject *dummy = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (dummy == NULL) {
+        return NULL;
+    }
+    get = PyObject_GetAttrString(map, "get");
+    if (get == NULL) {
+        goto fail;
+    }
+    seen = PySet_New(NULL);
+    values = PyList_New(0);
+    if (seen == NULL || values == NULL) {
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < nkeys; i++) {
+        PyObject *key = PyTuple_GET_ITEM(keys, i);
+        if (PySet_Contains(seen, key) || PySet_Add(seen, key)) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_ValueError, "mapping pattern checks duplicate key (%R)", key);
+            }
+            goto fail;
+        }
+        PyObject *value = PyObject_CallFunctionObjArgs(get, key, dummy, NULL);
+        if (value == NULL) {
+            goto fail;
+        }
+        if (value == dummy) {
+            Py_DECREF(value);
+            Py_DECREF(values);
+            values = Py_NewRef(Py_None);
+            goto done;
+        }
+        int err = PyList_Append(values, value);
+        Py_DECREF(value);
+        if (err < 0) {
+            goto fail;
+        }
+    }
+    Py_SETREF(values, PyList_AsTuple(values));
+done:
+    Py_DECREF(dummy);
+    Py_DECREF(get);
+    Py_DECREF(seen);
+    return values;
+fail:
+    Py_DECREF(dummy);
+    Py_XDECREF(get);
+    Py_XDECREF(seen);
+    Py_XDECREF(values);
+    return NULL;
+}
+
+/* [subject, keys] -> [subject, keys, values_or_None] */
+static int
+pyj_op_match_keys(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *values = match_keys(PEEK(2), TOP());
+    if (values == NULL) {
+        return -1;
+    }
+    sp[0] = values;
+    return 0;
+}
+
+static PyObject *
+match_class_attr(PyObject *subject, PyObject *type, PyObject *name, PyObject *seen)
+{
+    if (PySet_Contains(seen, name) || PySet_Add(seen, name)) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple sub-patterns for attribute %R",
+                         ((PyTypeObject *)type)->tp_name, name);
+        }
+        return NULL;
+    }
+    PyObject *attr = PyObject_GetAttr(subject, name);
+    if (attr == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+    }
+    return attr;
+}
+
+/* Tuple of the attributes a class pattern extracts, or None on no match. */
+static PyObject *
+match_class(PyObject *subject, PyObject *type, Py_ssize_t nargs, PyObject *kwargs)
+{
+    if (!PyType_Check(type)) {
+        PyErr_SetString(PyExc_TypeError, "called match pattern must be a type");
+        return NULL;
+    }
+    if (PyObject_IsInstance(subject, type) <= 0) {
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    }
+    PyObject *seen = PySet_New(NULL);
+    PyObject *attrs = PyList_New(0);
+    PyObject *match_args = NULL;
+    if (seen == NULL || attrs == NULL) {
+        goto fail;
+    }
+    Py_ssize_t allowed = 1;
+    int match_self = 0;
+    if (nargs) {
+        if (_PyObject_LookupAttr(type, s__match_args__, &match_args) < 0) {
+            goto fail;
+        }
+        if (match_args) {
+            if (!PyTuple_CheckExact(match_args)) {
+                PyErr_Format(PyExc_TypeError, "%s.__match_args__ must be a tuple (got %s)",
+                             ((PyTypeObject *)type)->tp_name, Py_TYPE(match_args)->tp_name);
+                goto fail;
+            }
+            allowed = PyTuple_GET_SIZE(match_args);
+        }
+        else {
+            /* builtins like int() match the subject itself for one argument */
+            match_args = PyTuple_New(0);
+            if (match_args == NULL) {
+                goto fail;
+            }
+            match_self = PyType_HasFeature((PyTypeObject *)type, _Py_TPFLAGS_MATCH_SELF);
+            allowed = match_self ? 1 : 0;
+        }
+        if (allowed < nargs) {
+            const char *plural = (allowed == 1) ? "" : "s";
+            PyErr_Format(PyExc_TypeError, "%s() accepts %d positional sub-pattern%s (%d given)",
+                         ((PyTypeObject *)type)->tp_name, allowed, plural, nargs);
+            goto fail;
+        }
+        if (match_self) {
+            if (PyList_Append(attrs, subject) < 0) {
+                goto fail;
+            }
+        }
+        else {
+            for (Py_ssize_t i = 0; i < nargs; i++) {
+                PyObject *name = PyTuple_GET_ITEM(match_args, i);
+                if (!PyUnicode_CheckExact(name)) {
+                    PyErr_Format(PyExc_TypeError, "__match_args__ elements must be strings (got %s)",
+                                 Py_TYPE(name)->tp_name);
+                    goto fail;
+                }
+                PyObject *attr = match_class_attr(subject, type, name, seen);
+                if (attr == NULL) {
+                    goto no_match_or_fail;
+                }
+                int err = PyList_Append(attrs, attr);
+                Py_DECREF(attr);
+                if (err < 0) {
+                    goto fail;
+                }
+            }
+        }
+        Py_CLEAR(match_args);
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwargs); i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwargs, i);
+        PyObject *attr = match_class_attr(subject, type, name, seen);
+        if (attr == NULL) {
+            goto no_match_or_fail;
+        }
+        int err = PyList_Append(attrs, attr);
+        Py_DECREF(attr);
+        if (err < 0) {
+            goto fail;
+        }
+    }
+    Py_DECREF(seen);
+    Py_SETREF(attrs, PyList_AsTuple(attrs));
+    return attrs;
+no_match_or_fail:
+    if (!PyErr_Occurred()) {
+        Py_XDECREF(match_args);
+        Py_DECREF(seen);
+        Py_DECREF(attrs);
+        return Py_NewRef(Py_None);
+    }
+fail:
+    Py_XDECREF(match_args);
+    Py_XDECREF(seen);
+    Py_XDECREF(attrs);
+    return NULL;
+}
+
+/* [subject, type, names] -> [attrs_tuple_or_None]; on error the subject
+ * stays on the stack. */
+static int
+pyj_op_match_class(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *names = POP();
+    PyObject *type = POP();
+    PyObject *subject = TOP();
+    PyObject *attrs = match_class(subject, type, oparg, names);
+    Py_DECREF(names);
+    Py_DECREF(type);
+    if (attrs == NULL) {
+        return -1;
+    }
+    TOP() = attrs;
+    Py_DECREF(subject);
+    return 0;
+}
+
+/* --------------------------------------------------------------- misc */
+
+static int
+pyj_op_print_expr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *value = POP();
+    PyObject *hook = PySys_GetObject("displayhook");
+    PyObject *res;
+    if (hook == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "lost sys.displayhook");
+        Py_DECREF(value);
+        return -1;
+    }
+    res = PyObject_CallOneArg(hook, value);
+    Py_DECREF(value);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+static int
+pyj_op_setup_annotations(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *locals = f->f_locals;
+    if (locals == NULL) {
+        PyErr_SetString(PyExc_SystemError, "no locals found when setting up annotations");
+        return -1;
+    }
+    PyObject *name = s__annotations__;
+    if (PyDict_CheckExact(locals)) {
+        PyObject *ann = PyDict_GetItemWithError(locals, name);
+        if (ann != NULL) {
+            return 0;
+        }
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        ann = PyDict_New();
+        if (ann == NULL) {
+            return -1;
+        }
+        int err = PyDict_SetItem(locals, name, ann);
+        Py_DECREF(ann);
+        return err;
+    }
+    PyObject *ann = PyObject_GetItem(locals, name);
+    if (ann != NULL) {
+        Py_DECREF(ann);
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_KeyError)) {
+        return -1;
+    }
+    PyErr_Clear();
+    ann = PyDict_New();
+    if (ann == NULL) {
+        return -1;
+    }
+    int err = PyObject_SetItem(locals, name, ann);
+    Py_DECREF(ann);
+    return err;
+}
+
+/* ----------------------------------------------------------------- table */
+
+#define HELPER(name) {#name, (void *)pyj_op_##name}
+
+const pyj_helper_entry pyj_helper_table[] = {
+    {"enter_handler", (void *)pyj_enter_handler},
+    {"exit_with_error", (void *)pyj_exit_with_error},
+    {"eval_breaker", (void *)pyj_eval_breaker},
+    {"dealloc", (void *)_Py_Dealloc},
+    HELPER(unbound_local),
+    HELPER(make_cell),
+    HELPER(copy_free_vars),
+    HELPER(load_deref),
+    HELPER(store_deref),
+    HELPER(delete_deref),
+    HELPER(load_classderef),
+    HELPER(load_global),
+    HELPER(store_global),
+    HELPER(delete_global),
+    HELPER(load_name),
+    HELPER(store_name),
+    HELPER(delete_name),
+    HELPER(load_build_class),
+    HELPER(load_attr),
+    HELPER(load_method),
+    HELPER(store_attr),
+    HELPER(delete_attr),
+    HELPER(binary_subscr),
+    HELPER(store_subscr),
+    HELPER(delete_subscr),
+    HELPER(binary_op),
+    HELPER(unary_positive),
+    HELPER(unary_negative),
+    HELPER(unary_invert),
+    HELPER(unary_not),
+    HELPER(compare_op),
+    HELPER(contains_op),
+    HELPER(pop_truth),
+    HELPER(peek_truth),
+    HELPER(get_iter),
+    HELPER(for_iter),
+    HELPER(call),
+    HELPER(call_function_ex),
+    HELPER(make_function),
+    HELPER(build_tuple),
+    HELPER(build_list),
+    HELPER(build_set),
+    HELPER(build_map),
+    HELPER(build_const_key_map),
+    HELPER(build_string),
+    HELPER(build_slice),
+    HELPER(list_append),
+    HELPER(set_add),
+    HELPER(map_add),
+    HELPER(list_extend),
+    HELPER(set_update),
+    HELPER(dict_update),
+    HELPER(dict_merge),
+    HELPER(list_to_tuple),
+    HELPER(format_value),
+    HELPER(unpack_sequence),
+    HELPER(unpack_ex),
+    HELPER(push_exc_info),
+    HELPER(pop_except),
+    HELPER(check_exc_match),
+    HELPER(reraise),
+    HELPER(raise_varargs),
+    HELPER(with_except_start),
+    HELPER(before_with),
+    HELPER(import_name),
+    HELPER(import_from),
+    HELPER(get_len),
+    HELPER(match_mapping),
+    HELPER(match_sequence),
+    HELPER(match_keys),
+    HELPER(match_class),
+    HELPER(print_expr),
+    HELPER(setup_annotations),
+    {NULL, NULL},
+};

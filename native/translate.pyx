@@ -1,0 +1,642 @@
+# cython: language_level=3
+"""Bytecode -> CIL: the third stage of the translator.
+
+Input: a code object, its Analysis (bytecode.py) and the target description
+(_native.target_description(): struct offsets and the addresses of the
+runtime helpers and singletons).  Output: a CilMethod (cil.py).
+
+The generated method has the signature of a frame evaluator,
+    nint Entry(nint tstate, nint frame, int32 throwflag)
+and works on the real interpreter frame: fast locals and the value stack are
+slots of frame->localsplus addressed at fixed offsets from the `frame`
+argument, so helpers receive a stack pointer exactly as the interpreter's
+opcodes do (see native/ops.h).  Stack depth at each instruction is static,
+so each slot's offset is a constant.
+
+Errors: every instruction that can fail branches to a stub for (handler,
+depth); the stub calls `enter_handler` (traceback entry, unwind to the
+handler's depth, push lasti and the exception) or `exit_with_error`.
+
+Each opcode's translation is in exactly one place: HELPER_OPS for opcodes
+that are a single helper call, an `op_NAME` method otherwise.
+"""
+
+from . import _bytecode as bytecode
+from . import _cil as cil
+
+CO_OPTIMIZED = 0x1
+CO_GENERATOR = 0x20
+CO_COROUTINE = 0x80
+CO_ITERABLE_COROUTINE = 0x100
+CO_ASYNC_GENERATOR = 0x200
+
+# Status values returned by helpers (native/ops.h)
+STATUS_RERAISE = -2
+
+SIG_OP = cil.unmanaged_signature("i4", ["i", "i", "i4", "i"])
+SIG_ENTER_HANDLER = cil.unmanaged_signature("i4", ["i", "i4", "i4", "i4", "i4"])
+SIG_EXIT = cil.unmanaged_signature("void", ["i", "i4", "i4"])
+SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
+SIG_EVAL_BREAKER = cil.unmanaged_signature("i4", ["i"])
+
+
+class Unsupported(Exception):
+    """The code uses something this translator leaves to the interpreter."""
+
+
+# opcode name -> (helper, inputs consumed when it fails)
+# The stack effect comes from the analysis; a failing helper leaves
+# depth_before - consumed values on the stack for the unwinder.
+HELPER_OPS = {
+    "MAKE_CELL": ("make_cell", 0),
+    "COPY_FREE_VARS": ("copy_free_vars", 0),
+    "LOAD_DEREF": ("load_deref", 0),
+    "STORE_DEREF": ("store_deref", 1),
+    "DELETE_DEREF": ("delete_deref", 0),
+    "LOAD_CLASSDEREF": ("load_classderef", 0),
+    "LOAD_GLOBAL": ("load_global", 0),
+    "STORE_GLOBAL": ("store_global", 1),
+    "DELETE_GLOBAL": ("delete_global", 0),
+    "LOAD_NAME": ("load_name", 0),
+    "STORE_NAME": ("store_name", 1),
+    "DELETE_NAME": ("delete_name", 0),
+    "LOAD_BUILD_CLASS": ("load_build_class", 0),
+    "LOAD_ATTR": ("load_attr", 1),
+    "LOAD_METHOD": ("load_method", 1),
+    "STORE_ATTR": ("store_attr", 2),
+    "DELETE_ATTR": ("delete_attr", 1),
+    "BINARY_SUBSCR": ("binary_subscr", 2),
+    "STORE_SUBSCR": ("store_subscr", 3),
+    "DELETE_SUBSCR": ("delete_subscr", 2),
+    "BINARY_OP": ("binary_op", 2),
+    "UNARY_POSITIVE": ("unary_positive", 1),
+    "UNARY_NEGATIVE": ("unary_negative", 1),
+    "UNARY_INVERT": ("unary_invert", 1),
+    "UNARY_NOT": ("unary_not", 1),
+    "COMPARE_OP": ("compare_op", 2),
+    "CONTAINS_OP": ("contains_op", 2),
+    "GET_ITER": ("get_iter", 1),
+    "LIST_APPEND": ("list_append", 1),
+    "SET_ADD": ("set_add", 1),
+    "MAP_ADD": ("map_add", 2),
+    "LIST_EXTEND": ("list_extend", 1),
+    "SET_UPDATE": ("set_update", 1),
+    "DICT_UPDATE": ("dict_update", 1),
+    "DICT_MERGE": ("dict_merge", 1),
+    "LIST_TO_TUPLE": ("list_to_tuple", 1),
+    "UNPACK_SEQUENCE": ("unpack_sequence", 1),
+    "UNPACK_EX": ("unpack_ex", 1),
+    "PUSH_EXC_INFO": ("push_exc_info", 0),
+    "POP_EXCEPT": ("pop_except", 1),
+    "CHECK_EXC_MATCH": ("check_exc_match", 1),
+    "WITH_EXCEPT_START": ("with_except_start", 0),
+    "BEFORE_WITH": ("before_with", 0),
+    "IMPORT_NAME": ("import_name", 2),
+    "IMPORT_FROM": ("import_from", 0),
+    "GET_LEN": ("get_len", 0),
+    "MATCH_MAPPING": ("match_mapping", 0),
+    "MATCH_SEQUENCE": ("match_sequence", 0),
+    "MATCH_KEYS": ("match_keys", 0),
+    "MATCH_CLASS": ("match_class", 2),
+    "PRINT_EXPR": ("print_expr", 1),
+    "SETUP_ANNOTATIONS": ("setup_annotations", 0),
+}
+
+# Helpers whose inputs are all consumed on failure, with an oparg-dependent count.
+_CONSUMED_BY_OPARG = {
+    "BUILD_TUPLE": ("build_tuple", lambda a: a),
+    "BUILD_LIST": ("build_list", lambda a: a),
+    "BUILD_SET": ("build_set", lambda a: a),
+    "BUILD_MAP": ("build_map", lambda a: 2 * a),
+    "BUILD_CONST_KEY_MAP": ("build_const_key_map", lambda a: a + 1),
+    "BUILD_STRING": ("build_string", lambda a: a),
+    "BUILD_SLICE": ("build_slice", lambda a: a),
+    "FORMAT_VALUE": ("format_value", lambda a: 2 if (a & 0x4) else 1),
+    "MAKE_FUNCTION": ("make_function", lambda a: 1 + bin(a & 0xF).count("1")),
+    # [NULL, func, args, kwargs?]: func and args (and kwargs) are consumed;
+    # the NULL below them stays, holding nothing.
+    "CALL_FUNCTION_EX": ("call_function_ex", lambda a: 2 + (a & 1)),
+}
+
+# Instructions that cannot raise or run arbitrary code, so they need not
+# update frame->prev_instr.
+_QUIET = frozenset((
+    "NOP", "PRECALL", "KW_NAMES", "LOAD_CONST", "LOAD_FAST", "LOAD_CLOSURE",
+    "STORE_FAST", "POP_TOP",
+    "PUSH_NULL", "COPY", "SWAP", "JUMP_FORWARD", "JUMP_BACKWARD_NO_INTERRUPT",
+    "LOAD_ASSERTION_ERROR", "RETURN_VALUE", "IS_OP",
+))
+
+
+def check_supported(code):
+    flags = code.co_flags
+    if flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE):
+        raise Unsupported("generator or coroutine")
+
+
+class Translator:
+    def __init__(self, code, analysis, target):
+        self.code = code
+        self.a = analysis
+        self.t = target
+        self.helpers = target["helpers"]
+        self.il = cil.ILBuilder()
+        ptr = target["pointer_size"]
+        self.ptr = ptr
+        self.local_base = target["frame_localsplus"]
+        self.stack_base = target["frame_localsplus"] + ptr * target["nlocalsplus"]
+        self.units = target["code_units"]
+        self.labels = {}               # bytecode index -> label
+        self.error_stubs = {}          # (handler key or None, depth) -> label
+        self.handler_entries = {}      # handler key -> label
+        self.exit_label = self.il.new_label()
+        self.kwnames = 0
+        self.pending_trampolines = []
+        # IL locals
+        self.v_status = self.il.new_local("i4")
+        self.v_errdepth = self.il.new_local("i4")
+        self.v_t0 = self.il.new_local("i")
+        self.v_t1 = self.il.new_local("i")
+        self.v_cnt = self.il.new_local("i")
+        self.symbols = {addr: "&" + name for name, addr in self.helpers.items()}
+        self.symbols[target["py_true"]] = "Py_True"
+        self.symbols[target["py_false"]] = "Py_False"
+        self.symbols[target["py_none"]] = "Py_None"
+        self.symbols[target["eval_breaker"]] = "&eval_breaker"
+
+    # ------------------------------------------------------------ driver
+    def translate(self):
+        il = self.il
+        for ins in self.a.instrs:
+            if ins.index in self.a.block_starts:
+                il.mark(self.label_for(ins.index))
+            depth = self.a.depth_before.get(ins.index)
+            if depth is None:
+                continue            # unreachable
+            il.note("%d %s %d  (line %s, depth %d)" % (ins.index, ins.name, ins.oparg, ins.line, depth))
+            if ins.name not in _QUIET:
+                self.set_prev_instr(ins.index)
+            emitter = getattr(self, "op_" + ins.name, None)
+            if emitter is not None:
+                emitter(ins, depth)
+            elif ins.name in _CONSUMED_BY_OPARG:
+                helper, consumed = _CONSUMED_BY_OPARG[ins.name]
+                self.call_op(helper, ins, depth, depth - consumed(ins.oparg))
+            elif ins.name in HELPER_OPS:
+                helper, consumed = HELPER_OPS[ins.name]
+                self.call_op(helper, ins, depth, depth - consumed)
+            else:
+                raise Unsupported("opcode " + ins.name)
+        self.emit_trampolines()
+        self.emit_error_paths()
+        return il.finish()
+
+    def label_for(self, index):
+        label = self.labels.get(index)
+        if label is None:
+            label = self.labels[index] = self.il.new_label()
+        return label
+
+    # ------------------------------------------------------ frame access
+    def frame_offset(self, offset):
+        self.il.op("ldarg.1")
+        self.il.ldc_i4(offset)
+        self.il.op("add")
+
+    def slot_addr(self, depth):
+        self.frame_offset(self.stack_base + self.ptr * depth)
+
+    def load_slot(self, depth):
+        self.slot_addr(depth)
+        self.il.op("ldind.i")
+
+    def local_addr(self, index):
+        self.frame_offset(self.local_base + self.ptr * index)
+
+    def set_prev_instr(self, index):
+        self.frame_offset(self.t["frame_prev_instr"])
+        self.il.ldc_ptr(self.units + 2 * index)
+        self.il.op("stind.i")
+
+    # ---------------------------------------------------- ref counting
+    def incref_local(self, v):
+        """ob_refcnt += 1 on the object held in IL local v."""
+        il = self.il
+        il.ldloc(v)
+        il.ldloc(v)
+        il.op("ldind.i")
+        il.op("ldc.i4.1")
+        il.op("add")
+        il.op("stind.i")
+
+    def decref_local(self, v, nullable=False):
+        """ob_refcnt -= 1 on the object in IL local v, deallocating at zero."""
+        il = self.il
+        done = il.new_label()
+        if nullable:
+            il.ldloc(v)
+            il.branch("brfalse", done)
+        il.ldloc(v)
+        il.op("ldind.i")
+        il.op("ldc.i4.1")
+        il.op("sub")
+        il.stloc(self.v_cnt)
+        il.ldloc(v)
+        il.ldloc(self.v_cnt)
+        il.op("stind.i")
+        il.ldloc(self.v_cnt)
+        il.branch("brtrue", done)
+        il.ldloc(v)
+        il.ldc_ptr(self.helpers["dealloc"])
+        il.calli(SIG_DEALLOC)
+        il.mark(done)
+
+    def decref_immortal_local(self, v):
+        """ob_refcnt -= 1 on True/False/None, which never reach zero."""
+        il = self.il
+        il.ldloc(v)
+        il.ldloc(v)
+        il.op("ldind.i")
+        il.op("ldc.i4.1")
+        il.op("sub")
+        il.op("stind.i")
+
+    # --------------------------------------------------------- helpers
+    def call_op(self, helper, ins, depth, error_depth, aux=0):
+        """status = helper(frame, sp, oparg, aux); on failure unwind from error_depth."""
+        il = self.il
+        il.op("ldarg.1")
+        self.slot_addr(depth)
+        il.ldc_i4(ins.oparg)
+        il.ldc_ptr(aux)
+        il.ldc_ptr(self.helpers[helper])
+        il.calli(SIG_OP)
+        il.stloc(self.v_status)
+        il.ldloc(self.v_status)
+        il.branch("brtrue", self.error_stub(ins, error_depth))
+
+    def call_branch_op(self, helper, ins, depth, error_depth):
+        """Like call_op for helpers that return 1 to request the branch; leaves
+        nothing on the IL stack, the caller tests v_status."""
+        il = self.il
+        il.op("ldarg.1")
+        self.slot_addr(depth)
+        il.ldc_i4(ins.oparg)
+        il.ldc_ptr(0)
+        il.ldc_ptr(self.helpers[helper])
+        il.calli(SIG_OP)
+        il.stloc(self.v_status)
+        il.ldloc(self.v_status)
+        il.op("ldc.i4.0")
+        il.branch("blt", self.error_stub(ins, error_depth))
+
+    def error_stub(self, ins, depth):
+        h = self.a.handler_for.get(ins.index)
+        key = (h.key() if h is not None else None, depth)
+        label = self.error_stubs.get(key)
+        if label is None:
+            label = self.error_stubs[key] = self.il.new_label()
+        return label
+
+    def emit_error_paths(self):
+        il = self.il
+        handler_by_key = {h.key(): h for h in self.a.handlers}
+        for (hkey, depth), label in list(self.error_stubs.items()):
+            il.mark(label)
+            il.ldc_i4(depth)
+            il.stloc(self.v_errdepth)
+            if hkey is None:
+                il.branch("br", self.exit_label)
+            else:
+                entry = self.handler_entries.get(hkey)
+                if entry is None:
+                    entry = self.handler_entries[hkey] = il.new_label()
+                il.branch("br", entry)
+        for hkey, entry in self.handler_entries.items():
+            h = handler_by_key[hkey]
+            il.mark(entry)
+            il.note("handler -> %d (depth %d, lasti %d)" % (h.target, h.depth, h.lasti))
+            il.op("ldarg.1")
+            il.ldloc(self.v_status)
+            il.ldloc(self.v_errdepth)
+            il.ldc_i4(h.depth)
+            il.ldc_i4(h.lasti)
+            il.ldc_ptr(self.helpers["enter_handler"])
+            il.calli(SIG_ENTER_HANDLER)
+            il.branch("brfalse", self.label_for(h.target))
+            # could not even build lasti: leave with what is on the stack
+            il.ldc_i4(STATUS_RERAISE)
+            il.stloc(self.v_status)
+            il.ldc_i4(h.depth)
+            il.stloc(self.v_errdepth)
+            il.branch("br", self.exit_label)
+        il.mark(self.exit_label)
+        il.note("error exit")
+        il.op("ldarg.1")
+        il.ldloc(self.v_status)
+        il.ldloc(self.v_errdepth)
+        il.ldc_ptr(self.helpers["exit_with_error"])
+        il.calli(SIG_EXIT)
+        il.ldc_ptr(0)
+        il.op("ret")
+        # handler targets only reachable through the table still need labels marked
+        for index, label in self.labels.items():
+            if not il.is_marked(label):
+                raise ValueError("jump target %d has no code" % index)
+
+    def poll_eval_breaker(self, ins, depth):
+        """if (eval_breaker) { status = handle(frame); if status: error }"""
+        il = self.il
+        skip = il.new_label()
+        il.ldc_ptr(self.t["eval_breaker"])
+        il.op("volatile.")
+        il.op("ldind.i4")
+        il.branch("brfalse", skip)
+        self.set_prev_instr(ins.index)
+        il.op("ldarg.1")
+        il.ldc_ptr(self.helpers["eval_breaker"])
+        il.calli(SIG_EVAL_BREAKER)
+        il.stloc(self.v_status)
+        il.ldloc(self.v_status)
+        il.branch("brtrue", self.error_stub(ins, depth))
+        il.mark(skip)
+
+    # ----------------------------------------------------- inline ops
+    def op_NOP(self, ins, depth):
+        pass
+
+    op_PRECALL = op_NOP
+
+    def op_RESUME(self, ins, depth):
+        if ins.oparg < 2:
+            self.poll_eval_breaker(ins, depth)
+
+    def op_KW_NAMES(self, ins, depth):
+        self.kwnames = id(self.code.co_consts[ins.oparg])
+
+    def op_CALL(self, ins, depth):
+        kwnames, self.kwnames = self.kwnames, 0
+        self.call_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
+
+    def op_LOAD_CONST(self, ins, depth):
+        il = self.il
+        addr = id(self.code.co_consts[ins.oparg])
+        self.slot_addr(depth)
+        il.ldc_ptr(addr)
+        il.op("stind.i")
+        il.ldc_ptr(addr)
+        il.ldc_ptr(addr)
+        il.op("ldind.i")
+        il.op("ldc.i4.1")
+        il.op("add")
+        il.op("stind.i")
+
+    def op_LOAD_ASSERTION_ERROR(self, ins, depth):
+        il = self.il
+        self.slot_addr(depth)
+        il.ldc_ptr(self.t["assertion_error"])
+        il.op("dup")
+        il.stloc(self.v_t0)
+        il.op("stind.i")
+        self.incref_local(self.v_t0)
+
+    def op_LOAD_FAST(self, ins, depth):
+        il = self.il
+        bound = il.new_label()
+        self.local_addr(ins.oparg)
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.branch("brtrue", bound)
+        self.set_prev_instr(ins.index)
+        self.call_op("unbound_local", ins, depth, depth)
+        il.mark(bound)
+        self.incref_local(self.v_t0)
+        self.slot_addr(depth)
+        il.ldloc(self.v_t0)
+        il.op("stind.i")
+
+    def op_LOAD_CLOSURE(self, ins, depth):
+        self.op_LOAD_FAST(ins, depth)
+
+    def op_STORE_FAST(self, ins, depth):
+        il = self.il
+        self.local_addr(ins.oparg)
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        self.local_addr(ins.oparg)
+        self.load_slot(depth - 1)
+        il.op("stind.i")
+        self.decref_local(self.v_t0, nullable=True)
+
+    def op_DELETE_FAST(self, ins, depth):
+        il = self.il
+        bound = il.new_label()
+        self.local_addr(ins.oparg)
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.branch("brtrue", bound)
+        self.call_op("unbound_local", ins, depth, depth)
+        il.mark(bound)
+        self.local_addr(ins.oparg)
+        il.ldc_ptr(0)
+        il.op("stind.i")
+        self.decref_local(self.v_t0)
+
+    def op_POP_TOP(self, ins, depth):
+        self.load_slot(depth - 1)
+        self.il.stloc(self.v_t0)
+        self.decref_local(self.v_t0)
+
+    def op_PUSH_NULL(self, ins, depth):
+        self.slot_addr(depth)
+        self.il.ldc_ptr(0)
+        self.il.op("stind.i")
+
+    def op_COPY(self, ins, depth):
+        il = self.il
+        self.load_slot(depth - ins.oparg)
+        il.stloc(self.v_t0)
+        self.incref_local(self.v_t0)
+        self.slot_addr(depth)
+        il.ldloc(self.v_t0)
+        il.op("stind.i")
+
+    def op_SWAP(self, ins, depth):
+        il = self.il
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        self.slot_addr(depth - 1)
+        self.load_slot(depth - ins.oparg)
+        il.op("stind.i")
+        self.slot_addr(depth - ins.oparg)
+        il.ldloc(self.v_t0)
+        il.op("stind.i")
+
+    def op_RETURN_VALUE(self, ins, depth):
+        self.load_slot(depth - 1)
+        self.il.op("ret")
+
+    def op_IS_OP(self, ins, depth):
+        il = self.il
+        is_true = il.new_label()
+        done = il.new_label()
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t0)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t1)
+        self.decref_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        # identity of the (possibly now freed) pointers is still meaningful
+        il.ldloc(self.v_t0)
+        il.ldloc(self.v_t1)
+        il.branch("beq" if ins.oparg == 0 else "bne.un", is_true)
+        il.ldc_ptr(self.t["py_false"])
+        il.branch("br", done)
+        il.mark(is_true)
+        il.ldc_ptr(self.t["py_true"])
+        il.mark(done)
+        il.stloc(self.v_t0)
+        self.incref_local(self.v_t0)
+        self.slot_addr(depth - 2)
+        il.ldloc(self.v_t0)
+        il.op("stind.i")
+
+    # ---------------------------------------------------------- jumps
+    def jump(self, ins, depth_after, poll):
+        if poll:
+            self.poll_eval_breaker(ins, depth_after)
+        self.il.branch("br", self.label_for(ins.target))
+
+
+    def op_JUMP_FORWARD(self, ins, depth):
+        self.jump(ins, depth, False)
+
+    def op_JUMP_BACKWARD(self, ins, depth):
+        self.jump(ins, depth, True)
+
+    def op_JUMP_BACKWARD_NO_INTERRUPT(self, ins, depth):
+        self.jump(ins, depth, False)
+
+    def emit_truth_branch(self, ins, depth, bint when_true, bint pop_always, target):
+        """Shared body of the conditional jumps: TOS is tested for truth and
+        control goes to `target` when truth == when_true.  POP_JUMP_* always
+        pop; JUMP_IF_*_OR_POP keep TOS when jumping and pop it otherwise."""
+        il = self.il
+        is_true = il.new_label()
+        is_false = il.new_label()
+        check_false = il.new_label()
+        after = il.new_label()
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        # exact True / False need no call
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(self.t["py_true"])
+        il.branch("beq", is_true)
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(self.t["py_false"])
+        il.branch("beq", is_false)
+        if pop_always:
+            # pop_truth consumes TOS; v_status = truth
+            self.call_branch_op("pop_truth", ins, depth, depth - 1)
+            il.ldloc(self.v_status)
+            il.branch("brtrue", target if when_true else after)
+            il.branch("br", after if when_true else target)
+            il.mark(is_true)
+            self.decref_immortal_local(self.v_t0)
+            il.branch("br", target if when_true else after)
+            il.mark(is_false)
+            self.decref_immortal_local(self.v_t0)
+            il.branch("br", after if when_true else target)
+        else:
+            # peek_truth leaves TOS; it stays when jumping, is dropped otherwise
+            drop = il.new_label()
+            self.call_branch_op("peek_truth", ins, depth, depth)
+            il.ldloc(self.v_status)
+            il.branch("brtrue", target if when_true else drop)
+            il.branch("br", drop if when_true else target)
+            il.mark(is_true)
+            il.branch("br", target if when_true else drop)
+            il.mark(is_false)
+            il.branch("br", drop if when_true else target)
+            il.mark(drop)
+            self.decref_local(self.v_t0)
+        il.mark(after)
+
+    def branch_target(self, ins, depth_after):
+        """Label to branch to for ins's jump: backward edges go through a
+        trampoline that polls the eval breaker first."""
+        if ins.target > ins.index:
+            return self.label_for(ins.target)
+        il = self.il
+        trampoline = il.new_label()
+        self.pending_trampolines.append((trampoline, ins, depth_after))
+        return trampoline
+
+    def emit_trampolines(self):
+        for trampoline, ins, depth_after in self.pending_trampolines:
+            self.il.mark(trampoline)
+            self.poll_eval_breaker(ins, depth_after)
+            self.il.branch("br", self.label_for(ins.target))
+
+    def conditional(self, ins, depth, bint when_true):
+        self.emit_truth_branch(ins, depth, when_true, True, self.branch_target(ins, depth - 1))
+
+    def op_POP_JUMP_FORWARD_IF_TRUE(self, ins, depth):
+        self.conditional(ins, depth, True)
+
+    def op_POP_JUMP_FORWARD_IF_FALSE(self, ins, depth):
+        self.conditional(ins, depth, False)
+
+    op_POP_JUMP_BACKWARD_IF_TRUE = op_POP_JUMP_FORWARD_IF_TRUE
+    op_POP_JUMP_BACKWARD_IF_FALSE = op_POP_JUMP_FORWARD_IF_FALSE
+
+    def op_JUMP_IF_TRUE_OR_POP(self, ins, depth):
+        self.emit_truth_branch(ins, depth, True, False, self.label_for(ins.target))
+
+    def op_JUMP_IF_FALSE_OR_POP(self, ins, depth):
+        self.emit_truth_branch(ins, depth, False, False, self.label_for(ins.target))
+
+    def none_jump(self, ins, depth, bint jump_if_none):
+        il = self.il
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        self.decref_local(self.v_t0)
+        # identity of the (possibly now freed) pointer is still meaningful
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(self.t["py_none"])
+        il.branch("beq" if jump_if_none else "bne.un", self.branch_target(ins, depth - 1))
+
+    def op_POP_JUMP_FORWARD_IF_NONE(self, ins, depth):
+        self.none_jump(ins, depth, True)
+
+    def op_POP_JUMP_FORWARD_IF_NOT_NONE(self, ins, depth):
+        self.none_jump(ins, depth, False)
+
+    op_POP_JUMP_BACKWARD_IF_NONE = op_POP_JUMP_FORWARD_IF_NONE
+    op_POP_JUMP_BACKWARD_IF_NOT_NONE = op_POP_JUMP_FORWARD_IF_NOT_NONE
+
+    def op_FOR_ITER(self, ins, depth):
+        self.call_branch_op("for_iter", ins, depth, depth)
+        self.il.ldloc(self.v_status)
+        self.il.branch("brtrue", self.label_for(ins.target))
+
+    # ------------------------------------------------- exception flow
+    def op_RERAISE(self, ins, depth):
+        self.call_op("reraise", ins, depth, depth - 1)
+        self.il.branch("br", self.error_stub(ins, depth - 1))
+
+    def op_RAISE_VARARGS(self, ins, depth):
+        self.call_op("raise_varargs", ins, depth, depth - ins.oparg)
+        self.il.branch("br", self.error_stub(ins, depth - ins.oparg))
+
+
+def translate(code, target):
+    """CilMethod for `code`, or raises Unsupported.  `target` is the target
+    description merged with the code's own facts (_native.code_facts)."""
+    check_supported(code)
+    analysis = bytecode.analyze(code)
+    if analysis.max_depth > target["stacksize"]:
+        raise Unsupported("stack deeper than co_stacksize")
+    return Translator(code, analysis, target).translate()

@@ -1,0 +1,95 @@
+"""The compile driver: what the frame hook calls when a code object is hot.
+
+It asks the selected backend for native code, records the outcome for
+`info()` and `stats()`, and never lets an exception escape: whatever goes
+wrong, the code runs in the interpreter.
+"""
+
+import time
+from collections import Counter
+
+from . import backends
+
+_backend_name = backends.DEFAULT
+_totals = {"compiled": 0, "compile_seconds": 0.0}
+_fallbacks = Counter()
+_compile_times = []
+
+
+class CompileRecord:
+    """What happened when a code object was handed to the JIT."""
+
+    __slots__ = ("name", "compiled", "reason", "backend", "compile_ms", "il_bytes",
+                 "native_bytes", "listing", "details")
+
+    def __init__(self, name, backend):
+        self.name = name
+        self.backend = backend
+        self.compiled = False
+        self.reason = None
+        self.compile_ms = None
+        self.il_bytes = None
+        self.native_bytes = None
+        self.listing = None
+        self.details = {}
+
+
+def select_backend(name):
+    global _backend_name
+    backends.get(name)      # validates the name
+    _backend_name = name
+
+
+def backend_name():
+    return _backend_name
+
+
+def _fallback_reason(exc):
+    if isinstance(exc, backends.Unsupported):
+        return "unsupported: %s" % exc
+    if isinstance(exc, backends.BackendUnavailable):
+        return "backend unavailable: %s" % exc
+    return "compile error: %s: %s" % (type(exc).__name__, exc)
+
+
+def compile_code(code):
+    """Hook callback: (entry address or 0, keep-alive object, CompileRecord)."""
+    record = CompileRecord(code.co_qualname, _backend_name)
+    start = time.perf_counter()
+    try:
+        result = backends.get(_backend_name).compile(code)
+    except BaseException as exc:   # noqa: B902 - a compile must never break the program
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        record.reason = _fallback_reason(exc)
+        _fallbacks[record.reason] += 1
+        return (0, None, record)
+    elapsed = time.perf_counter() - start
+    record.compiled = True
+    record.compile_ms = elapsed * 1000.0
+    record.il_bytes = result.il_bytes
+    record.native_bytes = result.native_bytes
+    record.listing = result.listing
+    record.details = result.details
+    _totals["compiled"] += 1
+    _totals["compile_seconds"] += elapsed
+    _compile_times.append(elapsed)
+    return (result.entry, result.keepalive, record)
+
+
+def stats():
+    times = sorted(_compile_times)
+    return {
+        "compiled": _totals["compiled"],
+        "fallbacks": dict(_fallbacks),
+        "fallback_total": sum(_fallbacks.values()),
+        "compile_seconds": _totals["compile_seconds"],
+        "median_compile_ms": times[len(times) // 2] * 1000.0 if times else None,
+        "backend": _backend_name,
+    }
+
+
+def reset_stats():
+    _totals.update(compiled=0, compile_seconds=0.0)
+    _fallbacks.clear()
+    _compile_times.clear()

@@ -1,0 +1,93 @@
+"""The JIT API: how the frame hook talks to a compiler.
+
+A backend turns one code object into native code that can run a frame of it.
+It is registered by name; `pyjion_clr.enable(backend=NAME)` selects one, and
+the CoreCLR backend is the default.
+
+What a backend receives: `compile(code)` is called with a code object that
+is hot (see `config(threshold=...)`), at most once per code object, on the
+thread that is about to run it, with the hook disabled for everything the
+backend itself runs.
+
+What it returns: a `CompiledCode` whose `entry` is the address of a native
+function
+
+    PyObject *entry(PyThreadState *tstate, _PyInterpreterFrame *frame, int throwflag)
+
+that runs the frame to completion and returns a new reference, or NULL with
+an exception set, exactly as `_PyEval_EvalFrameDefault` would.  The hook links
+the frame into the thread's frame stack and checks the recursion limit
+before calling it.  `keepalive` is held until the code object dies, then
+dropped: whatever the entry point needs (a delegate, a code buffer) must be
+owned by it.
+
+How it reports failure: raise `Unsupported(reason)` for code it does not
+handle, any other exception for a failed compile.  Either way the code runs
+in the interpreter from then on, and the reason shows in `pyjion_clr.info()`.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional
+
+
+class Unsupported(Exception):
+    """The backend leaves this code to the interpreter (not an error)."""
+
+
+class BackendUnavailable(Exception):
+    """The backend cannot compile anything in this process (e.g. no runtime)."""
+
+
+@dataclass
+class CompiledCode:
+    entry: int
+    keepalive: Any
+    il_bytes: Optional[int] = None
+    native_bytes: Optional[int] = None
+    listing: Optional[Callable[[], str]] = None      # readable listing, on demand
+    details: Dict[str, Any] = field(default_factory=dict)
+
+
+class Backend:
+    """Base class documenting the interface; backends need not inherit it."""
+
+    name = "abstract"
+
+    def compile(self, code) -> CompiledCode:
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        """Called at interpreter exit, before the backend's runtime goes away:
+        no entry point is called after this."""
+
+
+_registry: Dict[str, Callable[[], Backend]] = {}
+_instances: Dict[str, Backend] = {}
+
+
+def register(name: str, factory: Callable[[], Backend]) -> None:
+    """Make a backend available under `name` (created lazily on first use)."""
+    _registry[name] = factory
+    _instances.pop(name, None)
+
+
+def available():
+    return sorted(_registry)
+
+
+def get(name: str) -> Backend:
+    if name not in _registry:
+        raise ValueError("unknown backend %r (available: %s)" % (name, ", ".join(available())))
+    inst = _instances.get(name)
+    if inst is None:
+        inst = _instances[name] = _registry[name]()
+    return inst
+
+
+def _coreclr_factory():
+    from .coreclr import CoreCLRBackend
+    return CoreCLRBackend()
+
+
+register("coreclr", _coreclr_factory)
+DEFAULT = "coreclr"

@@ -1,0 +1,126 @@
+"""The CoreCLR backend: CPython bytecode -> CIL (the native translator) ->
+DynamicMethod -> RyuJIT -> native entry point.
+
+The IL is built as bytes by the translator and handed to .NET in one call
+(DynamicILInfo.SetCode); calling ILGenerator per instruction through
+pythonnet would cost ~50 us each.  Every compiled method is a static
+DynamicMethod with the signature of a frame evaluator, turned into a
+delegate of one shared non-generic delegate type (defined once with
+TypeBuilder) so Marshal.GetFunctionPointerForDelegate accepts it.  The
+delegate is the keep-alive handle: when the code object dies, the hook drops
+it and the method can be collected.
+"""
+
+import atexit
+import ctypes
+import itertools
+
+from .. import _cil, _native, _translate, clr_host
+from . import BackendUnavailable, CompiledCode, Unsupported
+
+
+class _Managed:
+    """The .NET objects every compile needs, created once."""
+
+    def __init__(self):
+        import System
+        from System import Array, Byte, Int32, IntPtr, Type
+        from System.Reflection import (AssemblyName, CallingConventions, MethodAttributes,
+                                       MethodImplAttributes, TypeAttributes)
+        from System.Reflection.Emit import (AssemblyBuilder, AssemblyBuilderAccess,
+                                            DynamicMethod)
+        from System.Runtime.InteropServices import Marshal
+
+        self.IntPtr = IntPtr
+        self.DynamicMethod = DynamicMethod
+        self.ByteArray = Array[Byte]
+        self.param_types = Array[Type]([IntPtr, IntPtr, Int32])
+        self.copy_bytes = Marshal.Copy.Overloads[IntPtr, Array[Byte], Int32, Int32]
+        self.function_pointer = Marshal.GetFunctionPointerForDelegate.Overloads[System.Delegate]
+
+        assembly = AssemblyBuilder.DefineDynamicAssembly(
+            AssemblyName("pyjion_clr.emitted"), AssemblyBuilderAccess.Run)
+        self.module = assembly.DefineDynamicModule("pyjion_clr.emitted")
+        builder = self.module.DefineType(
+            "pyjion_clr.FrameEvaluator", TypeAttributes.Sealed | TypeAttributes.Public,
+            System.MulticastDelegate)
+        ctor = builder.DefineConstructor(
+            MethodAttributes.RTSpecialName | MethodAttributes.HideBySig | MethodAttributes.Public,
+            CallingConventions.Standard, Array[Type]([System.Object, IntPtr]))
+        # Runtime only: pythonnet recurses forever on Runtime | Managed (and Managed is 0)
+        ctor.SetImplementationFlags(MethodImplAttributes.Runtime)
+        invoke = builder.DefineMethod(
+            "Invoke", MethodAttributes.Public | MethodAttributes.HideBySig
+            | MethodAttributes.NewSlot | MethodAttributes.Virtual,
+            IntPtr, self.param_types)
+        invoke.SetImplementationFlags(MethodImplAttributes.Runtime)
+        self.delegate_type = builder.CreateType()
+
+    def byte_array(self, data):
+        arr = self.ByteArray(len(data))
+        if data:
+            buf = ctypes.create_string_buffer(bytes(data), len(data))
+            self.copy_bytes(self.IntPtr(ctypes.addressof(buf)), arr, 0, len(data))
+        return arr
+
+
+class CoreCLRBackend:
+    name = "coreclr"
+
+    def __init__(self):
+        self._managed = None
+        self._target = None
+        self._ids = itertools.count(1)
+        self._alive = True
+
+    def _ensure_runtime(self):
+        if self._managed is None:
+            if not clr_host.load():
+                raise BackendUnavailable(clr_host.status()["error"])
+            self._managed = _Managed()
+            self._target = _native.target_description()
+            # registered after pythonnet's own handler, so it runs first
+            atexit.register(self.shutdown)
+        if not self._alive:
+            raise BackendUnavailable("the .NET runtime is shutting down")
+        return self._managed
+
+    def shutdown(self):
+        self._alive = False
+        _native.set_backend_alive(False)
+
+    def compile(self, code):
+        target = dict(_native.target_description() if self._target is None else self._target)
+        target.update(_native.code_facts(code))
+        try:
+            method = _translate.translate(code, target)
+        except _translate.Unsupported as exc:
+            raise Unsupported(str(exc)) from None
+        m = self._ensure_runtime()
+        name = "pyjion$%s$%d" % (code.co_qualname, next(self._ids))
+        dm = m.DynamicMethod(name, m.IntPtr, m.param_types, m.module, True)
+        info = dm.GetDynamicILInfo()
+        # bound to the instance: pythonnet aborts on unbound overloads called with it
+        token_for = info.GetTokenFor.Overloads[m.ByteArray]
+        tokens = [token_for(m.byte_array(sig)) for sig in method.signatures]
+        info.SetCode(m.byte_array(method.resolve(tokens)), method.max_stack)
+        info.SetLocalSignature(m.byte_array(method.locals_signature))
+        delegate = dm.CreateDelegate(m.delegate_type)     # RyuJIT compiles here
+        entry = m.function_pointer(delegate).ToInt64()
+        symbols = _symbols(target)
+        return CompiledCode(
+            entry=entry,
+            keepalive=(delegate, dm),
+            il_bytes=len(method.il),
+            native_bytes=None,      # this runtime build exposes no per-method code size
+            listing=lambda: _cil.disassemble(method, symbols),
+            details={"method": name, "max_stack": method.max_stack,
+                     "calli_signatures": len(method.signatures)},
+        )
+
+
+def _symbols(target):
+    names = {addr: "&" + name for name, addr in target["helpers"].items()}
+    names.update({target["py_true"]: "Py_True", target["py_false"]: "Py_False",
+                  target["py_none"]: "Py_None", target["eval_breaker"]: "&eval_breaker"})
+    return names

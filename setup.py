@@ -1,0 +1,17 @@
+"""Build of the native part (see native/): the frame hook and runtime helpers
+(C, wrapped by Cython), and the translator stages (Cython)."""
+from setuptools import Extension, setup
+from Cython.Build import cythonize
+
+COMMON = dict(include_dirs=["native"],
+              extra_compile_args=["-O2", "-Wno-unused-function", "-Wno-unused-parameter"])
+
+extensions = [
+    Extension("pyjion_clr._native", define_macros=[("Py_BUILD_CORE_MODULE", "1")],
+              sources=["native/_native.pyx", "native/hook.c", "native/ops.c"], **COMMON),
+    Extension("pyjion_clr._cil", sources=["native/cil.pyx"], **COMMON),
+    Extension("pyjion_clr._bytecode", sources=["native/bytecode.pyx"], **COMMON),
+    Extension("pyjion_clr._translate", sources=["native/translate.pyx"], **COMMON),
+]
+
+setup(ext_modules=cythonize(extensions, language_level=3, quiet=True))
