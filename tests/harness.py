@@ -1,0 +1,83 @@
+"""Differential testing: the interpreter is the oracle.
+
+`differential(fn, *args)` runs fn in the plain interpreter, then runs a
+fresh copy of it (new code object, so nothing is cached) with the JIT on at
+threshold 0, and compares what came out: the return value (by ==, and by
+repr), or the exception's type, message and traceback (function names and
+line numbers).  It also checks that the copy really ran compiled, so a test
+cannot pass by silently falling back.
+"""
+
+import traceback
+import types
+
+import pyjion_clr
+
+
+class Outcome:
+    def __init__(self, value=None, exc=None):
+        self.value = value
+        self.exc = exc
+
+    def describe(self):
+        if self.exc is None:
+            return ("value", self.value, repr(self.value))
+        frames = [(f.name, f.lineno) for f in traceback.extract_tb(self.exc.__traceback__)]
+        # drop the harness's own frame
+        frames = [fr for fr in frames if fr[0] != "_run"]
+        return ("raised", type(self.exc), str(self.exc), frames)
+
+
+def _run(fn, args, kwargs):
+    try:
+        return Outcome(value=fn(*args, **kwargs))
+    except Exception as exc:      # the outcome under test
+        return Outcome(exc=exc)
+
+
+def fresh_copy(fn):
+    code = fn.__code__.replace()
+    copy = types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__qualname__ = fn.__qualname__
+    return copy
+
+
+def run_interpreted(fn, *args, **kwargs):
+    was = pyjion_clr.is_enabled()
+    pyjion_clr.disable()
+    try:
+        return _run(fn, args, kwargs)
+    finally:
+        if was:
+            pyjion_clr.enable()
+
+
+def run_compiled(fn, *args, **kwargs):
+    old = pyjion_clr.config()["threshold"]
+    pyjion_clr.config(threshold=0)
+    pyjion_clr.enable()
+    try:
+        return _run(fn, args, kwargs)
+    finally:
+        pyjion_clr.disable()
+        pyjion_clr.config(threshold=old)
+
+
+def differential(fn, *args, expect_compiled=True, **kwargs):
+    """Run both ways and assert they agree; returns the compiled outcome."""
+    plain = run_interpreted(fn, *args, **kwargs)
+    copy = fresh_copy(fn)
+    jitted = run_compiled(copy, *args, **kwargs)
+    info = pyjion_clr.info(copy)
+    if expect_compiled:
+        assert info.compiled, "expected %s to run compiled: %r" % (fn.__name__, info)
+        assert info.compiled_calls >= 1
+    p, j = plain.describe(), jitted.describe()
+    if p[0] == "value" and j[0] == "value":
+        assert p[2] == j[2], "repr differs: interpreter %s, JIT %s" % (p[2], j[2])
+        if p[1] == p[1]:      # NaN-free values compare with ==
+            assert p[1] == j[1]
+    else:
+        assert p == j, "interpreter %r\nJIT         %r" % (p, j)
+    return jitted
