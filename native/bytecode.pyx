@@ -76,13 +76,20 @@ def decode(code):
     cdef int ext = 0
     cdef int op, arg, start_index
     start_index = -1
+    # a jump may land on an EXTENDED_ARG prefix: map it to its instruction
+    prefix_of = {}
     while i < n:
         op = raw[2 * i]
         arg = raw[2 * i + 1] | ext
         if op == EXTENDED_ARG:
+            if start_index < 0:
+                start_index = i
             ext = arg << 8
             i += 1
             continue
+        if start_index >= 0:
+            prefix_of[start_index] = i
+            start_index = -1
         ext = 0
         index = i
         nxt = i + 1 + _CACHES[op]
@@ -95,11 +102,16 @@ def decode(code):
         instrs.append(Instr(index, op, arg if op >= _opcode.HAVE_ARGUMENT else 0,
                             nxt, target, lines.get(index)))
         i = nxt
-    return instrs
+    for ins in instrs:
+        if ins.target in prefix_of:
+            ins.target = prefix_of[ins.target]
+    return instrs, prefix_of
 
 
-def exception_table(code):
-    return [Handler(e.start // 2, e.end // 2, e.target // 2, e.depth, e.lasti)
+def exception_table(code, prefix_of=None):
+    prefix_of = prefix_of or {}
+    return [Handler(e.start // 2, e.end // 2, prefix_of.get(e.target // 2, e.target // 2),
+                    e.depth, e.lasti)
             for e in dis._parse_exception_table(code)]
 
 
@@ -132,10 +144,9 @@ def _handler_covering(handlers, int index):
     return None
 
 
-def analyze(code, instrs=None):
-    if instrs is None:
-        instrs = decode(code)
-    handlers = exception_table(code)
+def analyze(code):
+    instrs, prefix_of = decode(code)
+    handlers = exception_table(code, prefix_of)
     by_index = {ins.index: pos for pos, ins in enumerate(instrs)}
     depth_before = {}
     block_starts = set()

@@ -5,7 +5,10 @@ It asks the selected backend for native code, records the outcome for
 wrong, the code runs in the interpreter.
 """
 
+import os
+import sys
 import time
+import traceback
 from collections import Counter
 
 from . import backends
@@ -63,6 +66,10 @@ def compile_code(code):
             raise
         record.reason = _fallback_reason(exc)
         _fallbacks[record.reason] += 1
+        if os.environ.get("PYJION_CLR_DEBUG") and not isinstance(exc, backends.Unsupported):
+            sys.stderr.write("pyjion_clr: %s in %s (%s:%s)\n" % (
+                record.reason, code.co_qualname, code.co_filename, code.co_firstlineno))
+            traceback.print_exception(exc, file=sys.stderr)
         return (0, None, record)
     elapsed = time.perf_counter() - start
     record.compiled = True

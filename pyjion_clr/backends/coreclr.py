@@ -86,8 +86,11 @@ class CoreCLRBackend:
         return self._managed
 
     def shutdown(self):
+        """At exit, before pythonnet unloads: no compiled code is called and
+        nothing more is compiled from here on."""
         self._alive = False
         _native.set_backend_alive(False)
+        _native.uninstall()
 
     def compile(self, code):
         target = dict(_native.target_description() if self._target is None else self._target)
