@@ -44,7 +44,7 @@ cdef extern from "hook.h":
     pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create)
     object pyj_hook_counters()
 
-STATUS_NAMES = {0: "cold", 1: "compiled", 2: "interpreted"}
+STATUS_NAMES = {0: "cold", 1: "compiled", 2: "interpreted", 3: "compiling"}
 
 
 def install():

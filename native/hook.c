@@ -15,7 +15,9 @@ static _PyFrameEvalFunction g_previous;
 static Py_ssize_t g_threshold = 0;
 static PyObject *g_compiler;            /* strong reference */
 static int g_backend_alive = 1;
-static int g_compiling;                 /* never compile code run by the compiler */
+/* Per thread: code run by the compiler itself is never compiled (other
+ * threads keep compiling while this one waits for the runtime). */
+static _Thread_local int g_compiling;
 static Py_ssize_t g_compiled_calls, g_interpreted_calls;
 
 static void
@@ -72,11 +74,12 @@ static void
 compile_code(PyCodeObject *code, pyj_code_state *st)
 {
     PyObject *type, *value, *tb;
-    st->status = PYJ_INTERPRETED;
     if (g_compiler == NULL) {
+        st->status = PYJ_INTERPRETED;
         return;
     }
     PyErr_Fetch(&type, &value, &tb);
+    st->status = PYJ_COMPILING;     /* other threads interpret it meanwhile */
     g_compiling = 1;
     PyObject *res = PyObject_CallOneArg(g_compiler, (PyObject *)code);
     g_compiling = 0;
@@ -99,6 +102,9 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
             st->entry = (pyj_entry_fn)entry;
             st->status = PYJ_COMPILED;
         }
+    }
+    if (st->status == PYJ_COMPILING) {
+        st->status = PYJ_INTERPRETED;
     }
     Py_XDECREF(res);
     PyErr_Restore(type, value, tb);

@@ -3,7 +3,7 @@
 #define PYJION_HOOK_H
 #include "cpython311.h"
 
-enum pyj_code_status { PYJ_COLD = 0, PYJ_COMPILED = 1, PYJ_INTERPRETED = 2 };
+enum pyj_code_status { PYJ_COLD = 0, PYJ_COMPILED = 1, PYJ_INTERPRETED = 2, PYJ_COMPILING = 3 };
 
 typedef struct {
     int status;

@@ -7,6 +7,7 @@ wrong, the code runs in the interpreter.
 
 import os
 import sys
+import threading
 import time
 import traceback
 from collections import Counter
@@ -17,6 +18,9 @@ _backend_name = backends.DEFAULT
 _totals = {"compiled": 0, "compile_seconds": 0.0}
 _fallbacks = Counter()
 _compile_times = []
+# One compile at a time: starting the runtime releases the GIL, and the
+# backends are not written to be re-entered from another thread.
+_lock = threading.RLock()
 
 
 class CompileRecord:
@@ -60,7 +64,8 @@ def compile_code(code):
     record = CompileRecord(code.co_qualname, _backend_name)
     start = time.perf_counter()
     try:
-        result = backends.get(_backend_name).compile(code)
+        with _lock:
+            result = backends.get(_backend_name).compile(code)
     except BaseException as exc:   # noqa: B902 - a compile must never break the program
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
