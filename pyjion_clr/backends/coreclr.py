@@ -14,6 +14,7 @@ it and the method can be collected.
 import atexit
 import ctypes
 import itertools
+import time
 
 from .. import _cil, _native, _translate, clr_host
 from . import BackendUnavailable, CompiledCode, Unsupported
@@ -99,7 +100,10 @@ class CoreCLRBackend:
             method = _translate.translate(code, target)
         except _translate.Unsupported as exc:
             raise Unsupported(str(exc)) from None
+        started = time.perf_counter()
+        first = self._managed is None
         m = self._ensure_runtime()
+        runtime_start_ms = (time.perf_counter() - started) * 1000.0 if first else 0.0
         name = "pyjion$%s$%d" % (code.co_qualname, next(self._ids))
         dm = m.DynamicMethod(name, m.IntPtr, m.param_types, m.module, True)
         info = dm.GetDynamicILInfo()
@@ -118,6 +122,7 @@ class CoreCLRBackend:
             native_bytes=None,      # this runtime build exposes no per-method code size
             listing=lambda: _cil.disassemble(method, symbols),
             details={"method": name, "max_stack": method.max_stack,
+                     "runtime_start_ms": runtime_start_ms,
                      "calli_signatures": len(method.signatures)},
         )
 
