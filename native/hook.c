@@ -81,7 +81,16 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
     PyErr_Fetch(&type, &value, &tb);
     st->status = PYJ_COMPILING;     /* other threads interpret it meanwhile */
     g_compiling = 1;
+    /* The compiler must not see the exception the program is handling:
+     * anything it raised would chain it as __context__ and might keep it
+     * (and its traceback's frames) alive.  Give it an empty exc_info stack. */
+    PyThreadState *ts = PyThreadState_Get();
+    _PyErr_StackItem *saved_exc_info = ts->exc_info;
+    _PyErr_StackItem empty = {NULL, NULL};
+    ts->exc_info = &empty;
     PyObject *res = PyObject_CallOneArg(g_compiler, (PyObject *)code);
+    ts->exc_info = saved_exc_info;
+    Py_CLEAR(empty.exc_value);
     g_compiling = 0;
     if (res == NULL) {
         /* The driver reports its own failures; this is a bug in it. */
