@@ -263,17 +263,11 @@ pyj_op_load_classderef(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 
 /* --------------------------------------------------- globals and names */
 
+/* Builtins lookup shared by LOAD_GLOBAL and LOAD_NAME: NameError when missing. */
 static PyObject *
-lookup_global(PyjFrame *f, PyObject *name)
+lookup_builtin(PyjFrame *f, PyObject *name)
 {
-    PyObject *v = PyDict_GetItemWithError(f->f_globals, name);
-    if (v != NULL) {
-        Py_INCREF(v);
-        return v;
-    }
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
+    PyObject *v;
     if (PyDict_CheckExact(f->f_builtins)) {
         v = PyDict_GetItemWithError(f->f_builtins, name);
         if (v == NULL) {
@@ -282,8 +276,7 @@ lookup_global(PyjFrame *f, PyObject *name)
             }
             return NULL;
         }
-        Py_INCREF(v);
-        return v;
+        return Py_NewRef(v);
     }
     v = PyObject_GetItem(f->f_builtins, name);
     if (v == NULL && PyErr_ExceptionMatches(PyExc_KeyError)) {
@@ -291,6 +284,39 @@ lookup_global(PyjFrame *f, PyObject *name)
         format_exc_check_arg(PyExc_NameError, NAME_ERROR_MSG, name);
     }
     return v;
+}
+
+/* LOAD_NAME's view of globals: a dict lookup, whatever the dict's type. */
+static PyObject *
+lookup_global_for_name(PyjFrame *f, PyObject *name)
+{
+    PyObject *v = PyDict_GetItemWithError(f->f_globals, name);
+    if (v != NULL) {
+        return Py_NewRef(v);
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return lookup_builtin(f, name);
+}
+
+/* LOAD_GLOBAL's: a subclass of dict (say, with __missing__) is asked with
+ * PyObject_GetItem, as the interpreter does. */
+static PyObject *
+lookup_global(PyjFrame *f, PyObject *name)
+{
+    if (PyDict_CheckExact(f->f_globals) && PyDict_CheckExact(f->f_builtins)) {
+        return lookup_global_for_name(f, name);
+    }
+    PyObject *v = PyObject_GetItem(f->f_globals, name);
+    if (v != NULL) {
+        return v;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_KeyError)) {
+        return NULL;
+    }
+    PyErr_Clear();
+    return lookup_builtin(f, name);
 }
 
 static int
@@ -359,7 +385,7 @@ pyj_op_load_name(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
         }
     }
     if (v == NULL) {
-        v = lookup_global(f, name);
+        v = lookup_global_for_name(f, name);
         if (v == NULL) {
             return -1;
         }

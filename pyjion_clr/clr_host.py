@@ -94,6 +94,10 @@ def load():
         return False
     try:
         root, version = find_runtime()
+        # W^X double-maps code pages through a shared file, which a fork()ed
+        # child cannot use: compiled code on the stack at fork time would
+        # abort the child.  Off unless the user chose otherwise.
+        os.environ.setdefault("DOTNET_EnableWriteXorExecute", "0")
         import clr_loader
         import pythonnet
         runtime = clr_loader.get_coreclr(runtime_config=str(runtime_config_path()),

@@ -3,7 +3,7 @@ suite under the JIT; each names the CPython test that found it."""
 
 import weakref
 
-from harness import fresh_copy, run_compiled, run_interpreted
+from harness import differential, fresh_copy, run_compiled, run_interpreted
 
 
 class _Obj:
@@ -38,3 +38,33 @@ def _swallowed_in_with():
 def test_exception_swallowed_by_with_releases_callee_frame():
     assert run_interpreted(_swallowed_in_with).value is True
     assert run_compiled(fresh_copy(_swallowed_in_with)).value is True
+
+
+# test_dynamic.test_load_global_specialization_failure_keeps_oparg: globals
+# that are a dict subclass are read with PyObject_GetItem (__missing__ counts).
+class _MissingGlobals(dict):
+    def __missing__(self, key):
+        return int(key.removeprefix("_number_"))
+
+
+def test_globals_dict_subclass_with_missing():
+    code = "lambda: " + "+".join("_number_%d" % i for i in range(300))
+    fn = eval(code, _MissingGlobals())
+    out = differential(fn)
+    assert out.value == sum(range(300))
+
+
+def _fork_and_wait():
+    import os
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7 if sum(i for i in range(100)) == 4950 else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.WEXITSTATUS(status)
+
+
+# test_builtin's pty tests: a child forked from compiled code must be able to
+# return through the compiled frames on its stack.
+def test_fork_from_compiled_code():
+    out = differential(_fork_and_wait)
+    assert out.value == 7

@@ -14,6 +14,7 @@ it and the method can be collected.
 import atexit
 import ctypes
 import itertools
+import os
 import time
 
 from .. import _cil, _native, _translate, clr_host
@@ -82,6 +83,9 @@ class CoreCLRBackend:
             self._target = _native.target_description()
             # registered after pythonnet's own handler, so it runs first
             atexit.register(self.shutdown)
+            # a fork()ed child has no runtime threads: it keeps running the
+            # compiled frames already on its stack, and interprets new ones
+            os.register_at_fork(after_in_child=self.shutdown)
         if not self._alive:
             raise BackendUnavailable("the .NET runtime is shutting down")
         return self._managed
