@@ -18,6 +18,9 @@
 /* Interned names the helpers look up (not all of them have a _Py_ID). */
 static PyObject *s__name__, *s__file__, *s__annotations__, *s__match_args__;
 static PyObject *s__enter__, *s__exit__, *s__import__, *s__build_class__;
+static PyObject *s__all__, *s__dict__;
+
+static int init_leaf_predicate(void);
 
 int
 pyj_ops_init(void)
@@ -32,8 +35,10 @@ pyj_ops_init(void)
     INTERN(s__exit__, "__exit__");
     INTERN(s__import__, "__import__");
     INTERN(s__build_class__, "__build_class__");
+    INTERN(s__all__, "__all__");
+    INTERN(s__dict__, "__dict__");
 #undef INTERN
-    return 0;
+    return init_leaf_predicate();
 }
 
 static PyObject *
@@ -785,12 +790,12 @@ check_args_iterable(PyObject *func, PyObject *args)
     return 0;
 }
 
+/* _PyDict_MergeEx reports a non-mapping as AttributeError ('keys') and a
+ * duplicate key as KeyError((key,)); turn them into the call's TypeErrors. */
 static void
 format_kwargs_error(PyObject *func, PyObject *kwargs)
 {
-    if (PyErr_ExceptionMatches(PyExc_AttributeError)
-        && !(Py_TYPE(kwargs)->tp_as_mapping != NULL
-             && Py_TYPE(kwargs)->tp_as_mapping->mp_subscript != NULL)) {
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
         PyErr_Clear();
         PyObject *funcstr = _PyObject_FunctionStr(func);
         if (funcstr != NULL) {
@@ -806,15 +811,9 @@ format_kwargs_error(PyObject *func, PyObject *kwargs)
         if (val && PyTuple_Check(val) && PyTuple_GET_SIZE(val) == 1) {
             PyObject *funcstr = _PyObject_FunctionStr(func);
             if (funcstr != NULL) {
-                PyObject *key = PyTuple_GET_ITEM(val, 0);
-                if (!PyUnicode_Check(key)) {
-                    PyErr_Format(PyExc_TypeError, "%U keywords must be strings", funcstr);
-                }
-                else {
-                    PyErr_Format(PyExc_TypeError,
-                                 "%U got multiple values for keyword argument '%S'",
-                                 funcstr, key);
-                }
+                PyErr_Format(PyExc_TypeError,
+                             "%U got multiple values for keyword argument '%S'",
+                             funcstr, PyTuple_GET_ITEM(val, 0));
                 Py_DECREF(funcstr);
             }
             Py_XDECREF(type);
@@ -1330,6 +1329,280 @@ pyj_op_check_exc_match(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return 0;
 }
 
+/* ------------------------------------------------------------- except* */
+
+static int
+is_exception_group(PyObject *exc)
+{
+    return PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_BaseExceptionGroup);
+}
+
+static PyObject *
+make_exception_group(PyObject *excs)
+{
+    return PyObject_CallFunction(PyExc_BaseExceptionGroup, "(sO)", "", excs);
+}
+
+static int
+check_except_star_type_valid(PyObject *right)
+{
+    if (check_except_type_valid(right) < 0) {
+        return -1;
+    }
+    int is_group = 0;
+    if (PyTuple_Check(right)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(right) && !is_group; i++) {
+            is_group = PyObject_IsSubclass(PyTuple_GET_ITEM(right, i), PyExc_BaseExceptionGroup);
+            if (is_group < 0) {
+                return -1;
+            }
+        }
+    }
+    else {
+        is_group = PyObject_IsSubclass(right, PyExc_BaseExceptionGroup);
+        if (is_group < 0) {
+            return -1;
+        }
+    }
+    if (is_group) {
+        PyErr_SetString(PyExc_TypeError,
+                        "catching ExceptionGroup with except* is not allowed. Use except instead.");
+        return -1;
+    }
+    return 0;
+}
+
+/* Split exc_value by match_type into (match, rest); None for an empty part. */
+static int
+exception_group_match(PyObject *exc_value, PyObject *match_type,
+                      PyObject **match, PyObject **rest)
+{
+    if (Py_IsNone(exc_value)) {
+        *match = Py_NewRef(Py_None);
+        *rest = Py_NewRef(Py_None);
+        return 0;
+    }
+    if (PyErr_GivenExceptionMatches(exc_value, match_type)) {
+        if (is_exception_group(exc_value)) {
+            *match = Py_NewRef(exc_value);
+        }
+        else {
+            /* a naked exception matches whole: wrap it in a group */
+            PyObject *excs = PyTuple_Pack(1, exc_value);
+            if (excs == NULL) {
+                return -1;
+            }
+            *match = make_exception_group(excs);
+            Py_DECREF(excs);
+            if (*match == NULL) {
+                return -1;
+            }
+        }
+        *rest = Py_NewRef(Py_None);
+        return 0;
+    }
+    if (is_exception_group(exc_value)) {
+        PyObject *pair = PyObject_CallMethod(exc_value, "split", "(O)", match_type);
+        if (pair == NULL) {
+            return -1;
+        }
+        *match = Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+        *rest = Py_NewRef(PyTuple_GET_ITEM(pair, 1));
+        Py_DECREF(pair);
+        return 0;
+    }
+    *match = Py_NewRef(Py_None);
+    *rest = Py_NewRef(Py_None);
+    return 0;
+}
+
+/* [exc, type] -> [rest, match] on a (partial) match, [exc, None] otherwise */
+static int
+pyj_op_check_eg_match(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *match_type = POP();
+    if (check_except_star_type_valid(match_type) < 0) {
+        Py_DECREF(match_type);
+        return -1;
+    }
+    PyObject *exc_value = TOP();
+    PyObject *match = NULL, *rest = NULL;
+    int res = exception_group_match(exc_value, match_type, &match, &rest);
+    Py_DECREF(match_type);
+    if (res < 0) {
+        return -1;
+    }
+    if (Py_IsNone(match)) {
+        sp[0] = match;
+        Py_DECREF(rest);
+    }
+    else {
+        TOP() = rest;
+        sp[0] = match;
+        PyErr_SetExcInfo(NULL, Py_NewRef(match), NULL);
+        Py_DECREF(exc_value);
+    }
+    return 0;
+}
+
+static int
+collect_leaf_ids(PyObject *exc, PyObject *ids)
+{
+    if (Py_IsNone(exc)) {
+        return 0;
+    }
+    if (!is_exception_group(exc)) {
+        PyObject *id = PyLong_FromVoidPtr(exc);
+        if (id == NULL) {
+            return -1;
+        }
+        int err = PySet_Add(ids, id);
+        Py_DECREF(id);
+        return err;
+    }
+    PyObject *children = PyObject_GetAttrString(exc, "exceptions");
+    if (children == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(children); i++) {
+        if (collect_leaf_ids(PyTuple_GET_ITEM(children, i), ids) < 0) {
+            Py_DECREF(children);
+            return -1;
+        }
+    }
+    Py_DECREF(children);
+    return 0;
+}
+
+/* split() only takes a Python function as predicate: make_leaf_predicate(ids)
+ * returns `lambda e: id(e) in ids`, compiled once at start-up. */
+static PyObject *make_leaf_predicate;
+
+static int
+init_leaf_predicate(void)
+{
+    PyObject *ns = PyDict_New();
+    if (ns == NULL || PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        Py_XDECREF(ns);
+        return -1;
+    }
+    PyObject *res = PyRun_String("def make(ids):\n    return lambda e: id(e) in ids\n",
+                                 Py_file_input, ns, ns);
+    if (res == NULL) {
+        Py_DECREF(ns);
+        return -1;
+    }
+    Py_DECREF(res);
+    make_leaf_predicate = Py_XNewRef(PyDict_GetItemString(ns, "make"));
+    Py_DECREF(ns);
+    return make_leaf_predicate == NULL ? -1 : 0;
+}
+
+/* The part of group `eg` whose leaves appear in the groups of `keep`,
+ * keeping eg's nesting (None if nothing is left). */
+static PyObject *
+exception_group_projection(PyObject *eg, PyObject *keep)
+{
+    PyObject *ids = PySet_New(NULL);
+    if (ids == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keep); i++) {
+        if (collect_leaf_ids(PyList_GET_ITEM(keep, i), ids) < 0) {
+            Py_DECREF(ids);
+            return NULL;
+        }
+    }
+    PyObject *predicate = PyObject_CallOneArg(make_leaf_predicate, ids);
+    Py_DECREF(ids);
+    if (predicate == NULL) {
+        return NULL;
+    }
+    PyObject *pair = PyObject_CallMethod(eg, "split", "(O)", predicate);
+    Py_DECREF(predicate);
+    if (pair == NULL) {
+        return NULL;
+    }
+    PyObject *match = Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+    Py_DECREF(pair);
+    return match;
+}
+
+static int
+same_exception_metadata(PyObject *a, PyObject *b)
+{
+    PyBaseExceptionObject *e1 = (PyBaseExceptionObject *)a;
+    PyBaseExceptionObject *e2 = (PyBaseExceptionObject *)b;
+    return e1->notes == e2->notes && e1->traceback == e2->traceback
+           && e1->cause == e2->cause && e1->context == e2->context;
+}
+
+/* What a try-except* raises at its end: the exceptions raised in the
+ * handlers, with the re-raised ones in orig's nesting, raised ones as
+ * siblings in a new group. */
+static PyObject *
+prep_reraise_star(PyObject *orig, PyObject *excs)
+{
+    Py_ssize_t n = PyList_GET_SIZE(excs);
+    if (n == 0) {
+        return Py_NewRef(Py_None);
+    }
+    if (!is_exception_group(orig)) {
+        /* a naked exception was caught and wrapped: one handler ran */
+        return Py_NewRef(PyList_GET_ITEM(excs, 0));
+    }
+    PyObject *raised = PyList_New(0), *reraised = PyList_New(0);
+    PyObject *reraised_eg = NULL, *result = NULL;
+    if (raised == NULL || reraised == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *e = PyList_GET_ITEM(excs, i);
+        if (Py_IsNone(e)) {
+            continue;
+        }
+        if (PyList_Append(same_exception_metadata(e, orig) ? reraised : raised, e) < 0) {
+            goto done;
+        }
+    }
+    reraised_eg = exception_group_projection(orig, reraised);
+    if (reraised_eg == NULL) {
+        goto done;
+    }
+    if (PyList_GET_SIZE(raised) == 0) {
+        result = Py_NewRef(reraised_eg);
+    }
+    else {
+        if (!Py_IsNone(reraised_eg) && PyList_Append(raised, reraised_eg) < 0) {
+            goto done;
+        }
+        if (PyList_GET_SIZE(raised) > 1) {
+            result = make_exception_group(raised);
+        }
+        else {
+            result = Py_NewRef(PyList_GET_ITEM(raised, 0));
+        }
+    }
+done:
+    Py_XDECREF(raised);
+    Py_XDECREF(reraised);
+    Py_XDECREF(reraised_eg);
+    return result;
+}
+
+/* [orig, excs] -> [exception to raise, or None] */
+static int
+pyj_op_prep_reraise_star(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *excs = POP();
+    PyObject *orig = TOP();
+    PyObject *val = prep_reraise_star(orig, excs);
+    Py_DECREF(excs);
+    Py_DECREF(orig);
+    TOP() = val;
+    return val == NULL ? -1 : 0;
+}
+
 /* RERAISE: [.., lasti?, .., exc] -> re-raised; restores prev_instr from lasti */
 static int
 pyj_op_reraise(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
@@ -1590,6 +1863,100 @@ error:
     Py_XDECREF(pkgname);
     Py_XDECREF(pkgpath);
     return -1;
+}
+
+/* IMPORT_STAR: [module] -> []; binds the module's public names in f_locals
+ * (module and class bodies only: `import *` is not allowed in functions). */
+static int
+import_all_from(PyObject *locals, PyObject *v)
+{
+    PyObject *all;
+    int skip_private = 0;
+    if (_PyObject_LookupAttr(v, s__all__, &all) < 0) {
+        return -1;
+    }
+    if (all == NULL) {
+        PyObject *dict;
+        if (_PyObject_LookupAttr(v, s__dict__, &dict) < 0) {
+            return -1;
+        }
+        if (dict == NULL) {
+            PyErr_SetString(PyExc_ImportError, "from-import-* object has no __dict__ and no __all__");
+            return -1;
+        }
+        all = PyMapping_Keys(dict);
+        Py_DECREF(dict);
+        if (all == NULL) {
+            return -1;
+        }
+        skip_private = 1;
+    }
+    int err = 0;
+    for (Py_ssize_t pos = 0; err == 0; pos++) {
+        PyObject *name = PySequence_GetItem(all, pos);
+        if (name == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_IndexError)) {
+                PyErr_Clear();
+            }
+            else {
+                err = -1;
+            }
+            break;
+        }
+        if (!PyUnicode_Check(name)) {
+            PyObject *modname = PyObject_GetAttr(v, s__name__);
+            if (modname == NULL || !PyUnicode_Check(modname)) {
+                if (modname == NULL) {
+                    PyErr_Clear();
+                }
+                PyErr_Format(PyExc_TypeError, "module __name__ must be a string, not %.100s",
+                             modname ? Py_TYPE(modname)->tp_name : "NULL");
+            }
+            else {
+                PyErr_Format(PyExc_TypeError, "%s in %U.%s must be str, not %.100s",
+                             skip_private ? "Key" : "Item", modname,
+                             skip_private ? "__dict__" : "__all__", Py_TYPE(name)->tp_name);
+            }
+            Py_XDECREF(modname);
+            Py_DECREF(name);
+            err = -1;
+            break;
+        }
+        if (skip_private && PyUnicode_READ_CHAR(name, 0) == '_') {
+            Py_DECREF(name);
+            continue;
+        }
+        PyObject *value = PyObject_GetAttr(v, name);
+        if (value == NULL) {
+            err = -1;
+        }
+        else if (PyDict_CheckExact(locals)) {
+            err = PyDict_SetItem(locals, name, value);
+        }
+        else {
+            err = PyObject_SetItem(locals, name, value);
+        }
+        Py_DECREF(name);
+        Py_XDECREF(value);
+    }
+    Py_DECREF(all);
+    return err;
+}
+
+static int
+pyj_op_import_star(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *from = POP();
+    int err;
+    if (f->f_locals == NULL) {
+        PyErr_SetString(PyExc_SystemError, "no locals found during 'import *'");
+        err = -1;
+    }
+    else {
+        err = import_all_from(f->f_locals, from);
+    }
+    Py_DECREF(from);
+    return err;
 }
 
 /* ----------------------------------------------------------------- match */
@@ -1965,6 +2332,9 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(push_exc_info),
     HELPER(pop_except),
     HELPER(check_exc_match),
+    HELPER(check_eg_match),
+    HELPER(prep_reraise_star),
+    HELPER(import_star),
     HELPER(reraise),
     HELPER(raise_varargs),
     HELPER(with_except_start),

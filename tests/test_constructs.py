@@ -414,6 +414,48 @@ def match_statement(subject):
             return "other"
 
 
+# ---------------------------------------------------------------- except*
+def except_star(kind):
+    log = []
+    try:
+        if kind == "group":
+            raise ExceptionGroup("eg", [ValueError(1), TypeError(2), KeyError(3)])
+        if kind == "naked":
+            raise ValueError("naked")
+        if kind == "raise-in-handler":
+            raise ExceptionGroup("eg", [ValueError(1)])
+    except* ValueError as eg:
+        log.append(("value", repr(eg.exceptions)))
+        if kind == "raise-in-handler":
+            raise RuntimeError("from handler")
+    except* (TypeError, KeyError) as eg:
+        log.append(("type/key", sorted(repr(e) for e in eg.exceptions)))
+    return log
+
+
+def except_star_partial():
+    try:
+        raise ExceptionGroup("eg", [ValueError(1), OSError(2)])
+    except* ValueError:
+        pass
+
+
+def except_star_rejects_groups():
+    try:
+        raise ValueError
+    except* ExceptionGroup:
+        pass
+
+
+# ---------------------------------------------------------------- module bodies
+def module_body_with_star_import():
+    code = compile("from math import *\nx = sqrt(16) + pi * 0\n"
+                   "for i in range(3):\n    x += i\n", "<module>", "exec")
+    ns = {}
+    exec(code, ns)
+    return ns["x"], "floor" in ns, "_private" in ns
+
+
 # ---------------------------------------------------------------- frames
 def frame_introspection(a):
     import inspect
@@ -495,6 +537,13 @@ CASES = [
     (match_statement, ("hi",)),
     (match_statement, (42,)),
     (match_statement, (4.5,)),
+    (except_star, ("group",)),
+    (except_star, ("naked",)),
+    (except_star, ("raise-in-handler",)),
+    (except_star, ("none",)),
+    (except_star_partial, ()),
+    (except_star_rejects_groups, ()),
+    (module_body_with_star_import, ()),
     (frame_introspection, (1,)),
     (deep_recursion, (0,)),
 ]

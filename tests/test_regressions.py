@@ -3,6 +3,8 @@ suite under the JIT; each names the CPython test that found it."""
 
 import weakref
 
+import pytest
+
 from harness import differential, fresh_copy, run_compiled, run_interpreted
 
 
@@ -68,3 +70,22 @@ def _fork_and_wait():
 def test_fork_from_compiled_code():
     out = differential(_fork_and_wait)
     assert out.value == 7
+
+
+def _kw_target(**kw):
+    return kw
+
+
+def _star_star_list():
+    return _kw_target(a=1, **[])
+
+
+def _duplicate_non_str_keys():
+    return _kw_target(**{1: 3}, **{1: 5})
+
+
+# test_extcall / test_unpack_ex: messages of bad ** arguments.
+@pytest.mark.parametrize("fn", [_star_star_list, _duplicate_non_str_keys])
+def test_star_star_errors(fn):
+    out = differential(fn)
+    assert isinstance(out.exc, TypeError)
