@@ -112,6 +112,13 @@ def code_facts(code):
             "stacksize": co.co_stacksize}
 
 
+def bytes_address(bytes data):
+    """Address of a bytes object's contents, for copying them into a .NET
+    array in one call (valid while `data` is alive)."""
+    cdef const char *p = data
+    return <size_t>p
+
+
 def target_description():
     """Layout facts and constant addresses compiled code is built against."""
     return {

@@ -102,7 +102,7 @@ class JitInfo:
         self.compile_ms = record.compile_ms if record is not None else None
         self.il_bytes = record.il_bytes if record is not None else None
         self.native_bytes = record.native_bytes if record is not None else None
-        self._listing = record.listing if record is not None else None
+        self.code = code
 
     def __repr__(self):
         if self.compiled:
@@ -121,10 +121,10 @@ def info(obj):
 def dis(obj, file=None):
     """Print the CIL listing of a compiled function."""
     record = info(obj)
-    if record._listing is None:
+    if not record.compiled:
         text = "%s is not compiled (%s)" % (record.name, record.reason or record.status)
     else:
-        text = record._listing()
+        text = _driver.listing(record.code, record.backend)
     print(text, file=file if file is not None else sys.stdout)
 
 

@@ -27,7 +27,7 @@ class CompileRecord:
     """What happened when a code object was handed to the JIT."""
 
     __slots__ = ("name", "compiled", "reason", "backend", "compile_ms", "il_bytes",
-                 "native_bytes", "listing", "details")
+                 "native_bytes")
 
     def __init__(self, name, backend):
         self.name = name
@@ -37,8 +37,6 @@ class CompileRecord:
         self.compile_ms = None
         self.il_bytes = None
         self.native_bytes = None
-        self.listing = None
-        self.details = {}
 
 
 def select_backend(name):
@@ -77,19 +75,22 @@ def compile_code(code):
             traceback.print_exception(exc, file=sys.stderr)
         return (0, None, record)
     # starting the .NET runtime (once per process) is not this function's compile
-    runtime_start = result.details.get("runtime_start_ms", 0.0) / 1000.0
+    runtime_start = result.runtime_start_ms / 1000.0
     _totals["runtime_start_seconds"] += runtime_start
     elapsed = time.perf_counter() - start - runtime_start
     record.compiled = True
     record.compile_ms = elapsed * 1000.0
     record.il_bytes = result.il_bytes
     record.native_bytes = result.native_bytes
-    record.listing = result.listing
-    record.details = result.details
     _totals["compiled"] += 1
     _totals["compile_seconds"] += elapsed
     _compile_times.append(elapsed)
     return (result.entry, result.keepalive, record)
+
+
+def listing(code, backend_name):
+    with _lock:
+        return backends.get(backend_name).listing(code)
 
 
 def stats():

@@ -5,6 +5,8 @@ import weakref
 
 import pytest
 
+import pyjion_clr
+
 from harness import differential, fresh_copy, run_compiled, run_interpreted
 
 
@@ -89,3 +91,20 @@ def _duplicate_non_str_keys():
 def test_star_star_errors(fn):
     out = differential(fn)
     assert isinstance(out.exc, TypeError)
+
+
+def _fresh_function(a):
+    return [a, a * 2]
+
+
+# test_gc.test_frame / test_collect_garbage: compiling must not leave cyclic
+# garbage behind (ctypes buffers used to create a new array type per size).
+def test_compiling_leaves_no_cyclic_garbage():
+    import gc
+    run_compiled(fresh_copy(_fresh_function), 1)      # runtime started, warm
+    gc.collect()
+    for size in range(3):
+        f = fresh_copy(_fresh_function)
+        assert run_compiled(f, size).value == [size, size * 2]
+        assert pyjion_clr.info(f).compiled
+        assert gc.collect() == 0

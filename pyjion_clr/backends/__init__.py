@@ -21,12 +21,16 @@ before calling it.  `keepalive` is held until the code object dies, then
 dropped: whatever the entry point needs (a delegate, a code buffer) must be
 owned by it.
 
+A backend may also offer `listing(code) -> str`, a readable listing of what
+it generates for `code` (used by `pyjion_clr.dis`); it is produced on demand
+rather than kept, since a program may compile thousands of functions.
+
 How it reports failure: raise `Unsupported(reason)` for code it does not
 handle, any other exception for a failed compile.  Either way the code runs
 in the interpreter from then on, and the reason shows in `pyjion_clr.info()`.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
 
@@ -44,8 +48,7 @@ class CompiledCode:
     keepalive: Any
     il_bytes: Optional[int] = None
     native_bytes: Optional[int] = None
-    listing: Optional[Callable[[], str]] = None      # readable listing, on demand
-    details: Dict[str, Any] = field(default_factory=dict)
+    runtime_start_ms: float = 0.0      # part of this compile spent starting the runtime
 
 
 class Backend:
@@ -55,6 +58,9 @@ class Backend:
 
     def compile(self, code) -> CompiledCode:
         raise NotImplementedError
+
+    def listing(self, code) -> str:
+        return "no listing available from backend %r" % self.name
 
     def shutdown(self) -> None:
         """Called at interpreter exit, before the backend's runtime goes away:

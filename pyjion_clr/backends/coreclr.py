@@ -12,7 +12,6 @@ it and the method can be collected.
 """
 
 import atexit
-import ctypes
 import itertools
 import os
 import time
@@ -59,10 +58,10 @@ class _Managed:
         self.delegate_type = builder.CreateType()
 
     def byte_array(self, data):
+        data = bytes(data)
         arr = self.ByteArray(len(data))
         if data:
-            buf = ctypes.create_string_buffer(bytes(data), len(data))
-            self.copy_bytes(self.IntPtr(ctypes.addressof(buf)), arr, 0, len(data))
+            self.copy_bytes(self.IntPtr(_native.bytes_address(data)), arr, 0, len(data))
         return arr
 
 
@@ -80,7 +79,6 @@ class CoreCLRBackend:
             if not clr_host.load():
                 raise BackendUnavailable(clr_host.status()["error"])
             self._managed = _Managed()
-            self._target = _native.target_description()
             # registered after pythonnet's own handler, so it runs first
             atexit.register(self.shutdown)
             # a fork()ed child has no runtime threads: it keeps running the
@@ -97,13 +95,24 @@ class CoreCLRBackend:
         _native.set_backend_alive(False)
         _native.uninstall()
 
-    def compile(self, code):
-        target = dict(_native.target_description() if self._target is None else self._target)
+    def _translate(self, code):
+        if self._target is None:
+            self._target = _native.target_description()
+        target = dict(self._target)
         target.update(_native.code_facts(code))
         try:
-            method = _translate.translate(code, target)
+            return _translate.translate(code, target), target
         except _translate.Unsupported as exc:
             raise Unsupported(str(exc)) from None
+
+    def listing(self, code):
+        """The CIL for `code`, translated again: the translation is
+        deterministic, so this is what the compiled method runs."""
+        method, target = self._translate(code)
+        return _cil.disassemble(method, _symbols(target))
+
+    def compile(self, code):
+        method, target = self._translate(code)
         started = time.perf_counter()
         first = self._managed is None
         m = self._ensure_runtime()
@@ -118,16 +127,12 @@ class CoreCLRBackend:
         info.SetLocalSignature(m.byte_array(method.locals_signature))
         delegate = dm.CreateDelegate(m.delegate_type)     # RyuJIT compiles here
         entry = m.function_pointer(delegate).ToInt64()
-        symbols = _symbols(target)
         return CompiledCode(
             entry=entry,
             keepalive=(delegate, dm),
             il_bytes=len(method.il),
             native_bytes=None,      # this runtime build exposes no per-method code size
-            listing=lambda: _cil.disassemble(method, symbols),
-            details={"method": name, "max_stack": method.max_stack,
-                     "runtime_start_ms": runtime_start_ms,
-                     "calli_signatures": len(method.signatures)},
+            runtime_start_ms=runtime_start_ms,
         )
 
 
