@@ -40,6 +40,7 @@ cdef extern from "hook.h":
     void pyj_hook_set_threshold(Py_ssize_t threshold)
     Py_ssize_t pyj_hook_get_threshold()
     void pyj_hook_set_compiler(object callback)
+    void pyj_hook_set_releaser(object callback)
     void pyj_hook_set_backend_alive(int alive)
     pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create)
     object pyj_hook_counters()
@@ -69,6 +70,10 @@ def get_threshold():
 
 def set_compiler(callback):
     pyj_hook_set_compiler(callback)
+
+
+def set_releaser(callback):
+    pyj_hook_set_releaser(callback)
 
 
 def set_backend_alive(bint alive):

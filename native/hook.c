@@ -14,6 +14,7 @@ static int g_installed;
 static _PyFrameEvalFunction g_previous;
 static Py_ssize_t g_threshold = 0;
 static PyObject *g_compiler;            /* strong reference */
+static PyObject *g_releaser;            /* called with a handle when its code dies */
 static int g_backend_alive = 1;
 /* Per thread: code run by the compiler itself is never compiled (other
  * threads keep compiling while this one waits for the runtime). */
@@ -26,6 +27,18 @@ free_code_state(void *ptr)
     pyj_code_state *st = (pyj_code_state *)ptr;
     if (st == NULL) {
         return;
+    }
+    /* at exit the backend (and its runtime) may be gone: just drop handles */
+    if (st->handle != NULL && st->handle != Py_None && g_releaser != NULL
+        && g_backend_alive && !_Py_IsFinalizing()) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject *res = PyObject_CallOneArg(g_releaser, st->handle);
+        if (res == NULL) {
+            PyErr_WriteUnraisable(g_releaser);
+        }
+        Py_XDECREF(res);
+        PyErr_Restore(type, value, tb);
     }
     Py_XDECREF(st->handle);
     Py_XDECREF(st->record);
@@ -217,6 +230,13 @@ pyj_hook_set_compiler(PyObject *callback)
 {
     Py_XINCREF(callback);
     Py_XSETREF(g_compiler, callback);
+}
+
+void
+pyj_hook_set_releaser(PyObject *callback)
+{
+    Py_XINCREF(callback);
+    Py_XSETREF(g_releaser, callback);
 }
 
 PyObject *

@@ -10,7 +10,7 @@ typedef struct {
     Py_ssize_t calls;            /* calls seen while cold (for the threshold) */
     Py_ssize_t compiled_calls;   /* calls that ran the native entry point */
     pyj_entry_fn entry;
-    PyObject *handle;            /* backend's keep-alive object, dropped with the code */
+    PyObject *handle;            /* backend's keep-alive handle, released with the code */
     PyObject *record;            /* what the compile driver reported, for info() */
 } pyj_code_state;
 
@@ -21,6 +21,8 @@ void pyj_hook_set_threshold(Py_ssize_t threshold);
 Py_ssize_t pyj_hook_get_threshold(void);
 /* callback(code) -> (entry_address, handle, record) or (0, None, record) */
 void pyj_hook_set_compiler(PyObject *callback);
+/* releaser(handle) is called when a compiled code object dies. */
+void pyj_hook_set_releaser(PyObject *callback);
 /* Compiled code is only called while the backend says it is alive. */
 void pyj_hook_set_backend_alive(int alive);
 pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);

@@ -29,6 +29,7 @@ def enable(backend=None):
             raise TypeError("backend must be a backend name (str), not %s" % type(backend).__name__)
         _driver.select_backend(backend)
     _native.set_compiler(_driver.compile_code)
+    _native.set_releaser(_driver.release)
     _native.install()
 
 
@@ -92,16 +93,17 @@ class JitInfo:
 
     def __init__(self, code):
         status, cold_calls, compiled_calls, record = _native.code_state(code)
+        fields = dict(zip(_driver.RECORD_FIELDS, record or ()))
         self.name = code.co_qualname
         self.status = status                # "cold", "compiled" or "interpreted"
         self.compiled = status == "compiled"
         self.interpreted_calls = cold_calls
         self.compiled_calls = compiled_calls
-        self.reason = record.reason if record is not None else None
-        self.backend = record.backend if record is not None else None
-        self.compile_ms = record.compile_ms if record is not None else None
-        self.il_bytes = record.il_bytes if record is not None else None
-        self.native_bytes = record.native_bytes if record is not None else None
+        self.reason = fields.get("reason")
+        self.backend = fields.get("backend")
+        self.compile_ms = fields.get("compile_ms")
+        self.il_bytes = fields.get("il_bytes")
+        self.native_bytes = fields.get("native_bytes")
         self.code = code
 
     def __repr__(self):

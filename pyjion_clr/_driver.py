@@ -23,20 +23,15 @@ _compile_times = []
 _lock = threading.RLock()
 
 
-class CompileRecord:
-    """What happened when a code object was handed to the JIT."""
+# What happened when a code object was handed to the JIT.  A flat tuple of
+# atomic values: the collector stops tracking it, so compiling leaves no
+# objects behind for it to see.
+RECORD_FIELDS = ("name", "backend", "compiled", "reason", "compile_ms", "il_bytes", "native_bytes")
 
-    __slots__ = ("name", "compiled", "reason", "backend", "compile_ms", "il_bytes",
-                 "native_bytes")
 
-    def __init__(self, name, backend):
-        self.name = name
-        self.backend = backend
-        self.compiled = False
-        self.reason = None
-        self.compile_ms = None
-        self.il_bytes = None
-        self.native_bytes = None
+def _record(name, backend, compiled=False, reason=None, compile_ms=None, il_bytes=None,
+            native_bytes=None):
+    return (name, backend, compiled, reason, compile_ms, il_bytes, native_bytes)
 
 
 def select_backend(name):
@@ -58,34 +53,41 @@ def _fallback_reason(exc):
 
 
 def compile_code(code):
-    """Hook callback: (entry address or 0, keep-alive object, CompileRecord)."""
-    record = CompileRecord(code.co_qualname, _backend_name)
+    """Hook callback: (entry address or 0, (backend, keep-alive) or None, record)."""
     start = time.perf_counter()
+    backend = _backend_name
     try:
         with _lock:
-            result = backends.get(_backend_name).compile(code)
+            result = backends.get(backend).compile(code)
     except BaseException as exc:   # noqa: B902 - a compile must never break the program
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        record.reason = _fallback_reason(exc)
-        _fallbacks[record.reason] += 1
+        reason = _fallback_reason(exc)
+        _fallbacks[reason] += 1
         if os.environ.get("PYJION_CLR_DEBUG") and not isinstance(exc, backends.Unsupported):
             sys.stderr.write("pyjion_clr: %s in %s (%s:%s)\n" % (
-                record.reason, code.co_qualname, code.co_filename, code.co_firstlineno))
+                reason, code.co_qualname, code.co_filename, code.co_firstlineno))
             traceback.print_exception(exc, file=sys.stderr)
-        return (0, None, record)
+        return (0, None, _record(code.co_qualname, backend, reason=reason))
     # starting the .NET runtime (once per process) is not this function's compile
     runtime_start = result.runtime_start_ms / 1000.0
     _totals["runtime_start_seconds"] += runtime_start
     elapsed = time.perf_counter() - start - runtime_start
-    record.compiled = True
-    record.compile_ms = elapsed * 1000.0
-    record.il_bytes = result.il_bytes
-    record.native_bytes = result.native_bytes
     _totals["compiled"] += 1
     _totals["compile_seconds"] += elapsed
     _compile_times.append(elapsed)
-    return (result.entry, result.keepalive, record)
+    record = _record(code.co_qualname, backend, True, None, elapsed * 1000.0,
+                     result.il_bytes, result.native_bytes)
+    return (result.entry, (backend, result.keepalive), record)
+
+
+def release(handle):
+    """Hook callback: the code compiled into handle = (backend, keepalive) died."""
+    backend, keepalive = handle
+    try:
+        backends.get(backend).release(keepalive)
+    except Exception:       # called from a deallocation: nowhere to report to
+        pass
 
 
 def listing(code, backend_name):

@@ -202,3 +202,24 @@ def raises_in_loop(n):
 
 def test_exceptions_in_loops_do_not_leak_stack_values():
     differential(raises_in_loop, 101)
+
+
+def test_compiled_method_released_when_code_dies():
+    from pyjion_clr import backends
+    backend = backends.get("coreclr")
+
+    def make():
+        src = "def victim(a):\n    return a + 1\n"
+        ns = {}
+        exec(compile(src, "<victim>", "exec"), ns)
+        return ns["victim"]
+
+    victim = make()
+    assert run_compiled(victim, 1).value == 2
+    assert pyjion_clr.info(victim).compiled
+    before = len(backend._released)
+    del victim
+    gc.collect()
+    assert len(backend._released) >= before + 1      # handed back for freeing
+    run_compiled(make(), 2)                           # the next compile frees it
+    assert len(backend._released) == 0

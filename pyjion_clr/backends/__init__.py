@@ -18,8 +18,10 @@ that runs the frame to completion and returns a new reference, or NULL with
 an exception set, exactly as `_PyEval_EvalFrameDefault` would.  The hook links
 the frame into the thread's frame stack and checks the recursion limit
 before calling it.  `keepalive` is held until the code object dies, then
-dropped: whatever the entry point needs (a delegate, a code buffer) must be
-owned by it.
+passed to the backend's `release(keepalive)`: whatever the entry point needs
+(a delegate, a code buffer) must stay alive until then.  Keep it small and
+flat (an int is ideal): a program may compile thousands of functions, and
+tests of CPython itself count the objects the collector sees.
 
 A backend may also offer `listing(code) -> str`, a readable listing of what
 it generates for `code` (used by `pyjion_clr.dis`); it is produced on demand
@@ -61,6 +63,10 @@ class Backend:
 
     def listing(self, code) -> str:
         return "no listing available from backend %r" % self.name
+
+    def release(self, keepalive) -> None:
+        """The code object compiled into `keepalive` has died.  Called from
+        a deallocation: do not call into a foreign runtime from here."""
 
     def shutdown(self) -> None:
         """Called at interpreter exit, before the backend's runtime goes away:

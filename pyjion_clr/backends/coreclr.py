@@ -30,7 +30,7 @@ class _Managed:
                                        MethodImplAttributes, TypeAttributes)
         from System.Reflection.Emit import (AssemblyBuilder, AssemblyBuilderAccess,
                                             DynamicMethod)
-        from System.Runtime.InteropServices import Marshal
+        from System.Runtime.InteropServices import GCHandle, Marshal
 
         self.IntPtr = IntPtr
         self.DynamicMethod = DynamicMethod
@@ -38,6 +38,7 @@ class _Managed:
         self.param_types = Array[Type]([IntPtr, IntPtr, Int32])
         self.copy_bytes = Marshal.Copy.Overloads[IntPtr, Array[Byte], Int32, Int32]
         self.function_pointer = Marshal.GetFunctionPointerForDelegate.Overloads[System.Delegate]
+        self.GCHandle = GCHandle
 
         assembly = AssemblyBuilder.DefineDynamicAssembly(
             AssemblyName("pyjion_clr.emitted"), AssemblyBuilderAccess.Run)
@@ -73,6 +74,7 @@ class CoreCLRBackend:
         self._target = None
         self._ids = itertools.count(1)
         self._alive = True
+        self._released = []     # GCHandles of dead code, freed at the next compile
 
     def _ensure_runtime(self):
         if self._managed is None:
@@ -87,6 +89,13 @@ class CoreCLRBackend:
         if not self._alive:
             raise BackendUnavailable("the .NET runtime is shutting down")
         return self._managed
+
+    def release(self, handle):
+        self._released.append(handle)
+
+    def _free_released(self, m):
+        while self._released:
+            m.GCHandle.FromIntPtr(m.IntPtr(self._released.pop())).Free()
 
     def shutdown(self):
         """At exit, before pythonnet unloads: no compiled code is called and
@@ -117,6 +126,7 @@ class CoreCLRBackend:
         first = self._managed is None
         m = self._ensure_runtime()
         runtime_start_ms = (time.perf_counter() - started) * 1000.0 if first else 0.0
+        self._free_released(m)
         name = "pyjion$%s$%d" % (code.co_qualname, next(self._ids))
         dm = m.DynamicMethod(name, m.IntPtr, m.param_types, m.module, True)
         info = dm.GetDynamicILInfo()
@@ -127,9 +137,12 @@ class CoreCLRBackend:
         info.SetLocalSignature(m.byte_array(method.locals_signature))
         delegate = dm.CreateDelegate(m.delegate_type)     # RyuJIT compiles here
         entry = m.function_pointer(delegate).ToInt64()
+        # a GCHandle keeps the delegate (and through it the method) alive
+        # until the code object dies; an int is all Python holds
+        handle = m.GCHandle.ToIntPtr(m.GCHandle.Alloc(delegate)).ToInt64()
         return CompiledCode(
             entry=entry,
-            keepalive=(delegate, dm),
+            keepalive=handle,
             il_bytes=len(method.il),
             native_bytes=None,      # this runtime build exposes no per-method code size
             runtime_start_ms=runtime_start_ms,
