@@ -611,31 +611,13 @@ pyj_op_binary_op(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return res == NULL ? -1 : 0;
 }
 
+/* UNARY_POSITIVE / NEGATIVE / INVERT: aux is the PyNumber_* function. */
 static int
-pyj_op_unary_positive(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+pyj_op_unary(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
+    unaryfunc fn = (unaryfunc)(void *)aux;
     PyObject *v = TOP();
-    PyObject *res = PyNumber_Positive(v);
-    Py_DECREF(v);
-    TOP() = res;
-    return res == NULL ? -1 : 0;
-}
-
-static int
-pyj_op_unary_negative(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
-{
-    PyObject *v = TOP();
-    PyObject *res = PyNumber_Negative(v);
-    Py_DECREF(v);
-    TOP() = res;
-    return res == NULL ? -1 : 0;
-}
-
-static int
-pyj_op_unary_invert(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
-{
-    PyObject *v = TOP();
-    PyObject *res = PyNumber_Invert(v);
+    PyObject *res = fn(v);
     Py_DECREF(v);
     TOP() = res;
     return res == NULL ? -1 : 0;
@@ -2298,9 +2280,10 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(store_subscr),
     HELPER(delete_subscr),
     HELPER(binary_op),
-    HELPER(unary_positive),
-    HELPER(unary_negative),
-    HELPER(unary_invert),
+    HELPER(unary),
+    {"PyNumber_Positive", (void *)PyNumber_Positive},
+    {"PyNumber_Negative", (void *)PyNumber_Negative},
+    {"PyNumber_Invert", (void *)PyNumber_Invert},
     HELPER(unary_not),
     HELPER(compare_op),
     HELPER(contains_op),

@@ -69,9 +69,6 @@ HELPER_OPS = {
     "STORE_SUBSCR": ("store_subscr", 3),
     "DELETE_SUBSCR": ("delete_subscr", 2),
     "BINARY_OP": ("binary_op", 2),
-    "UNARY_POSITIVE": ("unary_positive", 1),
-    "UNARY_NEGATIVE": ("unary_negative", 1),
-    "UNARY_INVERT": ("unary_invert", 1),
     "UNARY_NOT": ("unary_not", 1),
     "COMPARE_OP": ("compare_op", 2),
     "CONTAINS_OP": ("contains_op", 2),
@@ -161,11 +158,6 @@ class Translator:
         self.v_t0 = self.il.new_local("i")
         self.v_t1 = self.il.new_local("i")
         self.v_cnt = self.il.new_local("i")
-        self.symbols = {addr: "&" + name for name, addr in self.helpers.items()}
-        self.symbols[target["py_true"]] = "Py_True"
-        self.symbols[target["py_false"]] = "Py_False"
-        self.symbols[target["py_none"]] = "Py_None"
-        self.symbols[target["eval_breaker"]] = "&eval_breaker"
 
     # ------------------------------------------------------------ driver
     def translate(self):
@@ -376,6 +368,15 @@ class Translator:
 
     def op_KW_NAMES(self, ins, depth):
         self.kwnames = id(self.code.co_consts[ins.oparg])
+
+    def op_UNARY_POSITIVE(self, ins, depth):
+        self.call_op("unary", ins, depth, depth - 1, aux=self.helpers["PyNumber_Positive"])
+
+    def op_UNARY_NEGATIVE(self, ins, depth):
+        self.call_op("unary", ins, depth, depth - 1, aux=self.helpers["PyNumber_Negative"])
+
+    def op_UNARY_INVERT(self, ins, depth):
+        self.call_op("unary", ins, depth, depth - 1, aux=self.helpers["PyNumber_Invert"])
 
     def op_CALL(self, ins, depth):
         kwnames, self.kwnames = self.kwnames, 0
