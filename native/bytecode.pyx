@@ -109,10 +109,32 @@ def decode(code):
 
 
 def exception_table(code, prefix_of=None):
+    """Entries of co_exceptiontable (format: Objects/exception_handling_notes.txt
+    in CPython): varints of start, length, target, and depth << 1 | lasti,
+    all in code units; the first byte of each entry has bit 7 set."""
     prefix_of = prefix_of or {}
-    return [Handler(e.start // 2, e.end // 2, prefix_of.get(e.target // 2, e.target // 2),
-                    e.depth, e.lasti)
-            for e in dis._parse_exception_table(code)]
+    cdef bytes table = code.co_exceptiontable
+    cdef Py_ssize_t pos = 0, n = len(table)
+    handlers = []
+    while pos < n:
+        start, pos = _varint(table, pos)
+        length, pos = _varint(table, pos)
+        target, pos = _varint(table, pos)
+        dl, pos = _varint(table, pos)
+        handlers.append(Handler(start, start + length, prefix_of.get(target, target),
+                                dl >> 1, dl & 1))
+    return handlers
+
+
+cdef tuple _varint(bytes table, Py_ssize_t pos):
+    cdef unsigned char b = table[pos]
+    cdef long value = b & 63
+    pos += 1
+    while b & 64:
+        b = table[pos]
+        pos += 1
+        value = (value << 6) | (b & 63)
+    return value, pos
 
 
 def stack_effect(instr, bint jump):

@@ -14,6 +14,9 @@ from collections import Counter
 
 from . import backends
 
+# Programs may replace builtins while we compile: use the import-time ones.
+_isinstance, _type = isinstance, type
+
 _backend_name = backends.DEFAULT
 _totals = {"compiled": 0, "compile_seconds": 0.0, "runtime_start_seconds": 0.0}
 _fallbacks = Counter()
@@ -45,11 +48,11 @@ def backend_name():
 
 
 def _fallback_reason(exc):
-    if isinstance(exc, backends.Unsupported):
+    if _isinstance(exc, backends.Unsupported):
         return "unsupported: %s" % exc
-    if isinstance(exc, backends.BackendUnavailable):
+    if _isinstance(exc, backends.BackendUnavailable):
         return "backend unavailable: %s" % exc
-    return "compile error: %s: %s" % (type(exc).__name__, exc)
+    return "compile error: %s: %s" % (_type(exc).__name__, exc)
 
 
 def compile_code(code):
@@ -60,11 +63,11 @@ def compile_code(code):
         with _lock:
             result = backends.get(backend).compile(code)
     except BaseException as exc:   # noqa: B902 - a compile must never break the program
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if _isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         reason = _fallback_reason(exc)
         _fallbacks[reason] += 1
-        if os.environ.get("PYJION_CLR_DEBUG") and not isinstance(exc, backends.Unsupported):
+        if os.environ.get("PYJION_CLR_DEBUG") and not _isinstance(exc, backends.Unsupported):
             sys.stderr.write("pyjion_clr: %s in %s (%s:%s)\n" % (
                 reason, code.co_qualname, code.co_filename, code.co_firstlineno))
             traceback.print_exception(exc, file=sys.stderr)

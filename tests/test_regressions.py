@@ -108,3 +108,54 @@ def test_compiling_leaves_no_cyclic_garbage():
         assert run_compiled(f, size).value == [size, size * 2]
         assert pyjion_clr.info(f).compiled
         assert gc.collect() == 0
+
+
+def _calls_len(x):
+    return len(x)
+
+
+# test_dynamic.test_modify_builtins: a program that replaces builtins.len must
+# not break the compiler's own len() (it built truncated IL, which RyuJIT
+# rejected at the first call and aborted the process).
+def test_replaced_builtins_do_not_reach_the_compiler():
+    import builtins
+    original = builtins.len
+    builtins.len = lambda x: 7
+    try:
+        out = differential(_calls_len, [1, 2, 3])
+    finally:
+        builtins.len = original
+    assert out.value == 7
+
+
+class _BadTranslator:
+    """Stands in for the translator and returns IL that RyuJIT rejects
+    (two values on the stack at ret)."""
+    Unsupported = Exception
+
+    @staticmethod
+    def translate(code, target):
+        from pyjion_clr import _cil
+        il = _cil.ILBuilder()
+        il.new_local("i")
+        il.op("ldarg.1")
+        il.op("ldarg.1")
+        il.op("ret")
+        return il.finish()
+
+
+def _victim_of_bad_il(a):
+    return a + 1
+
+
+# An InvalidProgramException must surface while compiling (and become a
+# fallback), never at the first call, where it would abort the process.
+def test_invalid_il_is_a_fallback_not_a_crash(monkeypatch):
+    from pyjion_clr.backends import coreclr
+    run_compiled(fresh_copy(_victim_of_bad_il), 1)       # runtime started
+    monkeypatch.setattr(coreclr, "_translate", _BadTranslator)
+    f = fresh_copy(_victim_of_bad_il)
+    assert run_compiled(f, 41).value == 42
+    info = pyjion_clr.info(f)
+    assert not info.compiled
+    assert "InvalidProgramException" in info.reason

@@ -19,6 +19,10 @@ import time
 from .. import _cil, _native, _translate, clr_host
 from . import BackendUnavailable, CompiledCode, Unsupported
 
+# Programs may replace builtins while we compile (CPython's test_dynamic swaps
+# builtins.len): the compile path uses the ones from import time.
+_len, _bytes, _dict, _next, _str = len, bytes, dict, next, str
+
 
 class _Managed:
     """The .NET objects every compile needs, created once."""
@@ -26,8 +30,9 @@ class _Managed:
     def __init__(self):
         import System
         from System import Array, Byte, Int32, IntPtr, Type
-        from System.Reflection import (AssemblyName, CallingConventions, MethodAttributes,
-                                       MethodImplAttributes, TypeAttributes)
+        from System.Reflection import (AssemblyName, BindingFlags, CallingConventions,
+                                       MethodAttributes, MethodImplAttributes, TypeAttributes)
+        from System.Runtime.CompilerServices import RuntimeHelpers
         from System.Reflection.Emit import (AssemblyBuilder, AssemblyBuilderAccess,
                                             DynamicMethod)
         from System.Runtime.InteropServices import GCHandle, Marshal
@@ -39,6 +44,13 @@ class _Managed:
         self.copy_bytes = Marshal.Copy.Overloads[IntPtr, Array[Byte], Int32, Int32]
         self.function_pointer = Marshal.GetFunctionPointerForDelegate.Overloads[System.Delegate]
         self.GCHandle = GCHandle
+        # RyuJIT compiles a DynamicMethod at its first call, where an
+        # InvalidProgramException could not be caught: PrepareMethod on its
+        # (internal) handle compiles it now, inside compile().
+        import clr
+        self.method_descriptor = clr.GetClrType(DynamicMethod).GetMethod(
+            "GetMethodDescriptor", BindingFlags.NonPublic | BindingFlags.Instance)
+        self.prepare_method = RuntimeHelpers.PrepareMethod.Overloads[System.RuntimeMethodHandle]
 
         assembly = AssemblyBuilder.DefineDynamicAssembly(
             AssemblyName("pyjion_clr.emitted"), AssemblyBuilderAccess.Run)
@@ -59,10 +71,10 @@ class _Managed:
         self.delegate_type = builder.CreateType()
 
     def byte_array(self, data):
-        data = bytes(data)
-        arr = self.ByteArray(len(data))
+        data = _bytes(data)
+        arr = self.ByteArray(_len(data))
         if data:
-            self.copy_bytes(self.IntPtr(_native.bytes_address(data)), arr, 0, len(data))
+            self.copy_bytes(self.IntPtr(_native.bytes_address(data)), arr, 0, _len(data))
         return arr
 
 
@@ -107,12 +119,12 @@ class CoreCLRBackend:
     def _translate(self, code):
         if self._target is None:
             self._target = _native.target_description()
-        target = dict(self._target)
+        target = _dict(self._target)
         target.update(_native.code_facts(code))
         try:
             return _translate.translate(code, target), target
         except _translate.Unsupported as exc:
-            raise Unsupported(str(exc)) from None
+            raise Unsupported(_str(exc)) from None
 
     def listing(self, code):
         """The CIL for `code`, translated again: the translation is
@@ -127,7 +139,7 @@ class CoreCLRBackend:
         m = self._ensure_runtime()
         runtime_start_ms = (time.perf_counter() - started) * 1000.0 if first else 0.0
         self._free_released(m)
-        name = "pyjion$%s$%d" % (code.co_qualname, next(self._ids))
+        name = "pyjion$%s$%d" % (code.co_qualname, _next(self._ids))
         dm = m.DynamicMethod(name, m.IntPtr, m.param_types, m.module, True)
         info = dm.GetDynamicILInfo()
         # bound to the instance: pythonnet aborts on unbound overloads called with it
@@ -135,7 +147,8 @@ class CoreCLRBackend:
         tokens = [token_for(m.byte_array(sig)) for sig in method.signatures]
         info.SetCode(m.byte_array(method.resolve(tokens)), method.max_stack)
         info.SetLocalSignature(m.byte_array(method.locals_signature))
-        delegate = dm.CreateDelegate(m.delegate_type)     # RyuJIT compiles here
+        delegate = dm.CreateDelegate(m.delegate_type)
+        m.prepare_method(m.method_descriptor.Invoke(dm, None))     # RyuJIT compiles here
         entry = m.function_pointer(delegate).ToInt64()
         # a GCHandle keeps the delegate (and through it the method) alive
         # until the code object dies; an int is all Python holds
@@ -143,7 +156,7 @@ class CoreCLRBackend:
         return CompiledCode(
             entry=entry,
             keepalive=handle,
-            il_bytes=len(method.il),
+            il_bytes=_len(method.il),
             native_bytes=None,      # this runtime build exposes no per-method code size
             runtime_start_ms=runtime_start_ms,
         )
