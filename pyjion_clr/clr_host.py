@@ -10,6 +10,7 @@ quarter of a second and 50 MB.  If none can be started, the reason is
 printed once on stderr and everything keeps running in the interpreter.
 """
 
+import atexit
 import importlib.util
 import os
 import shutil
@@ -104,6 +105,11 @@ def load():
                                          dotnet_root=root)
         pythonnet.load(runtime)
         import clr  # noqa: F401  (makes System importable)
+        # pythonnet's exit handler tears its runtime down while Python objects
+        # it wraps are still alive, and has crashed doing so (seen under
+        # CPython's test_weakref).  A process that is exiting needs no such
+        # shutdown: the runtime stays up until the process ends.
+        atexit.unregister(pythonnet.unload)
     except Exception as exc:  # any failure means: no .NET here
         _state["error"] = "%s: %s" % (type(exc).__name__, exc)
         sys.stderr.write("pyjion_clr: cannot start a .NET runtime (%s); "
