@@ -9,6 +9,9 @@ from cpython.object cimport PyObject
 cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_PREV_INSTR
     Py_ssize_t PYJ_OFFSET_LOCALSPLUS
+    Py_ssize_t PYJ_OFFSET_STACKTOP
+    Py_ssize_t PYJ_OFFSET_GEN_STATE_FROM_FRAME
+    int PYJ_FRAME_SUSPENDED
     ctypedef struct PyCodeObject:
         int co_nlocalsplus
         int co_stacksize
@@ -26,6 +29,33 @@ cdef extern from "ops.h":
     int pyj_ops_init() except -1
 
 pyj_ops_init()
+
+cdef extern from "gen_ops.h":
+    int pyj_gen_discover_wrapped_value_type(object drive_probe)
+    int pyj_gen_async_supported()
+
+# Must be interpreted Python, not Cython: it is the async generator frame the
+# discovery watches.
+_ASYNC_GEN_PROBE = """
+async def _probe():
+    yield None
+
+def drive():
+    step = _probe().asend(None)
+    try:
+        step.send(None)
+    except StopIteration:
+        pass
+"""
+
+
+def _drive_async_gen_probe():
+    namespace = {}
+    exec(_ASYNC_GEN_PROBE, namespace)
+    namespace["drive"]()
+
+
+pyj_gen_discover_wrapped_value_type(_drive_async_gen_probe)
 
 cdef extern from "hook.h":
     ctypedef struct pyj_code_state:
@@ -130,6 +160,10 @@ def target_description():
         "pointer_size": sizeof(void *),
         "frame_prev_instr": PYJ_OFFSET_PREV_INSTR,
         "frame_localsplus": PYJ_OFFSET_LOCALSPLUS,
+        "frame_stacktop": PYJ_OFFSET_STACKTOP,
+        "gen_state_from_frame": PYJ_OFFSET_GEN_STATE_FROM_FRAME,
+        "frame_suspended": PYJ_FRAME_SUSPENDED,
+        "async_generators": bool(pyj_gen_async_supported()),
         "eval_breaker": <size_t>pyj_eval_breaker_address(PyInterpreterState_Get()),
         "py_true": id(True),
         "py_false": id(False),

@@ -34,6 +34,7 @@ _TERMINAL = _UNCONDITIONAL | frozenset(_opcode.opmap[n] for n in (
 
 PRECALL = _opcode.opmap["PRECALL"]
 CALL = _opcode.opmap["CALL"]
+RETURN_GENERATOR = _opcode.opmap["RETURN_GENERATOR"]
 
 
 class Instr:
@@ -138,10 +139,13 @@ cdef tuple _varint(bytes table, Py_ssize_t pos):
 
 
 def stack_effect(instr, bint jump):
-    """Stack effect as this translator sees it: PRECALL leaves the stack alone
-    and CALL consumes callable, self-or-NULL and the arguments."""
+    """Stack effect as this translator sees it: PRECALL leaves the stack alone,
+    CALL consumes callable, self-or-NULL and the arguments, and the code after
+    RETURN_GENERATOR starts with the value of the first send() on the stack."""
     if instr.opcode == PRECALL:
         return 0
+    if instr.opcode == RETURN_GENERATOR:
+        return 1            # the value the generator's first send() pushes
     if instr.opcode == CALL:
         return -(instr.oparg + 1)
     if instr.opcode >= _opcode.HAVE_ARGUMENT:

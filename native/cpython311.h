@@ -38,6 +38,19 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 /* Offsets compiled code uses to reach into a frame. */
 #define PYJ_OFFSET_PREV_INSTR ((Py_ssize_t)offsetof(_PyInterpreterFrame, prev_instr))
 #define PYJ_OFFSET_LOCALSPLUS ((Py_ssize_t)offsetof(_PyInterpreterFrame, localsplus))
+#define PYJ_OFFSET_STACKTOP ((Py_ssize_t)offsetof(_PyInterpreterFrame, stacktop))
+/* A generator's frame lives inside the generator object: its gi_frame_state
+ * (int8) is at this (negative) distance from the frame. */
+#define PYJ_OFFSET_GEN_STATE_FROM_FRAME \
+    ((Py_ssize_t)offsetof(PyGenObject, gi_frame_state) - (Py_ssize_t)offsetof(PyGenObject, gi_iframe))
+#define PYJ_FRAME_SUSPENDED FRAME_SUSPENDED
+
+static inline int pyj_is_generator_code(PyCodeObject *code) {
+    return (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
+}
+static inline int pyj_frame_owned_by_generator(PyjFrame *frame) {
+    return frame->owner == FRAME_OWNED_BY_GENERATOR;
+}
 
 /* The interpreter's flag word that compiled code polls on loop back edges. */
 static inline void *pyj_eval_breaker_address(PyInterpreterState *interp) {

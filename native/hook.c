@@ -169,7 +169,13 @@ code_has_loop(PyCodeObject *code)
 static PyObject *
 pyj_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
 {
-    if (g_compiling || frame->owner == FRAME_OWNED_BY_GENERATOR || pyj_tracing_active(ts)) {
+    if (g_compiling || pyj_tracing_active(ts)) {
+        goto interpret;
+    }
+    /* A generator function's own call only runs RETURN_GENERATOR, which
+     * needs the hidden _Py_MakeCoro: the interpreter does it.  Compiled code
+     * takes over at the generator's first resumption. */
+    if (pyj_is_generator_code(frame->f_code) && !pyj_frame_owned_by_generator(frame)) {
         goto interpret;
     }
     pyj_code_state *st = pyj_hook_state_for(frame->f_code, 1);

@@ -4,6 +4,7 @@
  * reference counts, stack shuffles, jumps on exact booleans).
  */
 #include "ops.h"
+#include "gen_ops.h"
 
 #define POP() (*--sp)
 #define TOP() (sp[-1])
@@ -18,7 +19,7 @@
 /* Interned names the helpers look up (not all of them have a _Py_ID). */
 static PyObject *s__name__, *s__file__, *s__annotations__, *s__match_args__;
 static PyObject *s__enter__, *s__exit__, *s__import__, *s__build_class__;
-static PyObject *s__all__, *s__dict__;
+static PyObject *s__all__, *s__dict__, *s__aenter__, *s__aexit__;
 
 static int init_leaf_predicate(void);
 
@@ -37,6 +38,8 @@ pyj_ops_init(void)
     INTERN(s__build_class__, "__build_class__");
     INTERN(s__all__, "__all__");
     INTERN(s__dict__, "__dict__");
+    INTERN(s__aenter__, "__aenter__");
+    INTERN(s__aexit__, "__aexit__");
 #undef INTERN
     return init_leaf_predicate();
 }
@@ -1718,26 +1721,27 @@ pyj_op_with_except_start(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return 0;
 }
 
-/* [mgr] -> [exit, enter_result] */
+/* [mgr] -> [exit, enter_result]: BEFORE_WITH and BEFORE_ASYNC_WITH differ only
+ * in the special methods they look up and the words of their errors. */
 static int
-pyj_op_before_with(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+enter_context(PyObject **sp, PyObject *enter_name, PyObject *exit_name, const char *kind)
 {
     PyObject *mgr = TOP();
-    PyObject *enter = _PyObject_LookupSpecial(mgr, s__enter__);
+    PyObject *enter = _PyObject_LookupSpecial(mgr, enter_name);
     if (enter == NULL) {
         if (!PyErr_Occurred()) {
             PyErr_Format(PyExc_TypeError,
-                         "'%.200s' object does not support the context manager protocol",
-                         Py_TYPE(mgr)->tp_name);
+                         "'%.200s' object does not support the %scontext manager protocol",
+                         Py_TYPE(mgr)->tp_name, kind);
         }
         return -1;
     }
-    PyObject *exit = _PyObject_LookupSpecial(mgr, s__exit__);
+    PyObject *exit = _PyObject_LookupSpecial(mgr, exit_name);
     if (exit == NULL) {
         if (!PyErr_Occurred()) {
             PyErr_Format(PyExc_TypeError,
-                         "'%.200s' object does not support the context manager protocol "
-                         "(missed __exit__ method)", Py_TYPE(mgr)->tp_name);
+                         "'%.200s' object does not support the %scontext manager protocol "
+                         "(missed %U method)", Py_TYPE(mgr)->tp_name, kind, exit_name);
         }
         Py_DECREF(enter);
         return -1;
@@ -1751,6 +1755,18 @@ pyj_op_before_with(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     }
     sp[0] = res;
     return 0;
+}
+
+static int
+pyj_op_before_with(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    return enter_context(sp, s__enter__, s__exit__, "");
+}
+
+static int
+pyj_op_before_async_with(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    return enter_context(sp, s__aenter__, s__aexit__, "asynchronous ");
 }
 
 /* ---------------------------------------------------------------- import */
@@ -2322,6 +2338,8 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(raise_varargs),
     HELPER(with_except_start),
     HELPER(before_with),
+    HELPER(before_async_with),
+    GEN_HELPERS
     HELPER(import_name),
     HELPER(import_from),
     HELPER(get_len),

@@ -91,6 +91,15 @@ HELPER_OPS = {
     "IMPORT_STAR": ("import_star", 1),
     "WITH_EXCEPT_START": ("with_except_start", 0),
     "BEFORE_WITH": ("before_with", 0),
+    "BEFORE_ASYNC_WITH": ("before_async_with", 0),
+    "GET_YIELD_FROM_ITER": ("get_yield_from_iter", 1),
+    "GET_AWAITABLE": ("get_awaitable", 1),
+    "GET_AITER": ("get_aiter", 1),
+    "GET_ANEXT": ("get_anext", 0),
+    "ASYNC_GEN_WRAP": ("async_gen_wrap", 0),
+    # StopAsyncIteration ends the loop (0); anything else is re-raised (-2)
+    # with the exception popped and the async iterator still below it
+    "END_ASYNC_FOR": ("end_async_for", 1),
     "IMPORT_NAME": ("import_name", 2),
     "IMPORT_FROM": ("import_from", 0),
     "GET_LEN": ("get_len", 0),
@@ -128,10 +137,13 @@ _QUIET = frozenset((
 ))
 
 
-def check_supported(code):
-    flags = code.co_flags
-    if flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE):
-        raise Unsupported("generator or coroutine")
+def is_generator(code):
+    return bool(code.co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR))
+
+
+def check_supported(code, target):
+    if code.co_flags & CO_ASYNC_GENERATOR and not target["async_generators"]:
+        raise Unsupported("async generator (wrapped-value type not found at start-up)")
 
 
 class Translator:
@@ -162,8 +174,11 @@ class Translator:
     # ------------------------------------------------------------ driver
     def translate(self):
         il = self.il
+        resumed_at = set()
+        if is_generator(self.code):
+            resumed_at = self.emit_resume_dispatch()
         for ins in self.a.instrs:
-            if ins.index in self.a.block_starts:
+            if ins.index in self.a.block_starts or ins.index in resumed_at:
                 il.mark(self.label_for(ins.index))
             depth = self.a.depth_before.get(ins.index)
             if depth is None:
@@ -185,6 +200,89 @@ class Translator:
         self.emit_trampolines()
         self.emit_error_paths()
         return il.finish()
+
+    # ----------------------------------------------------- generators
+    def resume_points(self):
+        """(prev_instr index, index resumed at) for every place a suspended
+        generator frame can continue from: after RETURN_GENERATOR (first
+        send), after each YIELD_VALUE, and just before a SEND's target, where
+        genobject.c's _gen_throw leaves a frame whose delegate finished."""
+        points = []
+        instrs = self.a.instrs
+        for pos, ins in enumerate(instrs):
+            if ins.name in ("RETURN_GENERATOR", "YIELD_VALUE") and pos + 1 < len(instrs):
+                points.append((ins.index, instrs[pos + 1].index))
+            elif ins.name == "SEND":
+                points.append((ins.target - 1, ins.target))
+        return [(prev, nxt) for prev, nxt in points if nxt in self.a.depth_before]
+
+    def emit_resume_dispatch(self):
+        """Compiled code only ever runs a generator frame that is resuming
+        (hook.c leaves RETURN_GENERATOR to the interpreter), from a state the
+        interpreter or compiled code left: jump to where prev_instr says, or
+        raise there if the frame is being thrown into.  Returns the indices
+        jumped to."""
+        il = self.il
+        v_prev = il.new_local("i4")
+        il.note("generator resume dispatch")
+        # the stack is tracked statically from here on; values above the
+        # locals are the compiled code's until it suspends again
+        self.frame_offset(self.t["frame_stacktop"])
+        il.ldc_i4(self.t["nlocalsplus"])
+        il.op("stind.i4")
+        self.frame_offset(self.t["frame_prev_instr"])
+        il.op("ldind.i")
+        il.ldc_ptr(self.units)
+        il.op("sub")
+        il.ldc_i4(1)
+        il.op("shr")
+        il.op("conv.i4")
+        il.stloc(v_prev)
+        points = self.resume_points()
+        for prev, nxt in points:
+            skip = il.new_label()
+            depth = self.a.depth_before[nxt]
+            il.ldloc(v_prev)
+            il.ldc_i4(prev)
+            il.branch("bne.un", skip)
+            il.op("ldarg.2")
+            il.branch("brfalse", self.label_for(nxt))
+            il.ldc_i4(-1)
+            il.stloc(self.v_status)
+            il.branch("br", self.error_stub_at(prev, depth))
+            il.mark(skip)
+        # not a place this code can suspend at: cannot happen, but never guess
+        il.op("ldarg.1")
+        il.ldc_ptr(0)
+        il.ldc_i4(0)
+        il.ldc_ptr(0)
+        il.ldc_ptr(self.helpers["bad_resume"])
+        il.calli(SIG_OP)
+        il.stloc(self.v_status)
+        il.branch("br", self.error_stub_at(None, 0))
+        return {nxt for prev, nxt in points}
+
+    def op_RETURN_GENERATOR(self, ins, depth):
+        pass        # never reached: see emit_resume_dispatch
+
+    def op_YIELD_VALUE(self, ins, depth):
+        """Suspend: mark the generator suspended, record the stack depth
+        without the yielded value (prev_instr is already this instruction)
+        and return the value to gen_send_ex."""
+        il = self.il
+        self.frame_offset(self.t["gen_state_from_frame"])
+        il.ldc_i4(self.t["frame_suspended"])
+        il.op("stind.i1")
+        self.frame_offset(self.t["frame_stacktop"])
+        il.ldc_i4(self.t["nlocalsplus"] + depth - 1)
+        il.op("stind.i4")
+        self.load_slot(depth - 1)
+        il.op("ret")
+
+    def op_SEND(self, ins, depth):
+        self.call_branch_op("send", ins, depth, depth - 1)
+        self.il.ldloc(self.v_status)
+        self.il.branch("brtrue", self.label_for(ins.target))
 
     def label_for(self, index):
         label = self.labels.get(index)
@@ -286,7 +384,12 @@ class Translator:
         il.branch("blt", self.error_stub(ins, error_depth))
 
     def error_stub(self, ins, depth):
-        h = self.a.handler_for.get(ins.index)
+        return self.error_stub_at(ins.index, depth)
+
+    def error_stub_at(self, index, depth):
+        """Label of the code that unwinds an error raised at bytecode `index`
+        with `depth` values on the stack (index None: no handler)."""
+        h = self.a.handler_for.get(index)
         key = (h.key() if h is not None else None, depth)
         label = self.error_stubs.get(key)
         if label is None:
@@ -639,7 +742,7 @@ class Translator:
 def translate(code, target):
     """CilMethod for `code`, or raises Unsupported.  `target` is the target
     description merged with the code's own facts (_native.code_facts)."""
-    check_supported(code)
+    check_supported(code, target)
     analysis = bytecode.analyze(code)
     if analysis.max_depth > target["stacksize"]:
         raise Unsupported("stack deeper than co_stacksize")

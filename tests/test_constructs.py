@@ -552,14 +552,3 @@ CASES = [
 @pytest.mark.parametrize("fn,args", CASES, ids=["%s%r" % (f.__name__, a) for f, a in CASES])
 def test_construct(fn, args):
     differential(fn, *args)
-
-
-def test_generator_functions_fall_back_with_reason():
-    def gen(n):
-        yield from range(n)
-    out = differential(lambda: list(gen(3)))
-    assert out.value == [0, 1, 2]
-    import pyjion_clr
-    info = pyjion_clr.info(gen)
-    assert not info.compiled
-    assert "generator" in info.reason

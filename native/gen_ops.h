@@ -1,0 +1,28 @@
+/* Runtime helpers for generators, coroutines and async generators: the
+ * opcodes that only appear in their code (see gen_ops.c). */
+#ifndef PYJION_GEN_OPS_H
+#define PYJION_GEN_OPS_H
+#include "cpython311.h"
+
+int pyj_op_send(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_get_yield_from_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_get_awaitable(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_get_aiter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_get_anext(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_end_async_for(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_async_gen_wrap(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_bad_resume(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+
+/* Learns the type of the value an async generator yields to its driver
+ * (hidden in libpython) by running `drive_probe`, which must step an async
+ * generator once.  Returns 1 if found, 0 if not (async generators then stay
+ * with the interpreter). */
+int pyj_gen_discover_wrapped_value_type(PyObject *drive_probe);
+int pyj_gen_async_supported(void);
+
+#define GEN_HELPERS \
+    HELPER(send), HELPER(get_yield_from_iter), HELPER(get_awaitable), \
+    HELPER(get_aiter), HELPER(get_anext), HELPER(end_async_for), HELPER(async_gen_wrap), \
+    HELPER(bad_resume),
+
+#endif

@@ -1,0 +1,365 @@
+"""Generators, coroutines and async generators run compiled: each test body
+runs in the interpreter and compiled (harness.py), and every generator-like
+code object the body defines must have run compiled too."""
+
+import asyncio
+import gc
+import inspect
+import sys
+import types
+
+import pytest
+
+import pyjion_clr
+from harness import differential, run_compiled, run_interpreted
+
+GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def nested_generator_codes(code):
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if const.co_flags & GENERATOR_FLAGS:
+                yield const
+            yield from nested_generator_codes(const)
+
+
+def differential_generators(fn, *args):
+    out = differential(fn, *args)
+    codes = list(nested_generator_codes(fn.__code__))
+    assert codes, "test body defines no generator"
+    for code in codes:
+        info = pyjion_clr.info(code)
+        # a generator the body never resumed has nothing to compile
+        if info.status != "cold":
+            assert info.compiled, "%s: %r" % (code.co_name, info)
+    return out
+
+
+# ------------------------------------------------------------------ bodies
+def send_and_return():
+    def gen(n):
+        total = 0
+        for i in range(n):
+            got = yield i
+            if got is not None:
+                total += got
+        return total
+
+    g = gen(4)
+    seen = [next(g), g.send(10), g.send(20), next(g)]
+    try:
+        next(g)
+    except StopIteration as stop:
+        return seen, stop.value, inspect.getgeneratorstate(g)
+
+
+def yield_from_and_values():
+    def inner(k):
+        got = yield k
+        return (k, got)
+
+    def outer():
+        a = yield from inner(1)
+        b = yield from inner(2)
+        yield from [a, b]
+        return "end"
+
+    g = outer()
+    return [next(g), g.send("x"), g.send("y"), next(g), next(g, "exhausted"), next(g, "again")]
+
+
+def throw_and_close():
+    log = []
+
+    def gen():
+        try:
+            while True:
+                try:
+                    yield 1
+                except ValueError as e:
+                    log.append(("caught", str(e)))
+                    yield "recovered"
+        finally:
+            log.append("finally")
+
+    g = gen()
+    next(g)
+    log.append(g.throw(ValueError("v")))
+    next(g)
+    g.close()
+    log.append(inspect.getgeneratorstate(g))
+    return log
+
+
+def throw_into_delegate_that_returns():
+    def inner():
+        try:
+            yield 1
+        except ValueError:
+            return "handled"
+
+    def outer():
+        r = yield from inner()
+        yield r
+        yield "after"
+
+    g = outer()
+    return [next(g), g.throw(ValueError), next(g)]
+
+
+def throw_before_start():
+    def gen():
+        yield 1
+
+    g = gen()
+    g.throw(KeyError("early"))
+
+
+def error_inside_generator():
+    def gen():
+        yield 1
+        {}["missing"]
+
+    return list(gen())
+
+
+def ignores_generator_exit():
+    def gen():
+        try:
+            yield 1
+        except GeneratorExit:
+            pass
+        yield 2         # the second close (at collection) ends it quietly
+
+    g = gen()
+    next(g)
+    g.close()
+
+
+def generator_expressions(n):
+    squares = (i * i for i in range(n))
+    nested = list(x + y for x in range(3) for y in (x, x + 1) if y % 2 == 0)
+    return sum(squares), nested, any(i > n for i in range(n + 2)), max((i for i in []), default=-1)
+
+
+def frame_of_suspended_generator():
+    def gen(a):
+        b = a * 2
+        yield sys._getframe().f_lineno
+        yield b
+
+    g = gen(3)
+    line = next(g)
+    return line - g.gi_frame.f_code.co_firstlineno, g.gi_frame.f_locals, g.gi_suspended
+
+
+def coroutines_driven_by_hand():
+    class Ready:
+        def __init__(self, value):
+            self.value = value
+
+        def __await__(self):
+            sent = yield ("suspend", self.value)
+            return sent
+
+    async def add(a, b):
+        x = await Ready(a)
+        y = await Ready(b)
+        return x + y
+
+    async def main():
+        return await add(1, 2) * 10
+
+    coro = main()
+    steps = [coro.send(None), coro.send(5)]
+    try:
+        coro.send(7)
+    except StopIteration as stop:
+        return steps, stop.value
+
+
+def asyncio_program():
+    async def worker(name, n):
+        total = 0
+        for i in range(n):
+            await asyncio.sleep(0)
+            total += i
+        return name, total
+
+    async def main():
+        return await asyncio.gather(worker("a", 3), worker("b", 5))
+
+    return asyncio.run(main())
+
+
+def async_with_and_for():
+    log = []
+
+    class Manager:
+        async def __aenter__(self):
+            log.append("enter")
+            return self
+
+        async def __aexit__(self, *exc):
+            log.append(("exit", exc[0].__name__ if exc[0] else None))
+            return True
+
+    class Counter:
+        def __init__(self, n):
+            self.i, self.n = 0, n
+
+        def __aiter__(self):
+            return self
+
+        async def __anext__(self):
+            if self.i >= self.n:
+                raise StopAsyncIteration
+            self.i += 1
+            return self.i
+
+    async def main():
+        async with Manager():
+            async for v in Counter(3):
+                log.append(v)
+            raise ValueError("swallowed by __aexit__")
+        return log
+
+    return asyncio.run(main())
+
+
+def async_generators():
+    async def agen(n):
+        try:
+            for i in range(n):
+                got = yield i
+                if got:
+                    yield ("got", got)
+                await asyncio.sleep(0)
+        finally:
+            await asyncio.sleep(0)
+
+    async def main():
+        out = [x async for x in agen(3)]
+        g = agen(5)
+        out.append(await g.__anext__())
+        out.append(await g.asend("hello"))
+        try:
+            await g.athrow(ValueError("into agen"))
+        except ValueError as e:
+            out.append(str(e))
+        await g.aclose()
+        return out
+
+    return asyncio.run(main())
+
+
+def await_errors(kind):
+    async def bad_await():
+        await 5
+
+    async def bad_async_for():
+        async for _ in [1, 2]:
+            pass
+
+    async def bad_async_with():
+        async with object():
+            pass
+
+    coro = {"await": bad_await, "for": bad_async_for, "with": bad_async_with}[kind]()
+    coro.send(None)
+
+
+def yield_from_coroutine_in_generator():
+    async def coro():
+        return 1
+
+    def gen():
+        c = coro()
+        try:
+            yield from c
+        finally:
+            c.close()
+
+    return list(gen())
+
+
+CASES = [
+    (send_and_return, ()),
+    (yield_from_and_values, ()),
+    (throw_and_close, ()),
+    (throw_into_delegate_that_returns, ()),
+    (throw_before_start, ()),
+    (error_inside_generator, ()),
+    (ignores_generator_exit, ()),
+    (generator_expressions, (6,)),
+    (frame_of_suspended_generator, ()),
+    (coroutines_driven_by_hand, ()),
+    (asyncio_program, ()),
+    (async_with_and_for, ()),
+    (async_generators, ()),
+    (await_errors, ("await",)),
+    (await_errors, ("for",)),
+    (await_errors, ("with",)),
+    (yield_from_coroutine_in_generator, ()),
+]
+
+
+@pytest.mark.parametrize("fn,args", CASES, ids=["%s%r" % (f.__name__, a) for f, a in CASES])
+def test_generator_construct(fn, args):
+    differential_generators(fn, *args)
+
+
+def suspended_by_interpreter_resumed_compiled():
+    """A generator the interpreter started is taken over at its next resume:
+    compiled code continues from the frame state the interpreter left."""
+    def gen():
+        total = 0
+        for i in range(6):
+            total += yield i
+        return total
+
+    g = gen()
+    first = [next(g), g.send(1)]      # interpreted: the JIT is off here
+    return first, g
+
+
+def test_interpreter_suspended_generator_resumes_compiled():
+    plain_first, plain = run_interpreted(suspended_by_interpreter_resumed_compiled).value
+    jit_first, jitted = run_interpreted(suspended_by_interpreter_resumed_compiled).value
+
+    def finish(g):
+        out = []
+        try:
+            while True:
+                out.append(g.send(2))
+        except StopIteration as stop:
+            return out, stop.value
+
+    expected = finish(plain)
+    result = run_compiled(finish, jitted).value
+    assert (jit_first, result) == (plain_first, expected)
+    assert pyjion_clr.info(jitted.gi_code).compiled
+
+
+def test_generators_do_not_leak():
+    def gen(items):
+        for item in items:
+            yield item
+
+    def drain(n, payload):
+        for _ in range(n):
+            for _ in gen([payload, payload]):
+                pass
+            g = gen([payload])
+            next(g)
+            g.close()
+
+    payload = object()
+    run_compiled(drain, 10, payload)
+    gc.collect()
+    before = sys.getrefcount(payload)
+    run_compiled(drain, 1000, payload)
+    gc.collect()
+    assert sys.getrefcount(payload) == before
+    assert pyjion_clr.info(gen).compiled
