@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup build demo test bench-micro clean
+.PHONY: setup build demo test bench-micro conformance conformance-quick clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ test: build
 
 bench-micro: build
 	$(PY) benchmarks/micro.py
+
+# CPython's regression suite plain vs JIT at threshold 0 (about 20 min on 2 cores);
+# the table is kept in tests/conformance/results/.
+conformance: build
+	$(PY) tests/conformance/run.py --out tests/conformance/results
+
+# The subset CI runs.
+conformance-quick: build
+	$(PY) tests/conformance/run.py --list tests/conformance/quick.txt --timeout 300 \
+		--out build/conformance-quick
 
 clean:
 	rm -rf build $(VENV) pyjion_clr/*.so native/_native.c native/cil.c native/bytecode.c native/translate.c

@@ -1,6 +1,6 @@
 """pyjion-run: run a script or module with the JIT on.
 
-    pyjion-run [--threshold N] [--backend NAME] [--stats] script.py [args...]
+    pyjion-run [--threshold N] [--backend NAME] [--stats] [--stats-json FILE] script.py [args...]
     pyjion-run [options] -m package.module [args...]
 
 Same output, exit code and error messages as `python3 script.py args...`.
@@ -23,6 +23,8 @@ def _parser():
     p.add_argument("--backend", default=None, help="JIT backend name (default: coreclr)")
     p.add_argument("--stats", action="store_true",
                    help="print compile statistics to stderr at exit")
+    p.add_argument("--stats-json", default=None, metavar="FILE",
+                   help="write the compile statistics to FILE as JSON at exit")
     p.add_argument("-m", dest="module", default=None, help="run a library module as a script")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="script and its arguments")
     return p
@@ -42,6 +44,12 @@ def format_stats(stats):
     return "\n".join(lines)
 
 
+def _write_stats_json(path):
+    import json
+    with open(path, "w") as f:
+        json.dump(pyjion_clr.stats(), f, indent=1, sort_keys=True)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     # options end at the script name, as for python itself
@@ -49,7 +57,7 @@ def main(argv=None):
     while rest and rest[0].startswith("-") and rest[0] != "-m":
         opt = rest.pop(0)
         opts.append(opt)
-        if opt in ("--threshold", "--backend") and rest:
+        if opt in ("--threshold", "--backend", "--stats-json") and rest:
             opts.append(rest.pop(0))
     if rest and rest[0] == "-m":
         if len(rest) < 2:
@@ -71,6 +79,9 @@ def main(argv=None):
     if args.stats:
         import atexit
         atexit.register(lambda: sys.stderr.write(format_stats(pyjion_clr.stats()) + "\n"))
+    if args.stats_json:
+        import atexit
+        atexit.register(_write_stats_json, os.path.abspath(args.stats_json))
 
     if args.module is not None:
         sys.argv = [args.module] + rest

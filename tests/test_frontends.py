@@ -69,6 +69,16 @@ def test_cli_stats_report_compiled_functions(script):
     assert "median compile time" in jit.stderr
 
 
+def test_cli_stats_json(script, tmp_path):
+    import json
+    out = tmp_path / "stats.json"
+    jit = pyjion_run("--threshold", "0", "--stats-json", str(out), str(script), "x")
+    assert jit.returncode == 0
+    stats = json.loads(out.read_text())
+    assert stats["compiled"] >= 2 and stats["fallback_total"] == 0
+    assert stats["compiled_calls"] > 0
+
+
 def test_cli_module_mode(tmp_path):
     pkg = tmp_path / "pkg"
     pkg.mkdir()
