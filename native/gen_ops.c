@@ -1,0 +1,307 @@
+/* Helpers for the opcodes of generators, coroutines and async generators.
+ *
+ * Suspension and resumption themselves are inline IL (translate.pyx): a
+ * compiled generator yields by storing its stack depth in the frame and
+ * returning, and resumes by dispatching on frame->prev_instr, so the frame is
+ * always in the state the interpreter would leave it in and either of them
+ * can run the next step.  What is here mirrors ceval.c's opcode bodies and
+ * the pieces of genobject.c that libpython does not export.
+ */
+#include "gen_ops.h"
+
+#define POP() (*--sp)
+#define TOP() (sp[-1])
+
+/* _PyGen_yf: the awaitable a suspended generator is delegating to, if any
+ * (borrowed).  It sits on top of the stack when the next instruction is a
+ * RESUME of a yield from / await. */
+static PyObject *
+delegate_of(PyGenObject *gen)
+{
+    if (gen->gi_frame_state >= FRAME_CLEARED || gen->gi_frame_state == FRAME_CREATED) {
+        return NULL;
+    }
+    PyjFrame *frame = (PyjFrame *)gen->gi_iframe;
+    _Py_CODEUNIT next = frame->prev_instr[1];
+    if (_PyOpcode_Deopt[_Py_OPCODE(next)] != RESUME || _Py_OPARG(next) < 2) {
+        return NULL;
+    }
+    return frame->localsplus[frame->stacktop - 1];
+}
+
+static int
+is_coroutine(PyObject *o)
+{
+    if (PyCoro_CheckExact(o)) {
+        return 1;
+    }
+    return PyGen_CheckExact(o)
+        && (((PyCodeObject *)((PyGenObject *)o)->gi_code)->co_flags & CO_ITERABLE_COROUTINE);
+}
+
+/* _PyCoro_GetAwaitableIter */
+static PyObject *
+awaitable_iter(PyObject *o)
+{
+    if (is_coroutine(o)) {
+        return Py_NewRef(o);
+    }
+    PyTypeObject *type = Py_TYPE(o);
+    unaryfunc getter = type->tp_as_async != NULL ? type->tp_as_async->am_await : NULL;
+    if (getter == NULL) {
+        PyErr_Format(PyExc_TypeError, "object %.100s can't be used in 'await' expression",
+                     type->tp_name);
+        return NULL;
+    }
+    PyObject *res = getter(o);
+    if (res == NULL) {
+        return NULL;
+    }
+    if (is_coroutine(res)) {
+        PyErr_SetString(PyExc_TypeError, "__await__() returned a coroutine");
+        Py_DECREF(res);
+        return NULL;
+    }
+    if (!PyIter_Check(res)) {
+        PyErr_Format(PyExc_TypeError, "__await__() returned non-iterator of type '%.100s'",
+                     Py_TYPE(res)->tp_name);
+        Py_DECREF(res);
+        return NULL;
+    }
+    return res;
+}
+
+/* [receiver, v] -> [receiver, yielded] (0) or [returned] and jump (1) */
+int
+pyj_op_send(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = POP();
+    PyObject *receiver = TOP();
+    PyObject *retval;
+    PySendResult status = PyIter_Send(receiver, v, &retval);
+    Py_DECREF(v);
+    if (status == PYGEN_ERROR) {
+        return -1;
+    }
+    if (status == PYGEN_RETURN) {
+        Py_DECREF(receiver);
+        TOP() = retval;
+        return 1;
+    }
+    sp[0] = retval;
+    return 0;
+}
+
+int
+pyj_op_get_yield_from_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *iterable = TOP();
+    if (PyCoro_CheckExact(iterable)) {
+        if (!(f->f_code->co_flags & (CO_COROUTINE | CO_ITERABLE_COROUTINE))) {
+            Py_DECREF(iterable);
+            PyErr_SetString(PyExc_TypeError,
+                            "cannot 'yield from' a coroutine object in a non-coroutine generator");
+            return -1;
+        }
+    }
+    else if (!PyGen_CheckExact(iterable)) {
+        PyObject *iter = PyObject_GetIter(iterable);
+        Py_DECREF(iterable);
+        if (iter == NULL) {
+            return -1;
+        }
+        TOP() = iter;
+    }
+    return 0;
+}
+
+int
+pyj_op_get_awaitable(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *iterable = TOP();
+    PyObject *iter = awaitable_iter(iterable);
+    if (iter == NULL) {
+        PyTypeObject *type = Py_TYPE(iterable);
+        if (type->tp_as_async == NULL || type->tp_as_async->am_await == NULL) {
+            if (oparg == 1) {
+                PyErr_Format(PyExc_TypeError,
+                             "'async with' received an object from __aenter__ "
+                             "that does not implement __await__: %.100s", type->tp_name);
+            }
+            else if (oparg == 2) {
+                PyErr_Format(PyExc_TypeError,
+                             "'async with' received an object from __aexit__ "
+                             "that does not implement __await__: %.100s", type->tp_name);
+            }
+        }
+    }
+    Py_DECREF(iterable);
+    if (iter != NULL && PyCoro_CheckExact(iter) && delegate_of((PyGenObject *)iter) != NULL) {
+        Py_CLEAR(iter);
+        PyErr_SetString(PyExc_RuntimeError, "coroutine is being awaited already");
+    }
+    if (iter == NULL) {
+        return -1;
+    }
+    TOP() = iter;
+    return 0;
+}
+
+int
+pyj_op_get_aiter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *obj = TOP();
+    PyTypeObject *type = Py_TYPE(obj);
+    unaryfunc getter = type->tp_as_async != NULL ? type->tp_as_async->am_aiter : NULL;
+    if (getter == NULL) {
+        PyErr_Format(PyExc_TypeError,
+                     "'async for' requires an object with __aiter__ method, got %.100s",
+                     type->tp_name);
+        Py_DECREF(obj);
+        return -1;
+    }
+    PyObject *iter = getter(obj);
+    Py_DECREF(obj);
+    if (iter == NULL) {
+        return -1;
+    }
+    if (Py_TYPE(iter)->tp_as_async == NULL || Py_TYPE(iter)->tp_as_async->am_anext == NULL) {
+        PyErr_Format(PyExc_TypeError,
+                     "'async for' received an object from __aiter__ "
+                     "that does not implement __anext__: %.100s", Py_TYPE(iter)->tp_name);
+        Py_DECREF(iter);
+        return -1;
+    }
+    TOP() = iter;
+    return 0;
+}
+
+/* [aiter] -> [aiter, awaitable] */
+int
+pyj_op_get_anext(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *aiter = TOP();
+    PyTypeObject *type = Py_TYPE(aiter);
+    PyObject *awaitable;
+    if (PyAsyncGen_CheckExact(aiter)) {
+        awaitable = type->tp_as_async->am_anext(aiter);
+    }
+    else {
+        unaryfunc getter = type->tp_as_async != NULL ? type->tp_as_async->am_anext : NULL;
+        if (getter == NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "'async for' requires an iterator with __anext__ method, got %.100s",
+                         type->tp_name);
+            return -1;
+        }
+        PyObject *next_iter = getter(aiter);
+        if (next_iter == NULL) {
+            return -1;
+        }
+        awaitable = awaitable_iter(next_iter);
+        if (awaitable == NULL) {
+            _PyErr_FormatFromCause(PyExc_TypeError,
+                                   "'async for' received an invalid object from __anext__: %.100s",
+                                   Py_TYPE(next_iter)->tp_name);
+        }
+        Py_DECREF(next_iter);
+    }
+    if (awaitable == NULL) {
+        return -1;
+    }
+    sp[0] = awaitable;
+    return 0;
+}
+
+/* [aiter, exc]: StopAsyncIteration ends the loop; anything else propagates
+ * with its own traceback (no new entry, hence -2). */
+int
+pyj_op_end_async_for(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *val = POP();
+    if (PyErr_GivenExceptionMatches(val, PyExc_StopAsyncIteration)) {
+        Py_DECREF(val);
+        Py_DECREF(POP());
+        return 0;
+    }
+    PyObject *exc = Py_NewRef(PyExceptionInstance_Class(val));
+    PyObject *tb = PyException_GetTraceback(val);
+    PyErr_Restore(exc, val, tb);
+    return -2;
+}
+
+/* ------------------------------------------------ async generator values */
+
+/* genobject.c's _PyAsyncGenWrappedValue: how an async generator tells its
+ * driver "this is a yield, not an await passing through".  The type object
+ * is not exported, so it is learnt once by watching an async generator run
+ * in the interpreter. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *agw_val;
+} pyj_wrapped_value;
+
+static PyTypeObject *g_wrapped_value_type;
+static _PyFrameEvalFunction g_probe_previous;
+
+static PyObject *
+probe_eval(PyThreadState *ts, PyjFrame *frame, int throwflag)
+{
+    PyObject *res = _PyEval_EvalFrameDefault(ts, frame, throwflag);
+    if (res != NULL && frame->owner == FRAME_OWNED_BY_GENERATOR
+        && (frame->f_code->co_flags & CO_ASYNC_GENERATOR)
+        && _PyFrame_GetGenerator(frame)->gi_frame_state == FRAME_SUSPENDED
+        && strcmp(Py_TYPE(res)->tp_name, "async_generator_wrapped_value") == 0
+        && Py_TYPE(res)->tp_basicsize == sizeof(pyj_wrapped_value)
+        && PyType_IS_GC(Py_TYPE(res))) {
+        g_wrapped_value_type = (PyTypeObject *)Py_NewRef(Py_TYPE(res));
+    }
+    return res;
+}
+
+int
+pyj_gen_discover_wrapped_value_type(PyObject *drive_probe)
+{
+    if (g_wrapped_value_type != NULL) {
+        return 1;
+    }
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    g_probe_previous = _PyInterpreterState_GetEvalFrameFunc(interp);
+    _PyInterpreterState_SetEvalFrameFunc(interp, probe_eval);
+    PyObject *res = PyObject_CallNoArgs(drive_probe);
+    _PyInterpreterState_SetEvalFrameFunc(interp, g_probe_previous);
+    if (res == NULL) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(res);
+    return g_wrapped_value_type != NULL;
+}
+
+int
+pyj_gen_async_supported(void)
+{
+    return g_wrapped_value_type != NULL;
+}
+
+int
+pyj_op_async_gen_wrap(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *v = TOP();
+    pyj_wrapped_value *w = PyObject_GC_New(pyj_wrapped_value, g_wrapped_value_type);
+    if (w == NULL) {
+        return -1;
+    }
+    w->agw_val = v;     /* the stack's reference moves into the wrapper */
+    PyObject_GC_Track((PyObject *)w);
+    TOP() = (PyObject *)w;
+    return 0;
+}
+
+/* A compiled generator was resumed at an instruction it cannot suspend at. */
+int
+pyj_op_bad_resume(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyErr_Format(PyExc_SystemError, "pyjion_clr: %U resumed at unexpected offset %d",
+                 f->f_code->co_qualname, _PyInterpreterFrame_LASTI(f));
+    return -1;
+}
