@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup build demo test bench-micro conformance conformance-quick clean
+.PHONY: setup build demo test bench-micro bench bench-quick conformance conformance-quick clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ test: build
 
 bench-micro: build
 	$(PY) benchmarks/micro.py
+
+# pyperformance's benchmarks, plain vs JIT (pyperf); tables and chart in
+# benchmarks/results/.  bench-quick: fewer worker processes, a few minutes.
+BENCH_STAMP = $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet "pyperformance==1.14.0" "pyperf>=2.6" matplotlib
+	touch $(BENCH_STAMP)
+
+bench: build $(BENCH_STAMP)
+	$(PY) benchmarks/bench.py --out benchmarks/results
+
+bench-quick: build $(BENCH_STAMP)
+	$(PY) benchmarks/bench.py --quick --out benchmarks/results/quick
 
 # CPython's regression suite plain vs JIT at threshold 0 (about 20 min on 2 cores);
 # the table is kept in tests/conformance/results/.

@@ -19,7 +19,7 @@ static int g_backend_alive = 1;
 /* Per thread: code run by the compiler itself is never compiled (other
  * threads keep compiling while this one waits for the runtime). */
 static _Thread_local int g_compiling;
-static Py_ssize_t g_compiled_calls, g_interpreted_calls;
+static Py_ssize_t g_compiled_calls, g_interpreted_calls, g_compiler_calls;
 
 static void
 free_code_state(void *ptr)
@@ -169,7 +169,11 @@ code_has_loop(PyCodeObject *code)
 static PyObject *
 pyj_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
 {
-    if (g_compiling || pyj_tracing_active(ts)) {
+    if (g_compiling) {
+        g_compiler_calls++;     /* the compiler's own Python code */
+        return _PyEval_EvalFrameDefault(ts, frame, throwflag);
+    }
+    if (pyj_tracing_active(ts)) {
         goto interpret;
     }
     /* A generator function's own call only runs RETURN_GENERATOR, which
@@ -248,6 +252,7 @@ pyj_hook_set_releaser(PyObject *callback)
 PyObject *
 pyj_hook_counters(void)
 {
-    return Py_BuildValue("{snsn}", "compiled_calls", g_compiled_calls,
-                         "interpreted_calls", g_interpreted_calls);
+    return Py_BuildValue("{snsnsn}", "compiled_calls", g_compiled_calls,
+                         "interpreted_calls", g_interpreted_calls,
+                         "compiler_calls", g_compiler_calls);
 }

@@ -18,7 +18,8 @@ from . import backends
 _isinstance, _type = isinstance, type
 
 _backend_name = backends.DEFAULT
-_totals = {"compiled": 0, "compile_seconds": 0.0, "runtime_start_seconds": 0.0}
+_totals = {"compiled": 0, "compile_seconds": 0.0, "runtime_start_seconds": 0.0,
+           "first_compiled_seconds": None}
 _fallbacks = Counter()
 _compile_times = []
 # One compile at a time: starting the runtime releases the GIL, and the
@@ -76,6 +77,9 @@ def compile_code(code):
     runtime_start = result.runtime_start_ms / 1000.0
     _totals["runtime_start_seconds"] += runtime_start
     elapsed = time.perf_counter() - start - runtime_start
+    if _totals["first_compiled_seconds"] is None:
+        # what the first compiled call waited for: runtime start and compile
+        _totals["first_compiled_seconds"] = time.perf_counter() - start
     _totals["compiled"] += 1
     _totals["compile_seconds"] += elapsed
     _compile_times.append(elapsed)
@@ -106,12 +110,14 @@ def stats():
         "fallback_total": sum(_fallbacks.values()),
         "compile_seconds": _totals["compile_seconds"],
         "runtime_start_seconds": _totals["runtime_start_seconds"],
+        "first_compiled_seconds": _totals["first_compiled_seconds"],
         "median_compile_ms": times[len(times) // 2] * 1000.0 if times else None,
         "backend": _backend_name,
     }
 
 
 def reset_stats():
-    _totals.update(compiled=0, compile_seconds=0.0, runtime_start_seconds=0.0)
+    _totals.update(compiled=0, compile_seconds=0.0, runtime_start_seconds=0.0,
+                   first_compiled_seconds=None)
     _fallbacks.clear()
     _compile_times.clear()
