@@ -12,6 +12,15 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_STACKTOP
     Py_ssize_t PYJ_OFFSET_GEN_STATE_FROM_FRAME
     int PYJ_FRAME_SUSPENDED
+    Py_ssize_t PYJ_OFFSET_GLOBALS
+    Py_ssize_t PYJ_OFFSET_BUILTINS
+    Py_ssize_t PYJ_OFFSET_OB_TYPE
+    Py_ssize_t PYJ_OFFSET_DICT_VERSION
+    Py_ssize_t PYJ_OFFSET_TYPE_VERSION
+    Py_ssize_t PYJ_OFFSET_VALUES_FROM_OBJECT
+    Py_ssize_t PYJ_OFFSET_FLOAT_VALUE
+    Py_ssize_t PYJ_OFFSET_LONG_SIZE
+    Py_ssize_t PYJ_OFFSET_LONG_DIGIT0
     ctypedef struct PyCodeObject:
         int co_nlocalsplus
         int co_stacksize
@@ -29,6 +38,12 @@ cdef extern from "ops.h":
     int pyj_ops_init() except -1
 
 pyj_ops_init()
+
+cdef extern from "site_cache.h":
+    ctypedef struct pyj_site_cache:
+        unsigned long long guard1
+        unsigned long long guard2
+        PyObject *value
 
 cdef extern from "gen_ops.h":
     int pyj_gen_discover_wrapped_value_type(object drive_probe)
@@ -73,6 +88,7 @@ cdef extern from "hook.h":
     void pyj_hook_set_releaser(object callback)
     void pyj_hook_set_backend_alive(int alive)
     pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create)
+    void *pyj_hook_site_caches(PyCodeObject *code, Py_ssize_t size) except NULL
     object pyj_hook_counters()
 
 STATUS_NAMES = {0: "cold", 1: "compiled", 2: "interpreted", 3: "compiling"}
@@ -147,6 +163,14 @@ def code_facts(code):
             "stacksize": co.co_stacksize}
 
 
+def site_caches(code, Py_ssize_t count):
+    """Address of `count` inline caches for `code` (site_cache.h), allocated
+    once and freed with the code object."""
+    if not isinstance(code, type(install.__code__)):
+        raise TypeError("expected a code object")
+    return <size_t>pyj_hook_site_caches(<PyCodeObject *>code, count * sizeof(pyj_site_cache))
+
+
 def bytes_address(bytes data):
     """Address of a bytes object's contents, for copying them into a .NET
     array in one call (valid while `data` is alive)."""
@@ -164,6 +188,21 @@ def target_description():
         "gen_state_from_frame": PYJ_OFFSET_GEN_STATE_FROM_FRAME,
         "frame_suspended": PYJ_FRAME_SUSPENDED,
         "async_generators": bool(pyj_gen_async_supported()),
+        "frame_globals": PYJ_OFFSET_GLOBALS,
+        "frame_builtins": PYJ_OFFSET_BUILTINS,
+        "ob_type": PYJ_OFFSET_OB_TYPE,
+        "dict_version": PYJ_OFFSET_DICT_VERSION,
+        "type_version": PYJ_OFFSET_TYPE_VERSION,
+        "values_from_object": PYJ_OFFSET_VALUES_FROM_OBJECT,
+        "float_type": id(float),
+        "float_value": PYJ_OFFSET_FLOAT_VALUE,
+        "long_type": id(int),
+        "long_size": PYJ_OFFSET_LONG_SIZE,
+        "long_digit0": PYJ_OFFSET_LONG_DIGIT0,
+        "site_cache_size": sizeof(pyj_site_cache),
+        "site_cache_guard1": <size_t>&(<pyj_site_cache *>0).guard1,
+        "site_cache_guard2": <size_t>&(<pyj_site_cache *>0).guard2,
+        "site_cache_value": <size_t>&(<pyj_site_cache *>0).value,
         "eval_breaker": <size_t>pyj_eval_breaker_address(PyInterpreterState_Get()),
         "py_true": id(True),
         "py_false": id(False),

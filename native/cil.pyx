@@ -38,24 +38,37 @@ OPCODES = {
     "ble": (b"\x3e", "label32"),
     "blt": (b"\x3f", "label32"),
     "bne.un": (b"\x40", "label32"),
+    "bgt.un": (b"\x42", "label32"),
     "switch": (b"\x45", "switch"),
     "ldind.i4": (b"\x4a", "none"),
+    "ldind.u4": (b"\x4b", "none"),
     "ldind.i8": (b"\x4c", "none"),
+    "ldind.r8": (b"\x4f", "none"),
     "ldind.i": (b"\x4d", "none"),
     "stind.i1": (b"\x52", "none"),
     "stind.i4": (b"\x54", "none"),
     "stind.i8": (b"\x55", "none"),
+    "stind.r8": (b"\x57", "none"),
     "add": (b"\x58", "none"),
     "sub": (b"\x59", "none"),
+    "mul": (b"\x5a", "none"),
+    "div": (b"\x5b", "none"),
     "and": (b"\x5f", "none"),
     "or": (b"\x60", "none"),
     "xor": (b"\x61", "none"),
+    "shl": (b"\x62", "none"),
     "shr": (b"\x63", "none"),
     "conv.i4": (b"\x69", "none"),
     "conv.i8": (b"\x6a", "none"),
+    "conv.r8": (b"\x6c", "none"),
+    "conv.u8": (b"\x6e", "none"),
     "conv.i": (b"\xd3", "none"),
     "stind.i": (b"\xdf", "none"),
     "ceq": (b"\xfe\x01", "none"),
+    "cgt": (b"\xfe\x02", "none"),
+    "cgt.un": (b"\xfe\x03", "none"),
+    "clt": (b"\xfe\x04", "none"),
+    "clt.un": (b"\xfe\x05", "none"),
     "ldloc": (b"\xfe\x0c", "u2"),
     "stloc": (b"\xfe\x0e", "u2"),
     "volatile.": (b"\xfe\x13", "none"),
@@ -65,8 +78,10 @@ OPCODES = {
 ELEMENT_VOID = 0x01
 ELEMENT_I4 = 0x08
 ELEMENT_I8 = 0x0A
+ELEMENT_R8 = 0x0D
 ELEMENT_I = 0x18
-_TYPE_CODES = {"void": ELEMENT_VOID, "i4": ELEMENT_I4, "i8": ELEMENT_I8, "i": ELEMENT_I}
+_TYPE_CODES = {"void": ELEMENT_VOID, "i4": ELEMENT_I4, "i8": ELEMENT_I8, "r8": ELEMENT_R8,
+               "i": ELEMENT_I}
 
 CALLCONV_UNMANAGED_CDECL = 0x01
 LOCAL_SIG = 0x07

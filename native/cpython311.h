@@ -44,6 +44,19 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_GEN_STATE_FROM_FRAME \
     ((Py_ssize_t)offsetof(PyGenObject, gi_frame_state) - (Py_ssize_t)offsetof(PyGenObject, gi_iframe))
 #define PYJ_FRAME_SUSPENDED FRAME_SUSPENDED
+#define PYJ_OFFSET_GLOBALS ((Py_ssize_t)offsetof(_PyInterpreterFrame, f_globals))
+#define PYJ_OFFSET_BUILTINS ((Py_ssize_t)offsetof(_PyInterpreterFrame, f_builtins))
+
+/* Object layouts the inline fast paths read. */
+#define PYJ_OFFSET_OB_TYPE ((Py_ssize_t)offsetof(PyObject, ob_type))
+#define PYJ_OFFSET_DICT_VERSION ((Py_ssize_t)offsetof(PyDictObject, ma_version_tag))
+#define PYJ_OFFSET_TYPE_VERSION ((Py_ssize_t)offsetof(PyTypeObject, tp_version_tag))
+/* _PyObject_ValuesPointer: the inline values of a managed-dict object */
+#define PYJ_OFFSET_VALUES_FROM_OBJECT (-4 * (Py_ssize_t)sizeof(PyObject *))
+#define PYJ_OFFSET_FLOAT_VALUE ((Py_ssize_t)offsetof(PyFloatObject, ob_fval))
+/* ints: ob_size is the signed digit count, so -1..1 means |value| < 2**30 */
+#define PYJ_OFFSET_LONG_SIZE ((Py_ssize_t)offsetof(PyVarObject, ob_size))
+#define PYJ_OFFSET_LONG_DIGIT0 ((Py_ssize_t)offsetof(PyLongObject, ob_digit))
 
 static inline int pyj_is_generator_code(PyCodeObject *code) {
     return (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;

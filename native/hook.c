@@ -42,6 +42,7 @@ free_code_state(void *ptr)
     }
     Py_XDECREF(st->handle);
     Py_XDECREF(st->record);
+    PyMem_Free(st->site_caches);
     PyMem_Free(st);
 }
 
@@ -78,6 +79,31 @@ pyj_hook_state_for(PyCodeObject *code, int create)
         return NULL;
     }
     return st;
+}
+
+void *
+pyj_hook_site_caches(PyCodeObject *code, Py_ssize_t size)
+{
+    pyj_code_state *st = pyj_hook_state_for(code, 1);
+    if (st == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "no per-code state for this code object");
+        return NULL;
+    }
+    if (st->site_caches != NULL) {
+        /* translation is deterministic: a second one needs the same size */
+        if (size > st->site_caches_size) {
+            PyErr_SetString(PyExc_RuntimeError, "inline cache block size changed");
+            return NULL;
+        }
+        return st->site_caches;
+    }
+    st->site_caches = PyMem_Calloc(1, size > 0 ? (size_t)size : 1);
+    if (st->site_caches == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    st->site_caches_size = size;
+    return st->site_caches;
 }
 
 /* Ask the driver for a native entry point; any failure leaves the code to the

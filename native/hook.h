@@ -12,6 +12,8 @@ typedef struct {
     pyj_entry_fn entry;
     PyObject *handle;            /* backend's keep-alive handle, released with the code */
     PyObject *record;            /* what the compile driver reported, for info() */
+    void *site_caches;           /* the compiled code's inline caches (site_cache.h) */
+    Py_ssize_t site_caches_size;
 } pyj_code_state;
 
 int pyj_hook_install(void);
@@ -28,5 +30,8 @@ void pyj_hook_set_backend_alive(int alive);
 pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);
 PyObject *pyj_hook_counters(void);
 int pyj_hook_extra_index(void);
+/* The code's inline-cache block of at least `size` bytes, zeroed when new;
+ * it lives as long as the code object.  NULL (with an exception) on failure. */
+void *pyj_hook_site_caches(PyCodeObject *code, Py_ssize_t size);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "ops.h"
 #include "gen_ops.h"
+#include "site_cache.h"
 
 #define POP() (*--sp)
 #define TOP() (sp[-1])
@@ -310,8 +311,8 @@ lookup_global_for_name(PyjFrame *f, PyObject *name)
 
 /* LOAD_GLOBAL's: a subclass of dict (say, with __missing__) is asked with
  * PyObject_GetItem, as the interpreter does. */
-static PyObject *
-lookup_global(PyjFrame *f, PyObject *name)
+PyObject *
+pyj_lookup_global(PyjFrame *f, PyObject *name)
 {
     if (PyDict_CheckExact(f->f_globals) && PyDict_CheckExact(f->f_builtins)) {
         return lookup_global_for_name(f, name);
@@ -330,7 +331,7 @@ lookup_global(PyjFrame *f, PyObject *name)
 static int
 pyj_op_load_global(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
-    PyObject *v = lookup_global(f, co_name_at(f, oparg >> 1));
+    PyObject *v = pyj_lookup_global(f, co_name_at(f, oparg >> 1));
     if (v == NULL) {
         return -1;
     }
@@ -2298,6 +2299,8 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(binary_op),
     HELPER(unary),
     {"PyNumber_Positive", (void *)PyNumber_Positive},
+    {"PyFloat_FromDouble", (void *)PyFloat_FromDouble},
+    {"PyLong_FromLongLong", (void *)PyLong_FromLongLong},
     {"PyNumber_Negative", (void *)PyNumber_Negative},
     {"PyNumber_Invert", (void *)PyNumber_Invert},
     HELPER(unary_not),
@@ -2340,6 +2343,7 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(before_with),
     HELPER(before_async_with),
     GEN_HELPERS
+    SITE_CACHE_HELPERS
     HELPER(import_name),
     HELPER(import_from),
     HELPER(get_len),

@@ -23,6 +23,7 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
+from ._specialize import FastPaths, count_cached_sites
 
 CO_OPTIMIZED = 0x1
 CO_GENERATOR = 0x20
@@ -54,23 +55,19 @@ HELPER_OPS = {
     "STORE_DEREF": ("store_deref", 1),
     "DELETE_DEREF": ("delete_deref", 0),
     "LOAD_CLASSDEREF": ("load_classderef", 0),
-    "LOAD_GLOBAL": ("load_global", 0),
     "STORE_GLOBAL": ("store_global", 1),
     "DELETE_GLOBAL": ("delete_global", 0),
     "LOAD_NAME": ("load_name", 0),
     "STORE_NAME": ("store_name", 1),
     "DELETE_NAME": ("delete_name", 0),
     "LOAD_BUILD_CLASS": ("load_build_class", 0),
-    "LOAD_ATTR": ("load_attr", 1),
     "LOAD_METHOD": ("load_method", 1),
     "STORE_ATTR": ("store_attr", 2),
     "DELETE_ATTR": ("delete_attr", 1),
     "BINARY_SUBSCR": ("binary_subscr", 2),
     "STORE_SUBSCR": ("store_subscr", 3),
     "DELETE_SUBSCR": ("delete_subscr", 2),
-    "BINARY_OP": ("binary_op", 2),
     "UNARY_NOT": ("unary_not", 1),
-    "COMPARE_OP": ("compare_op", 2),
     "CONTAINS_OP": ("contains_op", 2),
     "GET_ITER": ("get_iter", 1),
     "LIST_APPEND": ("list_append", 1),
@@ -146,7 +143,7 @@ def check_supported(code, target):
         raise Unsupported("async generator (wrapped-value type not found at start-up)")
 
 
-class Translator:
+class Translator(FastPaths):
     def __init__(self, code, analysis, target):
         self.code = code
         self.a = analysis
@@ -170,6 +167,8 @@ class Translator:
         self.v_t0 = self.il.new_local("i")
         self.v_t1 = self.il.new_local("i")
         self.v_cnt = self.il.new_local("i")
+        self.next_of = {a.index: b for a, b in zip(analysis.instrs, analysis.instrs[1:])}
+        self.init_fast_paths()
 
     # ------------------------------------------------------------ driver
     def translate(self):
@@ -180,6 +179,8 @@ class Translator:
         for ins in self.a.instrs:
             if ins.index in self.a.block_starts or ins.index in resumed_at:
                 il.mark(self.label_for(ins.index))
+            if ins.index == self.fused:
+                continue            # emitted with the instruction before it
             depth = self.a.depth_before.get(ins.index)
             if depth is None:
                 continue            # unreachable
@@ -283,6 +284,9 @@ class Translator:
         self.call_branch_op("send", ins, depth, depth - 1)
         self.il.ldloc(self.v_status)
         self.il.branch("brtrue", self.label_for(ins.target))
+
+    def next_instr(self, ins):
+        return self.next_of.get(ins.index)
 
     def label_for(self, index):
         label = self.labels.get(index)
@@ -739,11 +743,13 @@ class Translator:
         self.il.branch("br", self.error_stub(ins, depth - ins.oparg))
 
 
-def translate(code, target):
+def translate(code, target, site_caches):
     """CilMethod for `code`, or raises Unsupported.  `target` is the target
-    description merged with the code's own facts (_native.code_facts)."""
+    description merged with the code's own facts (_native.code_facts);
+    site_caches(n) gives the address of n inline caches for this code."""
     check_supported(code, target)
     analysis = bytecode.analyze(code)
     if analysis.max_depth > target["stacksize"]:
         raise Unsupported("stack deeper than co_stacksize")
+    target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
     return Translator(code, analysis, target).translate()

@@ -134,7 +134,7 @@ class _BadTranslator:
     Unsupported = Exception
 
     @staticmethod
-    def translate(code, target):
+    def translate(code, target, site_caches):
         from pyjion_clr import _cil
         il = _cil.ILBuilder()
         il.new_local("i")

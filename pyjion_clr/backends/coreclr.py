@@ -122,7 +122,8 @@ class CoreCLRBackend:
         target = _dict(self._target)
         target.update(_native.code_facts(code))
         try:
-            return _translate.translate(code, target), target
+            return _translate.translate(
+                code, target, lambda count: _native.site_caches(code, count)), target
         except _translate.Unsupported as exc:
             raise Unsupported(_str(exc)) from None
 

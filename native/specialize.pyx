@@ -1,0 +1,348 @@
+# cython: language_level=3
+"""Inline fast paths: the opcodes whose common case is done in IL, behind a
+guard, with the generic helper as the slow path.  A failed guard always
+takes the helper, which gives the interpreter's result; a guard never lets
+a wrong value through.
+
+- LOAD_GLOBAL: a per-site cache of the value, valid while the globals and
+  builtins dicts keep the versions (ma_version_tag) it was found under.
+- LOAD_ATTR: a per-site cache of (type version, index) for an attribute
+  kept in the instance's inline values, as the interpreter's
+  LOAD_ATTR_INSTANCE_VALUE does.
+- BINARY_OP +, -, * (and in-place forms) on two floats or two small ints
+  (|v| < 2**30, one digit), and / on two floats: the arithmetic inline; a
+  float result reuses an operand the stack held the only reference to.
+- COMPARE_OP on two floats or two small ints, followed by a conditional
+  jump: compared and branched on without making a bool.
+
+The emitters are a mixin of translate.Translator and use its primitives
+(stack slots, reference counting, helper calls, error stubs).
+"""
+
+from . import _cil as cil
+
+SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_signature("i", ["r8"])
+SIG_LONG_FROM_LONGLONG = cil.unmanaged_signature("i", ["i8"])
+
+# Opcodes that own one inline cache (site_cache.h), numbered in bytecode order.
+CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR"))
+
+# BINARY_OP oparg (NB_* in CPython's opcode.h) -> CIL arithmetic
+NB_INPLACE = 13
+_ARITH = {0: "add", 10: "sub", 5: "mul", 11: "div"}
+_INT_ARITH = frozenset((0, 10, 5))     # / of two ints is a float: generic
+
+# COMPARE_OP oparg -> CIL producing 0/1, for (signed) ints and for floats,
+# where unordered (NaN) must give False except for !=
+_INT_COMPARE = {0: ("clt",), 1: ("cgt", "not"), 2: ("ceq",), 3: ("ceq", "not"),
+                4: ("cgt",), 5: ("clt", "not")}
+_FLOAT_COMPARE = {0: ("clt",), 1: ("cgt.un", "not"), 2: ("ceq",), 3: ("ceq", "not"),
+                  4: ("cgt",), 5: ("clt.un", "not")}
+
+_FUSABLE_JUMPS = {"POP_JUMP_FORWARD_IF_TRUE": True, "POP_JUMP_BACKWARD_IF_TRUE": True,
+                  "POP_JUMP_FORWARD_IF_FALSE": False, "POP_JUMP_BACKWARD_IF_FALSE": False}
+
+
+def count_cached_sites(instrs):
+    return sum(1 for ins in instrs if ins.name in CACHED_OPS)
+
+
+class FastPaths:
+    """Mixin: requires self.il, self.t and the Translator primitives."""
+
+    def init_fast_paths(self):
+        il = self.il
+        self.v_fa = il.new_local("r8")
+        self.v_fb = il.new_local("r8")
+        self.v_ia = il.new_local("i8")
+        self.v_ib = il.new_local("i8")
+        self.v_t2 = il.new_local("i")
+        self.v_cmp = il.new_local("i4")
+        self.fused = None                   # index of a jump emitted with its compare
+        size = self.t["site_cache_size"]
+        base = self.t["site_caches"]
+        self.site_cache = {}
+        for ins in self.a.instrs:
+            if ins.name in CACHED_OPS:
+                self.site_cache[ins.index] = base + size * len(self.site_cache)
+
+    # ---------------------------------------------------------- readers
+    def load_field(self, v, offset, kind):
+        """Push the `kind` field at `offset` of the object in IL local v."""
+        il = self.il
+        il.ldloc(v)
+        if offset:
+            il.ldc_i4(offset)
+            il.op("add")
+        il.op("ldind." + kind)
+
+    def branch_unless_type(self, v, type_address, label):
+        self.load_field(v, self.t["ob_type"], "i")
+        self.il.ldc_ptr(type_address)
+        self.il.branch("bne.un", label)
+
+    def branch_unless_small_int(self, v, label):
+        """Go to label unless the int in v has at most one digit."""
+        il = self.il
+        self.load_field(v, self.t["long_size"], "i8")
+        il.op("ldc.i4.1")
+        il.op("conv.i8")
+        il.op("add")
+        il.ldc_i4(2)
+        il.op("conv.i8")
+        il.branch("bgt.un", label)
+
+    def load_small_int(self, v):
+        """Push the value of a one-digit int as int64: size (-1, 0, 1) * digit."""
+        il = self.il
+        self.load_field(v, self.t["long_size"], "i8")
+        self.load_field(v, self.t["long_digit0"], "u4")
+        il.op("conv.u8")
+        il.op("mul")
+
+    def guard_operand_kinds(self, int_ok, float_label, int_label, generic):
+        """Dispatch on the types of v_t0 (left) and v_t1 (right): both floats
+        go to float_label, two small ints to int_label (when int_ok), anything
+        else to generic."""
+        il = self.il
+        not_float = il.new_label()
+        self.branch_unless_type(self.v_t0, self.t["float_type"], not_float)
+        self.branch_unless_type(self.v_t1, self.t["float_type"], generic)
+        il.branch("br", float_label)
+        il.mark(not_float)
+        if not int_ok:
+            il.branch("br", generic)
+            return
+        self.branch_unless_type(self.v_t0, self.t["long_type"], generic)
+        self.branch_unless_type(self.v_t1, self.t["long_type"], generic)
+        self.branch_unless_small_int(self.v_t0, generic)
+        self.branch_unless_small_int(self.v_t1, generic)
+        il.branch("br", int_label)
+
+    # ------------------------------------------------------ LOAD_GLOBAL
+    def op_LOAD_GLOBAL(self, ins, depth):
+        il = self.il
+        cache = self.site_cache[ins.index]
+        miss = il.new_label()
+        done = il.new_label()
+        for frame_field, guard in (("frame_globals", "site_cache_guard1"),
+                                   ("frame_builtins", "site_cache_guard2")):
+            self.frame_offset(self.t[frame_field])
+            il.op("ldind.i")
+            il.ldc_i4(self.t["dict_version"])
+            il.op("add")
+            il.op("ldind.i8")
+            il.ldc_ptr(cache + self.t[guard])
+            il.op("ldind.i8")
+            il.branch("bne.un", miss)
+        il.ldc_ptr(cache + self.t["site_cache_value"])
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        self.incref_local(self.v_t0)
+        if ins.oparg & 1:
+            self.slot_addr(depth)
+            il.ldc_ptr(0)
+            il.op("stind.i")
+        self.slot_addr(depth + (ins.oparg & 1))
+        il.ldloc(self.v_t0)
+        il.op("stind.i")
+        il.branch("br", done)
+        il.mark(miss)
+        self.call_op("load_global_cached", ins, depth, depth, aux=cache)
+        il.mark(done)
+
+    # -------------------------------------------------------- LOAD_ATTR
+    def op_LOAD_ATTR(self, ins, depth):
+        il = self.il
+        cache = self.site_cache[ins.index]
+        done = il.new_label()
+        miss = il.new_label()
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        # the owner's type version must be the cache's (0: nothing cached)
+        il.ldc_ptr(cache + self.t["site_cache_guard1"])
+        il.op("ldind.i4")
+        il.branch("brfalse", miss)
+        il.ldloc(self.v_t0)
+        il.ldc_i4(self.t["ob_type"])
+        il.op("add")
+        il.op("ldind.i")
+        il.ldc_i4(self.t["type_version"])
+        il.op("add")
+        il.op("ldind.i4")
+        il.ldc_ptr(cache + self.t["site_cache_guard1"])
+        il.op("ldind.i4")
+        il.branch("bne.un", miss)
+        # the instance's inline values (NULL once a __dict__ was made)
+        self.load_field(self.v_t0, self.t["values_from_object"], "i")
+        il.stloc(self.v_t1)
+        il.ldloc(self.v_t1)
+        il.branch("brfalse", miss)
+        il.ldloc(self.v_t1)
+        il.ldc_ptr(cache + self.t["site_cache_guard2"])
+        il.op("ldind.i8")
+        il.op("conv.i")
+        il.ldc_i4(3)
+        il.op("shl")
+        il.op("add")
+        il.op("ldind.i")
+        il.stloc(self.v_t1)
+        il.ldloc(self.v_t1)
+        il.branch("brfalse", miss)       # attribute deleted
+        self.incref_local(self.v_t1)
+        self.slot_addr(depth - 1)
+        il.ldloc(self.v_t1)
+        il.op("stind.i")
+        self.decref_local(self.v_t0)
+        il.branch("br", done)
+        il.mark(miss)
+        self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
+        il.mark(done)
+
+    # -------------------------------------------------------- BINARY_OP
+    def op_BINARY_OP(self, ins, depth):
+        base = ins.oparg - NB_INPLACE if ins.oparg >= NB_INPLACE else ins.oparg
+        if base not in _ARITH:
+            self.call_op("binary_op", ins, depth, depth - 2)
+            return
+        il = self.il
+        float_path = il.new_label()
+        int_path = il.new_label()
+        generic = il.new_label()
+        done = il.new_label()
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t0)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t1)
+        self.guard_operand_kinds(base in _INT_ARITH, float_path, int_path, generic)
+
+        il.mark(float_path)
+        if _ARITH[base] == "div":
+            # x / 0.0 raises: leave it to the helper
+            self.load_field(self.v_t1, self.t["float_value"], "r8")
+            il.op("ldc.i4.0")
+            il.op("conv.r8")
+            il.branch("beq", generic)
+        self.load_field(self.v_t0, self.t["float_value"], "r8")
+        self.load_field(self.v_t1, self.t["float_value"], "r8")
+        il.op(_ARITH[base])
+        il.stloc(self.v_fa)
+        self.store_float_result(ins, depth)
+        il.branch("br", done)
+
+        if base in _INT_ARITH:
+            il.mark(int_path)
+            self.load_small_int(self.v_t0)
+            self.load_small_int(self.v_t1)
+            il.op(_ARITH[base])          # |a|, |b| < 2**30: no int64 overflow
+            il.ldc_ptr(self.helpers["PyLong_FromLongLong"])
+            il.calli(SIG_LONG_FROM_LONGLONG)
+            self.replace_operands(ins, depth)
+            il.branch("br", done)
+
+        il.mark(generic)
+        self.call_op("binary_op", ins, depth, depth - 2)
+        il.mark(done)
+
+    def store_float_result(self, ins, depth):
+        """The float in v_fa replaces the operands v_t0, v_t1 on the stack.
+        An operand only the stack refers to is overwritten in place (nothing
+        else can see it); otherwise a new float is made."""
+        il = self.il
+        try_right = il.new_label()
+        allocate = il.new_label()
+        done = il.new_label()
+        for v, other, next_label in ((self.v_t0, self.v_t1, try_right),
+                                     (self.v_t1, self.v_t0, allocate)):
+            il.ldloc(v)
+            il.op("ldind.i")
+            il.op("ldc.i4.1")
+            il.op("conv.i")
+            il.branch("bne.un", next_label)
+            il.ldloc(v)
+            il.ldc_i4(self.t["float_value"])
+            il.op("add")
+            il.ldloc(self.v_fa)
+            il.op("stind.r8")
+            self.decref_local(other)
+            self.slot_addr(depth - 2)
+            il.ldloc(v)
+            il.op("stind.i")
+            il.branch("br", done)
+            il.mark(next_label)
+        il.ldloc(self.v_fa)
+        il.ldc_ptr(self.helpers["PyFloat_FromDouble"])
+        il.calli(SIG_FLOAT_FROM_DOUBLE)
+        self.replace_operands(ins, depth)
+        il.mark(done)
+
+    def replace_operands(self, ins, depth):
+        """The new object on the IL stack replaces v_t0, v_t1 (or, if it is
+        NULL, the error path runs with both still on the stack)."""
+        il = self.il
+        made = il.new_label()
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t2)
+        il.branch("brtrue", made)
+        il.ldc_i4(-1)
+        il.stloc(self.v_status)
+        il.branch("br", self.error_stub(ins, depth))
+        il.mark(made)
+        self.decref_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        self.slot_addr(depth - 2)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+
+    # ------------------------------------------------------- COMPARE_OP
+    def op_COMPARE_OP(self, ins, depth):
+        nxt = self.next_instr(ins)
+        if (nxt is None or nxt.name not in _FUSABLE_JUMPS or nxt.index in self.a.block_starts
+                or ins.oparg not in _INT_COMPARE):
+            self.call_op("compare_op", ins, depth, depth - 2)
+            return
+        il = self.il
+        when_true = _FUSABLE_JUMPS[nxt.name]
+        float_path = il.new_label()
+        int_path = il.new_label()
+        generic = il.new_label()
+        decided = il.new_label()
+        self.fused = nxt.index
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t0)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t1)
+        self.guard_operand_kinds(True, float_path, int_path, generic)
+        for label, table, load in ((float_path, _FLOAT_COMPARE, self.load_float_operands),
+                                   (int_path, _INT_COMPARE, self.load_int_operands)):
+            il.mark(label)
+            load()
+            for op in table[ins.oparg]:
+                if op == "not":
+                    il.op("ldc.i4.0")
+                    il.op("ceq")
+                else:
+                    il.op(op)
+            il.stloc(self.v_cmp)
+            il.branch("br", decided)
+        il.mark(decided)
+        self.decref_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        il.ldloc(self.v_cmp)
+        il.branch("brtrue" if when_true else "brfalse", self.branch_target(nxt, depth - 2))
+        after = il.new_label()
+        il.branch("br", after)
+        # generic: make the bool, then the jump as it would be emitted alone
+        il.mark(generic)
+        self.call_op("compare_op", ins, depth, depth - 2)
+        self.set_prev_instr(nxt.index)
+        self.conditional(nxt, depth - 1, when_true)
+        il.mark(after)
+
+    def load_float_operands(self):
+        self.load_field(self.v_t0, self.t["float_value"], "r8")
+        self.load_field(self.v_t1, self.t["float_value"], "r8")
+
+    def load_int_operands(self):
+        self.load_small_int(self.v_t0)
+        self.load_small_int(self.v_t1)
