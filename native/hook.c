@@ -132,8 +132,23 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
     Py_CLEAR(empty.exc_value);
     g_compiling = 0;
     if (res == NULL) {
-        /* The driver reports its own failures; this is a bug in it. */
-        PyErr_WriteUnraisable(g_compiler);
+        if (PyErr_ExceptionMatches(PyExc_Exception)) {
+            /* The driver reports its own failures; this is a bug in it. */
+            PyErr_WriteUnraisable(g_compiler);
+        }
+        else {
+            /* KeyboardInterrupt or SystemExit from a signal handler that ran
+             * while compiling: the program must still see it, where the
+             * interpreter would have (at the next eval-breaker check, in
+             * the frame about to run), so it is re-posted as an
+             * asynchronous exception of this thread. */
+            PyObject *etype, *evalue, *etb;
+            PyErr_Fetch(&etype, &evalue, &etb);
+            PyThreadState_SetAsyncExc((unsigned long)PyThreadState_Get()->thread_id, etype);
+            Py_XDECREF(etype);
+            Py_XDECREF(evalue);
+            Py_XDECREF(etb);
+        }
     }
     else if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 3) {
         PyErr_SetString(PyExc_TypeError, "compile driver must return (entry, handle, record)");

@@ -119,9 +119,6 @@ _CONSUMED_BY_OPARG = {
     "BUILD_SLICE": ("build_slice", lambda a: a),
     "FORMAT_VALUE": ("format_value", lambda a: 2 if (a & 0x4) else 1),
     "MAKE_FUNCTION": ("make_function", lambda a: 1 + bin(a & 0xF).count("1")),
-    # [NULL, func, args, kwargs?]: func and args (and kwargs) are consumed;
-    # the NULL below them stays, holding nothing.
-    "CALL_FUNCTION_EX": ("call_function_ex", lambda a: 2 + (a & 1)),
 }
 
 # Instructions that cannot raise or run arbitrary code, so they need not
@@ -485,9 +482,19 @@ class Translator(FastPaths):
     def op_UNARY_INVERT(self, ins, depth):
         self.call_op("unary", ins, depth, depth - 1, aux=self.helpers["PyNumber_Invert"])
 
+    # Like the interpreter, calls poll the eval breaker when they return: a
+    # signal raised by the callee (say _thread.interrupt_main()) surfaces at
+    # the call, not at the next loop edge.
     def op_CALL(self, ins, depth):
         kwnames, self.kwnames = self.kwnames, 0
         self.call_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
+        self.poll_eval_breaker(ins, depth - ins.oparg - 1)
+
+    def op_CALL_FUNCTION_EX(self, ins, depth):
+        # [NULL, func, args, kwargs?]: func and args (and kwargs) are consumed
+        # on failure; the NULL below them stays, holding nothing
+        self.call_op("call_function_ex", ins, depth, depth - 2 - (ins.oparg & 1))
+        self.poll_eval_breaker(ins, depth - 2 - (ins.oparg & 1))
 
     def op_LOAD_CONST(self, ins, depth):
         il = self.il

@@ -159,3 +159,45 @@ def test_invalid_il_is_a_fallback_not_a_crash(monkeypatch):
     info = pyjion_clr.info(f)
     assert not info.compiled
     assert "InvalidProgramException" in info.reason
+
+
+# test_threading: _thread.interrupt_main() raises KeyboardInterrupt as soon as
+# the call returns (calls poll the eval breaker, as in the interpreter).
+def _interrupt_at_call():
+    import _thread
+    try:
+        _thread.interrupt_main()
+        where = "after the call"
+    except KeyboardInterrupt:
+        where = "at the call"
+    return where
+
+
+def test_signal_raised_by_callee_surfaces_at_the_call():
+    assert differential(_interrupt_at_call).value == "at the call"
+
+
+def _victim_of_interrupted_compile():
+    return "ran"
+
+
+# test_generators: a signal whose handler ran while the compiler was working
+# must still reach the program (it used to be reported as unraisable and lost).
+def test_signal_during_compile_is_not_lost(monkeypatch):
+    import _thread
+    from pyjion_clr import backends
+    backend = backends.get("coreclr")
+    real_compile = backend.compile
+
+    def interrupted_compile(code):
+        _thread.interrupt_main()
+        for _ in range(3):      # the handler runs at this loop's back edge
+            pass
+        return real_compile(code)
+
+    monkeypatch.setattr(backend, "compile", interrupted_compile)
+    f = fresh_copy(_victim_of_interrupted_compile)
+    with pytest.raises(KeyboardInterrupt):
+        run_compiled(f)
+    monkeypatch.undo()
+    assert run_compiled(fresh_copy(_victim_of_interrupted_compile)).value == "ran"
