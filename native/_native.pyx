@@ -171,6 +171,27 @@ def site_caches(code, Py_ssize_t count):
     return <size_t>pyj_hook_site_caches(<PyCodeObject *>code, count * sizeof(pyj_site_cache))
 
 
+ctypedef Py_ssize_t (*managed_builder_fn)(const char *name, const char *il, int il_len,
+                                          int max_stack, const char *locals, int locals_len,
+                                          Py_ssize_t *handle) noexcept
+ctypedef void (*managed_free_fn)(Py_ssize_t handle) noexcept
+
+
+def call_managed_builder(size_t builder, bytes name, bytes il, int max_stack, bytes locals):
+    """Call the CoreCLR backend's managed method builder (a native entry
+    point into .NET) with the method's bytes: (entry address, GC handle), or
+    (0, 0) if .NET refused the method.  Nothing crosses as an object, so a
+    compile leaves nothing behind on the Python side."""
+    cdef Py_ssize_t handle = 0
+    cdef Py_ssize_t entry = (<managed_builder_fn>builder)(
+        name, il, len(il), max_stack, locals, len(locals), &handle)
+    return entry, handle
+
+
+def call_managed_free(size_t free, Py_ssize_t handle):
+    (<managed_free_fn>free)(handle)
+
+
 def bytes_address(bytes data):
     """Address of a bytes object's contents, for copying them into a .NET
     array in one call (valid while `data` is alive)."""

@@ -95,10 +95,23 @@ def _compressed(n):
     return bytes([0xC0 | (n >> 24), (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF])
 
 
+# Every calli signature defined so far, in definition order.  The backend
+# registers all of them with each method in this order, so their metadata
+# tokens are the same for every method (see signature_tokens).
+_ALL_SIGNATURES = []
+
+
 def unmanaged_signature(ret, params):
     """Blob of a standalone `unmanaged cdecl` method signature for calli."""
-    return (bytes([CALLCONV_UNMANAGED_CDECL]) + _compressed(len(params))
+    blob = (bytes([CALLCONV_UNMANAGED_CDECL]) + _compressed(len(params))
             + bytes([_TYPE_CODES[ret]]) + bytes(_TYPE_CODES[p] for p in params))
+    if blob not in _ALL_SIGNATURES:
+        _ALL_SIGNATURES.append(blob)
+    return blob
+
+
+def all_signatures():
+    return tuple(_ALL_SIGNATURES)
 
 
 class CilMethod:

@@ -106,6 +106,24 @@ pyj_hook_site_caches(PyCodeObject *code, Py_ssize_t size)
     return st->site_caches;
 }
 
+/* The handle and record tuples hold only atomic values (str, int, float,
+ * None): untracked, they are invisible to the collector, so compiling adds
+ * nothing to gc.get_objects() (CPython's test_descr counts them). */
+static PyObject *
+untracked_if_atomic(PyObject *tuple)
+{
+    if (!PyTuple_CheckExact(tuple) || !PyObject_GC_IsTracked(tuple)) {
+        return tuple;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
+        if (_PyObject_GC_MAY_BE_TRACKED(PyTuple_GET_ITEM(tuple, i))) {
+            return tuple;
+        }
+    }
+    PyObject_GC_UnTrack(tuple);
+    return tuple;
+}
+
 /* Ask the driver for a native entry point; any failure leaves the code to the
  * interpreter for good.  A pending exception (there should be none at frame
  * entry) is preserved around the call. */
@@ -159,8 +177,8 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
         if (entry == NULL && PyErr_Occurred()) {
             PyErr_WriteUnraisable(g_compiler);
         }
-        Py_XSETREF(st->handle, Py_NewRef(PyTuple_GET_ITEM(res, 1)));
-        Py_XSETREF(st->record, Py_NewRef(PyTuple_GET_ITEM(res, 2)));
+        Py_XSETREF(st->handle, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 1))));
+        Py_XSETREF(st->record, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 2))));
         if (entry != NULL) {
             st->entry = (pyj_entry_fn)entry;
             st->status = PYJ_COMPILED;

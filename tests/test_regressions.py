@@ -110,6 +110,31 @@ def test_compiling_leaves_no_cyclic_garbage():
         assert gc.collect() == 0
 
 
+# test_descr.test_slots counts gc.get_objects() around a loop whose callee
+# gets compiled: a compile must leave nothing the collector tracks (pythonnet
+# kept a wrapper per DynamicMethod; the records were tracked tuples).
+def test_compiling_adds_no_tracked_objects():
+    import gc
+    run_compiled(fresh_copy(_fresh_function), 1)      # runtime started, warm
+    functions = [fresh_copy(_fresh_function) for _ in range(10)]
+    results = [None] * len(functions)
+    old_threshold = pyjion_clr.config()["threshold"]
+    pyjion_clr.config(threshold=0)
+    gc.collect()
+    before = len(gc.get_objects())
+    pyjion_clr.enable()
+    try:
+        for i, f in enumerate(functions):
+            results[i] = f(1)
+    finally:
+        pyjion_clr.disable()
+        pyjion_clr.config(threshold=old_threshold)
+    after = len(gc.get_objects())
+    assert all(pyjion_clr.info(f).compiled for f in functions)
+    # the ten result lists are the only new tracked objects
+    assert after - before == len(functions)
+
+
 def _calls_len(x):
     return len(x)
 

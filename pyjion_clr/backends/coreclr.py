@@ -21,61 +21,256 @@ from . import BackendUnavailable, CompiledCode, Unsupported
 
 # Programs may replace builtins while we compile (CPython's test_dynamic swaps
 # builtins.len): the compile path uses the ones from import time.
-_len, _bytes, _dict, _next, _str = len, bytes, dict, next, str
+_len, _bytes, _dict, _next, _str, _type = len, bytes, dict, next, str, type
 
 
 class _Managed:
-    """The .NET objects every compile needs, created once."""
+    """What every compile needs on the .NET side, made once: the delegate type
+    of compiled methods, and two managed entry points, `build` and `free`,
+    reached through native function pointers.  A compile is one native call
+    to `build` with the method's bytes: pythonnet creates no wrapper objects
+    per compile (it keeps some of those alive for good), and one transition
+    replaces a dozen reflective calls."""
 
     def __init__(self):
+        import clr
         import System
-        from System import Array, Byte, Int32, IntPtr, Type
-        from System.Reflection import (AssemblyName, BindingFlags, CallingConventions,
-                                       MethodAttributes, MethodImplAttributes, TypeAttributes)
-        from System.Runtime.CompilerServices import RuntimeHelpers
+        from System import Array, Boolean, Byte, Int32, IntPtr, Object, String, Type
+        from System.Reflection import AssemblyName, BindingFlags, Module
         from System.Reflection.Emit import (AssemblyBuilder, AssemblyBuilderAccess,
-                                            DynamicMethod)
+                                            DynamicILInfo, DynamicMethod, OpCodes)
+        from System.Runtime.CompilerServices import RuntimeHelpers
         from System.Runtime.InteropServices import GCHandle, Marshal
 
-        self.IntPtr = IntPtr
-        self.DynamicMethod = DynamicMethod
-        self.ByteArray = Array[Byte]
-        self.param_types = Array[Type]([IntPtr, IntPtr, Int32])
-        self.copy_bytes = Marshal.Copy.Overloads[IntPtr, Array[Byte], Int32, Int32]
-        self.function_pointer = Marshal.GetFunctionPointerForDelegate.Overloads[System.Delegate]
-        self.GCHandle = GCHandle
-        # RyuJIT compiles a DynamicMethod at its first call, where an
-        # InvalidProgramException could not be caught: PrepareMethod on its
-        # (internal) handle compiles it now, inside compile().
-        import clr
-        self.method_descriptor = clr.GetClrType(DynamicMethod).GetMethod(
-            "GetMethodDescriptor", BindingFlags.NonPublic | BindingFlags.Instance)
-        self.prepare_method = RuntimeHelpers.PrepareMethod.Overloads[System.RuntimeMethodHandle]
+        def clr_type(t):
+            return clr.GetClrType(t)
 
         assembly = AssemblyBuilder.DefineDynamicAssembly(
             AssemblyName("pyjion_clr.emitted"), AssemblyBuilderAccess.Run)
         self.module = assembly.DefineDynamicModule("pyjion_clr.emitted")
-        builder = self.module.DefineType(
-            "pyjion_clr.FrameEvaluator", TypeAttributes.Sealed | TypeAttributes.Public,
-            System.MulticastDelegate)
-        ctor = builder.DefineConstructor(
-            MethodAttributes.RTSpecialName | MethodAttributes.HideBySig | MethodAttributes.Public,
-            CallingConventions.Standard, Array[Type]([System.Object, IntPtr]))
-        # Runtime only: pythonnet recurses forever on Runtime | Managed (and Managed is 0)
-        ctor.SetImplementationFlags(MethodImplAttributes.Runtime)
-        invoke = builder.DefineMethod(
-            "Invoke", MethodAttributes.Public | MethodAttributes.HideBySig
-            | MethodAttributes.NewSlot | MethodAttributes.Virtual,
-            IntPtr, self.param_types)
-        invoke.SetImplementationFlags(MethodImplAttributes.Runtime)
-        self.delegate_type = builder.CreateType()
+        intptr, int32 = clr_type(IntPtr), clr_type(Int32)
+        frame_params = [intptr, intptr, int32]
+        # compiled methods: nint Entry(nint tstate, nint frame, int throwflag)
+        self.evaluator_type = _delegate_type(self.module, "FrameEvaluator", intptr, frame_params)
+        build_params = [intptr, intptr, int32, int32, intptr, int32, intptr]
+        builder_type = _delegate_type(self.module, "MethodBuilder", intptr, build_params)
+        free_type = _delegate_type(self.module, "HandleFree", clr_type(System.Void), [intptr])
 
-    def byte_array(self, data):
-        data = _bytes(data)
-        arr = self.ByteArray(_len(data))
-        if data:
-            self.copy_bytes(self.IntPtr(_native.bytes_address(data)), arr, 0, _len(data))
-        return arr
+        # The builder's state, bound as its first argument: the calli
+        # signature blobs (registered with every method, in this order, so
+        # their tokens are known in advance), the evaluator delegate type,
+        # the compiled methods' owner module, and a slot for the last error.
+        signatures = _cil.all_signatures()
+        state = [_byte_array(Array[Byte], s) for s in signatures]
+        self.evaluator_slot = _len(state)
+        state.append(self.evaluator_type)
+        self.module_slot = _len(state)
+        state.append(self.module)
+        self.error_slot = _len(state)
+        state.append(None)
+        self.state = Array[Object](state)
+        self.signature_tokens = _check_signature_tokens(
+            DynamicMethod, clr_type(IntPtr), Array[Type](frame_params), self.module,
+            Array[Byte], signatures)
+
+        def method(name, params):
+            return clr_type(DynamicILInfo).GetMethod(name, Array[Type](params))
+
+        byte_ptr = clr_type(Byte).MakePointerType()
+        flags = BindingFlags.NonPublic | BindingFlags.Instance
+        calls = {
+            "utf8": clr_type(Marshal).GetMethod("PtrToStringUTF8", Array[Type]([intptr])),
+            "new_method": clr_type(DynamicMethod).GetConstructor(Array[Type]([
+                clr_type(String), clr_type(Type), clr_type(Array[Type]), clr_type(Module),
+                clr_type(Boolean)])),
+            "il_info": clr_type(DynamicMethod).GetMethod("GetDynamicILInfo"),
+            "token_for": method("GetTokenFor", [clr_type(Array[Byte])]),
+            "set_code": method("SetCode", [byte_ptr, int32, int32]),
+            "set_locals": method("SetLocalSignature", [byte_ptr, int32]),
+            "create_delegate": clr_type(DynamicMethod).GetMethod(
+                "CreateDelegate", Array[Type]([clr_type(Type)])),
+            # RyuJIT compiles a DynamicMethod at its first call, where an
+            # InvalidProgramException could not be caught: PrepareMethod on
+            # its (internal) handle compiles it inside build, in the try.
+            "descriptor": clr_type(DynamicMethod).GetMethod("GetMethodDescriptor", flags),
+            "prepare": clr_type(RuntimeHelpers).GetMethod(
+                "PrepareMethod", Array[Type]([clr_type(System.RuntimeMethodHandle)])),
+            "function_pointer": clr_type(Marshal).GetMethod(
+                "GetFunctionPointerForDelegate", Array[Type]([clr_type(System.Delegate)])),
+            "alloc": clr_type(GCHandle).GetMethod("Alloc", Array[Type]([clr_type(Object)])),
+            "to_intptr": clr_type(GCHandle).GetMethod("ToIntPtr"),
+            "from_intptr": clr_type(GCHandle).GetMethod("FromIntPtr"),
+            "free": clr_type(GCHandle).GetMethod("Free"),
+        }
+        types = {"object[]": clr_type(Array[Object]), "byte[]": clr_type(Array[Byte]),
+                 "Type": clr_type(Type), "Module": clr_type(Module),
+                 "Exception": clr_type(System.Exception), "GCHandle": clr_type(GCHandle),
+                 "DynamicMethod": clr_type(DynamicMethod), "DynamicILInfo": clr_type(DynamicILInfo),
+                 "Delegate": clr_type(System.Delegate), "IntPtr": intptr}
+
+        build = DynamicMethod("pyjion$build", intptr, Array[Type]([types["object[]"]] + build_params),
+                              self.module, True)
+        _emit_builder(build.GetILGenerator(), OpCodes, calls, types, _len(signatures),
+                      self.evaluator_slot, self.module_slot, self.error_slot, frame_params)
+        free = DynamicMethod("pyjion$free", clr_type(System.Void), Array[Type]([intptr]),
+                             self.module, True)
+        _emit_free(free.GetILGenerator(), OpCodes, calls, types)
+        # the delegates must stay alive as long as their pointers are used
+        self.build_delegate = build.CreateDelegate(builder_type, self.state)
+        self.free_delegate = free.CreateDelegate(free_type)
+        pointer = Marshal.GetFunctionPointerForDelegate.Overloads[System.Delegate]
+        self.build_address = pointer(self.build_delegate).ToInt64()
+        self.free_address = pointer(self.free_delegate).ToInt64()
+
+    def last_error(self):
+        error = self.state[self.error_slot]
+        self.state[self.error_slot] = None
+        return "%s: %s" % (error.GetType().Name, error.Message) if error is not None else "unknown"
+
+
+def _byte_array(array_type, data):
+    arr = array_type(_len(data))
+    for i, b in enumerate(data):
+        arr[i] = b
+    return arr
+
+
+def _delegate_type(module, name, return_type, param_types):
+    """A non-generic delegate type (GetFunctionPointerForDelegate refuses
+    generic ones), defined with TypeBuilder."""
+    import System
+    from System import Array, IntPtr, Type
+    from System.Reflection import CallingConventions, MethodAttributes, MethodImplAttributes, TypeAttributes
+    import clr
+    builder = module.DefineType("pyjion_clr." + name, TypeAttributes.Sealed | TypeAttributes.Public,
+                                System.MulticastDelegate)
+    ctor = builder.DefineConstructor(
+        MethodAttributes.RTSpecialName | MethodAttributes.HideBySig | MethodAttributes.Public,
+        CallingConventions.Standard, Array[Type]([clr.GetClrType(System.Object), clr.GetClrType(IntPtr)]))
+    # Runtime only: pythonnet recurses forever on Runtime | Managed (and Managed is 0)
+    ctor.SetImplementationFlags(MethodImplAttributes.Runtime)
+    invoke = builder.DefineMethod(
+        "Invoke", MethodAttributes.Public | MethodAttributes.HideBySig
+        | MethodAttributes.NewSlot | MethodAttributes.Virtual,
+        return_type, Array[Type](param_types))
+    invoke.SetImplementationFlags(MethodImplAttributes.Runtime)
+    return builder.CreateType()
+
+
+def _check_signature_tokens(DynamicMethod, return_type, param_types, module, byte_array, signatures):
+    """The tokens DynamicILInfo.GetTokenFor gives the signatures when they are
+    registered first, in order, with a new method: a method's token scope
+    starts the same way every time, so they are learnt once here, by doing
+    what the builder does, and compiled IL carries them without a round
+    trip."""
+    from System import Array, Byte
+    dm = DynamicMethod("pyjion$probe", return_type, param_types, module, True)
+    info = dm.GetDynamicILInfo()
+    token_for = info.GetTokenFor.Overloads[byte_array]
+    tokens = [token_for(_byte_array(Array[Byte], s)) for s in signatures]
+    expected = [tokens[0] + i for i in range(_len(signatures))]
+    if tokens != expected or tokens[0] >> 24 != 0x11:
+        raise BackendUnavailable("unexpected signature tokens from DynamicILInfo: %r" % tokens)
+    return {sig: tok for sig, tok in zip(signatures, tokens)}
+
+
+def _emit_builder(gen, OpCodes, calls, types, n_signatures, evaluator_slot, module_slot,
+                  error_slot, frame_params):
+    """IL of   nint build(object[] state, nint name, nint il, int il_len,
+                          int max_stack, nint locals, int locals_len, nint* handle)
+    new DynamicMethod(name, nint, [nint, nint, int], module, skipVisibility),
+    its signatures registered, code and locals set, compiled by RyuJIT, a
+    delegate made and pinned by a GCHandle written to *handle; returns the
+    delegate's native entry point, or 0 with the exception in state."""
+    from System import Byte
+    emit = gen.Emit
+    dm = gen.DeclareLocal(types["DynamicMethod"])
+    info = gen.DeclareLocal(types["DynamicILInfo"])
+    delegate = gen.DeclareLocal(types["Delegate"])
+    result = gen.DeclareLocal(types["IntPtr"])
+    handle = gen.DeclareLocal(types["GCHandle"])
+    failure = gen.DeclareLocal(types["Exception"])
+
+    def state_item(slot, cast):
+        emit(OpCodes.Ldarg_0)
+        emit(OpCodes.Ldc_I4, slot)
+        emit(OpCodes.Ldelem_Ref)
+        emit(OpCodes.Castclass, cast)
+
+    gen.BeginExceptionBlock()
+    emit(OpCodes.Ldarg_1)
+    emit(OpCodes.Call, calls["utf8"])
+    emit(OpCodes.Ldtoken, types["IntPtr"])
+    emit(OpCodes.Call, types["Type"].GetMethod("GetTypeFromHandle"))
+    emit(OpCodes.Ldc_I4, _len(frame_params))
+    emit(OpCodes.Newarr, types["Type"])
+    for i, t in enumerate(frame_params):
+        emit(OpCodes.Dup)
+        emit(OpCodes.Ldc_I4, i)
+        emit(OpCodes.Ldtoken, t)
+        emit(OpCodes.Call, types["Type"].GetMethod("GetTypeFromHandle"))
+        emit(OpCodes.Stelem_Ref)
+    state_item(module_slot, types["Module"])
+    emit(OpCodes.Ldc_I4_1)
+    emit(OpCodes.Newobj, calls["new_method"])
+    emit(OpCodes.Stloc, dm)
+    emit(OpCodes.Ldloc, dm)
+    emit(OpCodes.Callvirt, calls["il_info"])
+    emit(OpCodes.Stloc, info)
+    for i in range(n_signatures):
+        emit(OpCodes.Ldloc, info)
+        state_item(i, types["byte[]"])
+        emit(OpCodes.Callvirt, calls["token_for"])
+        emit(OpCodes.Pop)
+    emit(OpCodes.Ldloc, info)
+    emit(OpCodes.Ldarg_2)
+    emit(OpCodes.Ldarg_3)
+    emit(OpCodes.Ldarg_S, Byte(4))
+    emit(OpCodes.Callvirt, calls["set_code"])
+    emit(OpCodes.Ldloc, info)
+    emit(OpCodes.Ldarg_S, Byte(5))
+    emit(OpCodes.Ldarg_S, Byte(6))
+    emit(OpCodes.Callvirt, calls["set_locals"])
+    emit(OpCodes.Ldloc, dm)
+    state_item(evaluator_slot, types["Type"])
+    emit(OpCodes.Callvirt, calls["create_delegate"])
+    emit(OpCodes.Stloc, delegate)
+    emit(OpCodes.Ldloc, dm)
+    emit(OpCodes.Call, calls["descriptor"])
+    emit(OpCodes.Call, calls["prepare"])
+    emit(OpCodes.Ldloc, delegate)
+    emit(OpCodes.Call, calls["function_pointer"])
+    emit(OpCodes.Stloc, result)
+    emit(OpCodes.Ldloc, delegate)
+    emit(OpCodes.Call, calls["alloc"])
+    emit(OpCodes.Stloc, handle)
+    emit(OpCodes.Ldarg_S, Byte(7))
+    emit(OpCodes.Ldloc, handle)
+    emit(OpCodes.Call, calls["to_intptr"])
+    emit(OpCodes.Stind_I)
+    gen.BeginCatchBlock(types["Exception"])
+    emit(OpCodes.Stloc, failure)
+    emit(OpCodes.Ldarg_0)
+    emit(OpCodes.Ldc_I4, error_slot)
+    emit(OpCodes.Ldloc, failure)
+    emit(OpCodes.Stelem_Ref)
+    emit(OpCodes.Ldc_I4_0)
+    emit(OpCodes.Conv_I)
+    emit(OpCodes.Stloc, result)
+    gen.EndExceptionBlock()
+    emit(OpCodes.Ldloc, result)
+    emit(OpCodes.Ret)
+
+
+def _emit_free(gen, OpCodes, calls, types):
+    """IL of   void free(nint handle): GCHandle.FromIntPtr(handle).Free()"""
+    handle = gen.DeclareLocal(types["GCHandle"])
+    gen.Emit(OpCodes.Ldarg_0)
+    gen.Emit(OpCodes.Call, calls["from_intptr"])
+    gen.Emit(OpCodes.Stloc, handle)
+    gen.Emit(OpCodes.Ldloca, handle)
+    gen.Emit(OpCodes.Call, calls["free"])
+    gen.Emit(OpCodes.Ret)
 
 
 class CoreCLRBackend:
@@ -87,12 +282,20 @@ class CoreCLRBackend:
         self._ids = itertools.count(1)
         self._alive = True
         self._released = []     # GCHandles of dead code, freed at the next compile
+        self._broken = None     # why the managed side could not be set up
 
     def _ensure_runtime(self):
         if self._managed is None:
+            if self._broken is not None:
+                raise BackendUnavailable(self._broken)
             if not clr_host.load():
                 raise BackendUnavailable(clr_host.status()["error"])
-            self._managed = _Managed()
+            try:
+                self._managed = _Managed()
+            except Exception as exc:     # the runtime works but refuses our set-up: say why once
+                self._broken = "setting up the managed builder failed: %s: %s" % (
+                    _type(exc).__name__, exc)
+                raise BackendUnavailable(self._broken) from None
             # registered after pythonnet's own handler, so it runs first
             atexit.register(self.shutdown)
             # a fork()ed child has no runtime threads: it keeps running the
@@ -107,7 +310,7 @@ class CoreCLRBackend:
 
     def _free_released(self, m):
         while self._released:
-            m.GCHandle.FromIntPtr(m.IntPtr(self._released.pop())).Free()
+            _native.call_managed_free(m.free_address, self._released.pop())
 
     def shutdown(self):
         """At exit, before pythonnet unloads: no compiled code is called and
@@ -140,20 +343,12 @@ class CoreCLRBackend:
         m = self._ensure_runtime()
         runtime_start_ms = (time.perf_counter() - started) * 1000.0 if first else 0.0
         self._free_released(m)
-        name = "pyjion$%s$%d" % (code.co_qualname, _next(self._ids))
-        dm = m.DynamicMethod(name, m.IntPtr, m.param_types, m.module, True)
-        info = dm.GetDynamicILInfo()
-        # bound to the instance: pythonnet aborts on unbound overloads called with it
-        token_for = info.GetTokenFor.Overloads[m.ByteArray]
-        tokens = [token_for(m.byte_array(sig)) for sig in method.signatures]
-        info.SetCode(m.byte_array(method.resolve(tokens)), method.max_stack)
-        info.SetLocalSignature(m.byte_array(method.locals_signature))
-        delegate = dm.CreateDelegate(m.delegate_type)
-        m.prepare_method(m.method_descriptor.Invoke(dm, None))     # RyuJIT compiles here
-        entry = m.function_pointer(delegate).ToInt64()
-        # a GCHandle keeps the delegate (and through it the method) alive
-        # until the code object dies; an int is all Python holds
-        handle = m.GCHandle.ToIntPtr(m.GCHandle.Alloc(delegate)).ToInt64()
+        name = ("pyjion$%s$%d" % (code.co_qualname, _next(self._ids))).encode("utf-8", "replace")
+        il = method.resolve([m.signature_tokens[sig] for sig in method.signatures])
+        entry, handle = _native.call_managed_builder(
+            m.build_address, name, il, method.max_stack, method.locals_signature)
+        if entry == 0:
+            raise RuntimeError(m.last_error())
         return CompiledCode(
             entry=entry,
             keepalive=handle,
