@@ -21,6 +21,19 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_FLOAT_VALUE
     Py_ssize_t PYJ_OFFSET_LONG_SIZE
     Py_ssize_t PYJ_OFFSET_LONG_DIGIT0
+    Py_ssize_t PYJ_OFFSET_VAR_SIZE
+    Py_ssize_t PYJ_OFFSET_LIST_ITEMS
+    Py_ssize_t PYJ_OFFSET_TUPLE_ITEMS
+    Py_ssize_t PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT
+    Py_ssize_t PYJ_OFFSET_CACHED_KEYS
+    Py_ssize_t PYJ_OFFSET_KEYS_NENTRIES
+    Py_ssize_t PYJ_OFFSET_SEQITER_INDEX
+    Py_ssize_t PYJ_OFFSET_SEQITER_SEQ
+    Py_ssize_t PYJ_OFFSET_RANGEITER_INDEX
+    Py_ssize_t PYJ_OFFSET_RANGEITER_START
+    Py_ssize_t PYJ_OFFSET_RANGEITER_STEP
+    Py_ssize_t PYJ_OFFSET_RANGEITER_LEN
+    int pyj_iterators_match()
     ctypedef struct PyCodeObject:
         int co_nlocalsplus
         int co_stacksize
@@ -220,6 +233,24 @@ def target_description():
         "long_type": id(int),
         "long_size": PYJ_OFFSET_LONG_SIZE,
         "long_digit0": PYJ_OFFSET_LONG_DIGIT0,
+        "var_size": PYJ_OFFSET_VAR_SIZE,
+        "list_type": id(list),
+        "list_items": PYJ_OFFSET_LIST_ITEMS,
+        "tuple_type": id(tuple),
+        "tuple_items": PYJ_OFFSET_TUPLE_ITEMS,
+        "managed_dict_from_object": PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT,
+        "type_cached_keys": PYJ_OFFSET_CACHED_KEYS,
+        "keys_nentries": PYJ_OFFSET_KEYS_NENTRIES,
+        "inline_iterators": bool(pyj_iterators_match()),
+        "list_iter_type": id(type(iter([]))),
+        "tuple_iter_type": id(type(iter(()))),
+        "range_iter_type": id(type(iter(range(0)))),
+        "seqiter_index": PYJ_OFFSET_SEQITER_INDEX,
+        "seqiter_seq": PYJ_OFFSET_SEQITER_SEQ,
+        "rangeiter_index": PYJ_OFFSET_RANGEITER_INDEX,
+        "rangeiter_start": PYJ_OFFSET_RANGEITER_START,
+        "rangeiter_step": PYJ_OFFSET_RANGEITER_STEP,
+        "rangeiter_len": PYJ_OFFSET_RANGEITER_LEN,
         "site_cache_size": sizeof(pyj_site_cache),
         "site_cache_guard1": <size_t>&(<pyj_site_cache *>0).guard1,
         "site_cache_guard2": <size_t>&(<pyj_site_cache *>0).guard2,

@@ -57,6 +57,31 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 /* ints: ob_size is the signed digit count, so -1..1 means |value| < 2**30 */
 #define PYJ_OFFSET_LONG_SIZE ((Py_ssize_t)offsetof(PyVarObject, ob_size))
 #define PYJ_OFFSET_LONG_DIGIT0 ((Py_ssize_t)offsetof(PyLongObject, ob_digit))
+#define PYJ_OFFSET_VAR_SIZE ((Py_ssize_t)offsetof(PyVarObject, ob_size))
+#define PYJ_OFFSET_LIST_ITEMS ((Py_ssize_t)offsetof(PyListObject, ob_item))
+#define PYJ_OFFSET_TUPLE_ITEMS ((Py_ssize_t)offsetof(PyTupleObject, ob_item))
+#define PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT (-3 * (Py_ssize_t)sizeof(PyObject *))
+#define PYJ_OFFSET_CACHED_KEYS ((Py_ssize_t)offsetof(PyHeapTypeObject, ht_cached_keys))
+#define PYJ_OFFSET_KEYS_NENTRIES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_nentries))
+
+/* Iterator layouts private to listobject.c, tupleobject.c and
+ * rangeobject.c in 3.11, mirrored for inline FOR_ITER; pyj_iterators_match()
+ * checks the sizes against the types before the fast paths are used. */
+typedef struct { PyObject_HEAD Py_ssize_t it_index; PyListObject *it_seq; } pyj_listiter;
+typedef struct { PyObject_HEAD Py_ssize_t it_index; PyTupleObject *it_seq; } pyj_tupleiter;
+typedef struct { PyObject_HEAD long index; long start; long step; long len; } pyj_rangeiter;
+
+static inline int pyj_iterators_match(void) {
+    return PyListIter_Type.tp_basicsize == sizeof(pyj_listiter)
+        && PyTupleIter_Type.tp_basicsize == sizeof(pyj_tupleiter)
+        && PyRangeIter_Type.tp_basicsize == sizeof(pyj_rangeiter);
+}
+#define PYJ_OFFSET_SEQITER_INDEX ((Py_ssize_t)offsetof(pyj_listiter, it_index))
+#define PYJ_OFFSET_SEQITER_SEQ ((Py_ssize_t)offsetof(pyj_listiter, it_seq))
+#define PYJ_OFFSET_RANGEITER_INDEX ((Py_ssize_t)offsetof(pyj_rangeiter, index))
+#define PYJ_OFFSET_RANGEITER_START ((Py_ssize_t)offsetof(pyj_rangeiter, start))
+#define PYJ_OFFSET_RANGEITER_STEP ((Py_ssize_t)offsetof(pyj_rangeiter, step))
+#define PYJ_OFFSET_RANGEITER_LEN ((Py_ssize_t)offsetof(pyj_rangeiter, len))
 
 static inline int pyj_is_generator_code(PyCodeObject *code) {
     return (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;

@@ -12,8 +12,10 @@ typedef struct {
      *   found; versions are unique across all dicts and states, so equal
      *   versions mean the same dicts, unchanged, and `value` (borrowed) is
      *   still what the lookup would return.
-     * LOAD_ATTR: the owner's type version (0: empty) and the index of the
-     *   attribute in the instance's inline values. */
+     * LOAD_ATTR, STORE_ATTR: the owner's type version (0: empty) and the
+     *   index of the attribute in the instance's inline values.
+     * LOAD_METHOD: the type version, the shared-keys guard (site_cache.c)
+     *   and the method found on the type (borrowed). */
     uint64_t guard1;
     uint64_t guard2;
     PyObject *value;
@@ -21,7 +23,10 @@ typedef struct {
 
 int pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
 int pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
+int pyj_op_load_method_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
 
-#define SITE_CACHE_HELPERS HELPER(load_global_cached), HELPER(load_attr_cached),
+#define SITE_CACHE_HELPERS HELPER(load_global_cached), HELPER(load_attr_cached), \
+    HELPER(store_attr_cached), HELPER(load_method_cached),
 
 #endif

@@ -14,6 +14,12 @@ a wrong value through.
   float result reuses an operand the stack held the only reference to.
 - COMPARE_OP on two floats or two small ints, followed by a conditional
   jump: compared and branched on without making a bool.
+- LOAD_METHOD: a per-site cache of the method found on the type, valid
+  while the type's version holds and the instance cannot shadow it.
+- STORE_ATTR: the LOAD_ATTR cache, for replacing an existing inline value.
+- FOR_ITER over a list, tuple or range iterator: the next item inline.
+- BINARY_SUBSCR of a list or tuple, STORE_SUBSCR of a list, by a small
+  non-negative int index in range.
 
 The emitters are a mixin of translate.Translator and use its primitives
 (stack slots, reference counting, helper calls, error stubs).
@@ -25,7 +31,7 @@ SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_signature("i", ["r8"])
 SIG_LONG_FROM_LONGLONG = cil.unmanaged_signature("i", ["i8"])
 
 # Opcodes that own one inline cache (site_cache.h), numbered in bytecode order.
-CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR"))
+CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD"))
 
 # BINARY_OP oparg (NB_* in CPython's opcode.h) -> CIL arithmetic
 NB_INPLACE = 13
@@ -57,6 +63,7 @@ class FastPaths:
         self.v_ia = il.new_local("i8")
         self.v_ib = il.new_local("i8")
         self.v_t2 = il.new_local("i")
+        self.v_t3 = il.new_local("i")
         self.v_cmp = il.new_local("i4")
         self.fused = None                   # index of a jump emitted with its compare
         size = self.t["site_cache_size"]
@@ -99,6 +106,37 @@ class FastPaths:
         self.load_field(v, self.t["long_digit0"], "u4")
         il.op("conv.u8")
         il.op("mul")
+
+    def branch_unless_cached_type_version(self, v, cache, label):
+        """Go to label unless the type of the object in v has the version
+        the cache holds (0 means the cache is empty)."""
+        il = self.il
+        il.ldc_ptr(cache + self.t["site_cache_guard1"])
+        il.op("ldind.i4")
+        il.branch("brfalse", label)
+        self.load_field(v, self.t["ob_type"], "i")
+        il.ldc_i4(self.t["type_version"])
+        il.op("add")
+        il.op("ldind.i4")
+        il.ldc_ptr(cache + self.t["site_cache_guard1"])
+        il.op("ldind.i4")
+        il.branch("bne.un", label)
+
+    def inline_value_address(self, v, cache, label):
+        """Push the address of the inline-values slot the cache's index names,
+        for the object in v; go to label if it has no inline values."""
+        il = self.il
+        self.load_field(v, self.t["values_from_object"], "i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.branch("brfalse", label)
+        il.ldloc(self.v_t3)
+        il.ldc_ptr(cache + self.t["site_cache_guard2"])
+        il.op("ldind.i8")
+        il.op("conv.i")
+        il.ldc_i4(3)
+        il.op("shl")
+        il.op("add")
 
     def guard_operand_kinds(self, int_ok, float_label, int_label, generic):
         """Dispatch on the types of v_t0 (left) and v_t1 (right): both floats
@@ -159,36 +197,12 @@ class FastPaths:
         miss = il.new_label()
         self.load_slot(depth - 1)
         il.stloc(self.v_t0)
-        # the owner's type version must be the cache's (0: nothing cached)
-        il.ldc_ptr(cache + self.t["site_cache_guard1"])
-        il.op("ldind.i4")
-        il.branch("brfalse", miss)
-        il.ldloc(self.v_t0)
-        il.ldc_i4(self.t["ob_type"])
-        il.op("add")
-        il.op("ldind.i")
-        il.ldc_i4(self.t["type_version"])
-        il.op("add")
-        il.op("ldind.i4")
-        il.ldc_ptr(cache + self.t["site_cache_guard1"])
-        il.op("ldind.i4")
-        il.branch("bne.un", miss)
-        # the instance's inline values (NULL once a __dict__ was made)
-        self.load_field(self.v_t0, self.t["values_from_object"], "i")
-        il.stloc(self.v_t1)
-        il.ldloc(self.v_t1)
-        il.branch("brfalse", miss)
-        il.ldloc(self.v_t1)
-        il.ldc_ptr(cache + self.t["site_cache_guard2"])
-        il.op("ldind.i8")
-        il.op("conv.i")
-        il.ldc_i4(3)
-        il.op("shl")
-        il.op("add")
+        self.branch_unless_cached_type_version(self.v_t0, cache, miss)
+        self.inline_value_address(self.v_t0, cache, miss)
         il.op("ldind.i")
         il.stloc(self.v_t1)
         il.ldloc(self.v_t1)
-        il.branch("brfalse", miss)       # attribute deleted
+        il.branch("brfalse", miss)          # attribute deleted
         self.incref_local(self.v_t1)
         self.slot_addr(depth - 1)
         il.ldloc(self.v_t1)
@@ -197,6 +211,286 @@ class FastPaths:
         il.branch("br", done)
         il.mark(miss)
         self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
+        il.mark(done)
+
+    # ------------------------------------------------------- STORE_ATTR
+    def op_STORE_ATTR(self, ins, depth):
+        """[value, owner]: replace an existing inline value (a new one also
+        updates the values' insertion order: the helper does that)."""
+        il = self.il
+        cache = self.site_cache[ins.index]
+        done = il.new_label()
+        miss = il.new_label()
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        self.branch_unless_cached_type_version(self.v_t0, cache, miss)
+        self.inline_value_address(self.v_t0, cache, miss)
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t2)
+        il.op("ldind.i")
+        il.stloc(self.v_t1)
+        il.ldloc(self.v_t1)
+        il.branch("brfalse", miss)
+        il.ldloc(self.v_t2)
+        self.load_slot(depth - 2)
+        il.op("stind.i")                    # the stack's reference moves in
+        self.decref_local(self.v_t1)
+        self.decref_local(self.v_t0)
+        il.branch("br", done)
+        il.mark(miss)
+        self.call_op("store_attr_cached", ins, depth, depth - 2, aux=cache)
+        il.mark(done)
+
+    # ------------------------------------------------------ LOAD_METHOD
+    def op_LOAD_METHOD(self, ins, depth):
+        """[obj] -> [method, obj] from the cache, when the type is unchanged
+        and the instance has no attribute of that name (site_cache.c)."""
+        il = self.il
+        cache = self.site_cache[ins.index]
+        done = il.new_label()
+        miss = il.new_label()
+        found = il.new_label()
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        self.branch_unless_cached_type_version(self.v_t0, cache, miss)
+        il.ldc_ptr(cache + self.t["site_cache_guard2"])
+        il.op("ldind.i8")
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_ia)
+        il.branch("brfalse", found)         # instances have no attributes
+        self.load_field(self.v_t0, self.t["managed_dict_from_object"], "i")
+        il.branch("brtrue", miss)
+        self.load_field(self.v_t0, self.t["values_from_object"], "i")
+        il.branch("brfalse", miss)
+        self.load_field(self.v_t0, self.t["ob_type"], "i")
+        il.ldc_i4(self.t["type_cached_keys"])
+        il.op("add")
+        il.op("ldind.i")
+        il.ldc_i4(self.t["keys_nentries"])
+        il.op("add")
+        il.op("ldind.i8")
+        il.op("ldc.i4.1")
+        il.op("conv.i8")
+        il.op("add")
+        il.ldloc(self.v_ia)
+        il.branch("bne.un", miss)           # a key was added: maybe this name
+        il.mark(found)
+        il.ldc_ptr(cache + self.t["site_cache_value"])
+        il.op("ldind.i")
+        il.stloc(self.v_t1)
+        self.incref_local(self.v_t1)
+        self.slot_addr(depth - 1)
+        il.ldloc(self.v_t1)
+        il.op("stind.i")
+        self.slot_addr(depth)
+        il.ldloc(self.v_t0)
+        il.op("stind.i")
+        il.branch("br", done)
+        il.mark(miss)
+        self.call_op("load_method_cached", ins, depth, depth - 1, aux=cache)
+        il.mark(done)
+
+    # --------------------------------------------------------- FOR_ITER
+    def op_FOR_ITER(self, ins, depth):
+        il = self.il
+        generic = il.new_label()
+        done = il.new_label()
+        if self.t["inline_iterators"]:
+            sequence_path = il.new_label()
+            range_path = il.new_label()
+            self.load_slot(depth - 1)
+            il.stloc(self.v_t0)
+            self.load_field(self.v_t0, self.t["ob_type"], "i")
+            il.stloc(self.v_t1)
+            for type_key, label in (("list_iter_type", sequence_path),
+                                    ("tuple_iter_type", sequence_path),
+                                    ("range_iter_type", range_path)):
+                il.ldloc(self.v_t1)
+                il.ldc_ptr(self.t[type_key])
+                il.branch("beq", label)
+            il.branch("br", generic)
+            il.mark(sequence_path)
+            self.next_from_sequence_iterator(depth, generic)
+            il.branch("br", done)
+            il.mark(range_path)
+            self.next_from_range_iterator(ins, depth, generic)
+            il.branch("br", done)
+        il.mark(generic)
+        self.call_branch_op("for_iter", ins, depth, depth)
+        il.ldloc(self.v_status)
+        il.branch("brtrue", self.label_for(ins.target))
+        il.mark(done)
+
+    def next_from_sequence_iterator(self, depth, generic):
+        """List or tuple iterator in v_t0 (its type in v_t1): push the next
+        item, or go to generic at the end (the helper finishes the protocol)."""
+        il = self.il
+        is_tuple = il.new_label()
+        have_items = il.new_label()
+        self.load_field(self.v_t0, self.t["seqiter_seq"], "i")
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t2)
+        il.branch("brfalse", generic)
+        self.load_field(self.v_t0, self.t["seqiter_index"], "i8")
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_ia)
+        self.load_field(self.v_t2, self.t["var_size"], "i8")
+        il.branch("bge", generic)
+        il.ldloc(self.v_t1)
+        il.ldc_ptr(self.t["tuple_iter_type"])
+        il.branch("beq", is_tuple)
+        self.load_field(self.v_t2, self.t["list_items"], "i")
+        il.branch("br", have_items)
+        il.mark(is_tuple)
+        il.ldloc(self.v_t2)
+        il.ldc_i4(self.t["tuple_items"])
+        il.op("add")
+        il.mark(have_items)
+        il.ldloc(self.v_ia)
+        il.op("conv.i")
+        il.ldc_i4(3)
+        il.op("shl")
+        il.op("add")
+        il.op("ldind.i")
+        il.stloc(self.v_t2)
+        self.store_field_i8(self.v_t0, self.t["seqiter_index"], self.v_ia, 1)
+        self.incref_local(self.v_t2)
+        self.slot_addr(depth)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+
+    def next_from_range_iterator(self, ins, depth, generic):
+        """Range iterator in v_t0: push start + index * step, or go to
+        generic at the end."""
+        il = self.il
+        self.load_field(self.v_t0, self.t["rangeiter_index"], "i8")
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_ia)
+        self.load_field(self.v_t0, self.t["rangeiter_len"], "i8")
+        il.branch("bge", generic)
+        self.store_field_i8(self.v_t0, self.t["rangeiter_index"], self.v_ia, 1)
+        self.load_field(self.v_t0, self.t["rangeiter_start"], "i8")
+        il.ldloc(self.v_ia)
+        self.load_field(self.v_t0, self.t["rangeiter_step"], "i8")
+        il.op("mul")
+        il.op("add")
+        il.ldc_ptr(self.helpers["PyLong_FromLongLong"])
+        il.calli(SIG_LONG_FROM_LONGLONG)
+        self.push_new_object(ins, depth)
+
+    def store_field_i8(self, v, offset, value_local, add):
+        """field at offset of the object in v = value_local + add"""
+        il = self.il
+        il.ldloc(v)
+        il.ldc_i4(offset)
+        il.op("add")
+        il.ldloc(value_local)
+        il.ldc_i4(add)
+        il.op("conv.i8")
+        il.op("add")
+        il.op("stind.i8")
+
+    def push_new_object(self, ins, depth):
+        """Store the new reference on the IL stack at slot `depth`; NULL is
+        an error raised by this instruction, with `depth` values below."""
+        il = self.il
+        made = il.new_label()
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t2)
+        il.branch("brtrue", made)
+        il.ldc_i4(-1)
+        il.stloc(self.v_status)
+        il.branch("br", self.error_stub(ins, depth))
+        il.mark(made)
+        self.slot_addr(depth)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+
+    # ---------------------------------------------- BINARY/STORE_SUBSCR
+    def small_index_item_address(self, allow_tuple, generic):
+        """Container in v_t0, index in v_t1: push the address of item
+        [index] if the container is a list (or tuple) and the index a
+        one-digit non-negative int in range; else go to generic."""
+        il = self.il
+        is_tuple = il.new_label()
+        have_items = il.new_label()
+        self.branch_unless_type(self.v_t1, self.t["long_type"], generic)
+        self.load_field(self.v_t1, self.t["long_size"], "i8")
+        il.op("ldc.i4.1")
+        il.op("conv.i8")
+        il.branch("bgt.un", generic)        # negative, or more than one digit
+        self.load_small_int(self.v_t1)
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_ia)
+        self.load_field(self.v_t0, self.t["var_size"], "i8")
+        il.branch("bge", generic)
+        self.load_field(self.v_t0, self.t["ob_type"], "i")
+        il.stloc(self.v_t3)
+        if allow_tuple:
+            il.ldloc(self.v_t3)
+            il.ldc_ptr(self.t["tuple_type"])
+            il.branch("beq", is_tuple)
+        il.ldloc(self.v_t3)
+        il.ldc_ptr(self.t["list_type"])
+        il.branch("bne.un", generic)
+        self.load_field(self.v_t0, self.t["list_items"], "i")
+        il.branch("br", have_items)
+        il.mark(is_tuple)
+        il.ldloc(self.v_t0)
+        il.ldc_i4(self.t["tuple_items"])
+        il.op("add")
+        il.mark(have_items)
+        il.ldloc(self.v_ia)
+        il.op("conv.i")
+        il.ldc_i4(3)
+        il.op("shl")
+        il.op("add")
+
+    def op_BINARY_SUBSCR(self, ins, depth):
+        il = self.il
+        generic = il.new_label()
+        done = il.new_label()
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t0)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t1)
+        self.small_index_item_address(True, generic)
+        il.op("ldind.i")
+        il.stloc(self.v_t2)
+        self.incref_local(self.v_t2)
+        self.decref_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        self.slot_addr(depth - 2)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+        il.branch("br", done)
+        il.mark(generic)
+        self.call_op("binary_subscr", ins, depth, depth - 2)
+        il.mark(done)
+
+    def op_STORE_SUBSCR(self, ins, depth):
+        """[value, container, index]"""
+        il = self.il
+        generic = il.new_label()
+        done = il.new_label()
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t0)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t1)
+        self.small_index_item_address(False, generic)
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.op("ldind.i")
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t3)
+        self.load_slot(depth - 3)
+        il.op("stind.i")                    # the stack's reference moves in
+        self.decref_local(self.v_t2)
+        self.decref_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        il.branch("br", done)
+        il.mark(generic)
+        self.call_op("store_subscr", ins, depth, depth - 3)
         il.mark(done)
 
     # -------------------------------------------------------- BINARY_OP

@@ -61,11 +61,7 @@ HELPER_OPS = {
     "STORE_NAME": ("store_name", 1),
     "DELETE_NAME": ("delete_name", 0),
     "LOAD_BUILD_CLASS": ("load_build_class", 0),
-    "LOAD_METHOD": ("load_method", 1),
-    "STORE_ATTR": ("store_attr", 2),
     "DELETE_ATTR": ("delete_attr", 1),
-    "BINARY_SUBSCR": ("binary_subscr", 2),
-    "STORE_SUBSCR": ("store_subscr", 3),
     "DELETE_SUBSCR": ("delete_subscr", 2),
     "UNARY_NOT": ("unary_not", 1),
     "CONTAINS_OP": ("contains_op", 2),
@@ -734,11 +730,6 @@ class Translator(FastPaths):
 
     op_POP_JUMP_BACKWARD_IF_NONE = op_POP_JUMP_FORWARD_IF_NONE
     op_POP_JUMP_BACKWARD_IF_NOT_NONE = op_POP_JUMP_FORWARD_IF_NOT_NONE
-
-    def op_FOR_ITER(self, ins, depth):
-        self.call_branch_op("for_iter", ins, depth, depth)
-        self.il.ldloc(self.v_status)
-        self.il.branch("brtrue", self.label_for(ins.target))
 
     # ------------------------------------------------- exception flow
     def op_RERAISE(self, ins, depth):

@@ -176,6 +176,114 @@ def missing_attribute_after_hits():
     return [o.x for o in objs]
 
 
+def method_guards():
+    class Greeter:
+        def hello(self):
+            return "method"
+
+    class Sub(Greeter):
+        pass
+
+    out = []
+    g = Greeter()
+    for i in range(9):
+        out.append(g.hello())
+        if i == 1:
+            g.hello = lambda: "instance attribute shadows"
+        if i == 2:
+            del g.hello
+        if i == 3:
+            Greeter.hello = lambda self: "class method replaced"
+        if i == 4:
+            g.other = 1                    # a new shared key, not the name
+        if i == 5:
+            g = Sub()
+        if i == 6:
+            g.__dict__["hello"] = lambda: "via materialised dict"
+    items = []
+    for i in range(5):
+        items.append(i)                    # a builtin type's method
+        items.extend((i,)) if i % 2 else None
+    s = Slotted(2)
+    return out, items, [s.__repr__() == object.__repr__(s) for _ in range(3)]
+
+
+def store_attr_guards():
+    class Box:
+        def __init__(self):
+            self.value = 0
+
+    b = Box()
+    seen = []
+    for i in range(8):
+        b.value = i
+        seen.append(b.value)
+        if i == 2:
+            del b.value
+            b.extra = "x"
+        if i == 4:
+            Box.value = property(lambda self: "read-only property")
+            try:
+                b.value = 99
+            except AttributeError as e:
+                seen.append(str(e))
+            del Box.value
+    return seen, sorted(vars(b))
+
+
+def iteration_fast_paths():
+    out = []
+    for x in [1, 2, 3]:
+        out.append(x)
+    for x in (4, 5):
+        out.append(x)
+    for r in (range(5), range(10, 0, -3), range(-2**40, -2**40 + 3), range(2**63, 2**63 + 2),
+              range(0)):
+        out.append(list(x for x in r))
+        for x in r:
+            out.append(x)
+    grow = [1]
+    for x in grow:                          # the list grows while iterated
+        if x < 5:
+            grow.append(x + 1)
+    it = iter([7, 8])
+    for x in it:
+        out.append(x)
+    for x in it:                            # already exhausted
+        out.append("never")
+    return out, grow
+
+
+def subscript_fast_paths():
+    lst = [10, 20, 30]
+    tup = (1, 2, 3)
+    out = []
+    for i in (0, 2, -1, True, 2**40):
+        for seq in (lst, tup, "abc", {0: "zero", 2: "two", -1: "m", True: "t"}):
+            try:
+                out.append(seq[i])
+            except (IndexError, KeyError) as e:
+                out.append(repr(e))
+    for i in range(3):
+        lst[i] = lst[i] * 2
+    try:
+        lst[3] = 0
+    except IndexError as e:
+        out.append(str(e))
+    lst[-1] = "last"
+    return out, lst
+
+
+class ListSub(list):
+    def __getitem__(self, i):
+        return ("sub", i)
+
+
+def subclasses_take_the_slow_path():
+    ls = ListSub([1, 2])
+    return [ls[i] for i in range(2)]
+
+
 CASES = [
     (arithmetic_mixes, ()),
     (float_results_do_not_alias, ()),
@@ -188,6 +296,11 @@ CASES = [
     (attribute_guards, ()),
     (polymorphic_attribute_site, ()),
     (missing_attribute_after_hits, ()),
+    (method_guards, ()),
+    (store_attr_guards, ()),
+    (iteration_fast_paths, ()),
+    (subscript_fast_paths, ()),
+    (subclasses_take_the_slow_path, ()),
 ]
 
 
