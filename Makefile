@@ -58,4 +58,4 @@ conformance-quick: build
 		--out build/conformance-quick
 
 clean:
-	rm -rf build $(VENV) pyjion_clr/*.so native/_native.c native/cil.c native/bytecode.c native/translate.c
+	rm -rf build $(VENV) pyjion_clr/*.so

@@ -15,4 +15,5 @@ extensions = [
     Extension("pyjion_clr._translate", sources=["native/translate.pyx"], **COMMON),
 ]
 
-setup(ext_modules=cythonize(extensions, language_level=3, quiet=True))
+# Cython's C output goes under build/, so native/ holds only sources.
+setup(ext_modules=cythonize(extensions, language_level=3, quiet=True, build_dir="build/cython"))
