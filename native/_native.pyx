@@ -52,6 +52,24 @@ cdef extern from "ops.h":
 
 pyj_ops_init()
 
+cdef extern from "host_signals.h":
+    int pyj_save_host_signals()
+    int pyj_restore_host_signals()
+
+
+def save_signal_dispositions():
+    """Before starting a runtime: remember Python's SIGINT/SIGQUIT/SIGTERM
+    handling (see host_signals.c)."""
+    if pyj_save_host_signals() != 0:
+        raise OSError("sigaction failed")
+
+
+def restore_signal_dispositions():
+    """After starting a runtime: put Python's handling back."""
+    if pyj_restore_host_signals() != 0:
+        raise OSError("sigaction failed")
+
+
 cdef extern from "site_cache.h":
     ctypedef struct pyj_site_cache:
         unsigned long long guard1

@@ -16,9 +16,12 @@ static Py_ssize_t g_threshold = 0;
 static PyObject *g_compiler;            /* strong reference */
 static PyObject *g_releaser;            /* called with a handle when its code dies */
 static int g_backend_alive = 1;
-/* Per thread: code run by the compiler itself is never compiled (other
- * threads keep compiling while this one waits for the runtime). */
-static _Thread_local int g_compiling;
+/* The thread running the compiler, if any: the code it runs for the
+ * compiler is never compiled, and other threads do not start a compile
+ * until it is done (they interpret meanwhile).  Compared with the hook's
+ * own tstate argument: cheaper than thread-local storage in a shared
+ * library, which costs a __tls_get_addr call per frame. */
+static PyThreadState *g_compiling_thread;
 static Py_ssize_t g_compiled_calls, g_interpreted_calls, g_compiler_calls;
 
 static void
@@ -135,20 +138,23 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
         st->status = PYJ_INTERPRETED;
         return;
     }
+    PyThreadState *ts = PyThreadState_Get();
+    if (g_compiling_thread != NULL) {
+        return;                     /* another thread is compiling: later */
+    }
     PyErr_Fetch(&type, &value, &tb);
     st->status = PYJ_COMPILING;     /* other threads interpret it meanwhile */
-    g_compiling = 1;
+    g_compiling_thread = ts;
     /* The compiler must not see the exception the program is handling:
      * anything it raised would chain it as __context__ and might keep it
      * (and its traceback's frames) alive.  Give it an empty exc_info stack. */
-    PyThreadState *ts = PyThreadState_Get();
     _PyErr_StackItem *saved_exc_info = ts->exc_info;
     _PyErr_StackItem empty = {NULL, NULL};
     ts->exc_info = &empty;
     PyObject *res = PyObject_CallOneArg(g_compiler, (PyObject *)code);
     ts->exc_info = saved_exc_info;
     Py_CLEAR(empty.exc_value);
-    g_compiling = 0;
+    g_compiling_thread = NULL;
     if (res == NULL) {
         if (PyErr_ExceptionMatches(PyExc_Exception)) {
             /* The driver reports its own failures; this is a bug in it. */
@@ -228,7 +234,7 @@ code_has_loop(PyCodeObject *code)
 static PyObject *
 pyj_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
 {
-    if (g_compiling) {
+    if (ts == g_compiling_thread) {
         g_compiler_calls++;     /* the compiler's own Python code */
         return _PyEval_EvalFrameDefault(ts, frame, throwflag);
     }

@@ -20,6 +20,7 @@ a wrong value through.
 - FOR_ITER over a list, tuple or range iterator: the next item inline.
 - BINARY_SUBSCR of a list or tuple, STORE_SUBSCR of a list, by a small
   non-negative int index in range.
+- UNPACK_SEQUENCE of a tuple or list of the right length.
 
 The emitters are a mixin of translate.Translator and use its primitives
 (stack slots, reference counting, helper calls, error stubs).
@@ -405,6 +406,54 @@ class FastPaths:
         self.slot_addr(depth)
         il.ldloc(self.v_t2)
         il.op("stind.i")
+
+    # -------------------------------------------------- UNPACK_SEQUENCE
+    def op_UNPACK_SEQUENCE(self, ins, depth):
+        """[seq] -> [item n-1, ..., item 0] for a tuple or list of length n."""
+        il = self.il
+        n = ins.oparg
+        generic = il.new_label()
+        done = il.new_label()
+        if n <= 8:
+            is_tuple = il.new_label()
+            have_items = il.new_label()
+            self.load_slot(depth - 1)
+            il.stloc(self.v_t0)
+            self.load_field(self.v_t0, self.t["var_size"], "i8")
+            il.ldc_i4(n)
+            il.op("conv.i8")
+            il.branch("bne.un", generic)
+            self.load_field(self.v_t0, self.t["ob_type"], "i")
+            il.stloc(self.v_t1)
+            il.ldloc(self.v_t1)
+            il.ldc_ptr(self.t["tuple_type"])
+            il.branch("beq", is_tuple)
+            il.ldloc(self.v_t1)
+            il.ldc_ptr(self.t["list_type"])
+            il.branch("bne.un", generic)
+            self.load_field(self.v_t0, self.t["list_items"], "i")
+            il.branch("br", have_items)
+            il.mark(is_tuple)
+            il.ldloc(self.v_t0)
+            il.ldc_i4(self.t["tuple_items"])
+            il.op("add")
+            il.mark(have_items)
+            il.stloc(self.v_t3)
+            for i in range(n):
+                il.ldloc(self.v_t3)
+                il.ldc_i4(8 * i)
+                il.op("add")
+                il.op("ldind.i")
+                il.stloc(self.v_t2)
+                self.incref_local(self.v_t2)
+                self.slot_addr(depth - 1 + n - 1 - i)
+                il.ldloc(self.v_t2)
+                il.op("stind.i")
+            self.decref_local(self.v_t0)
+            il.branch("br", done)
+        il.mark(generic)
+        self.call_op("unpack_sequence", ins, depth, depth - 1)
+        il.mark(done)
 
     # ---------------------------------------------- BINARY/STORE_SUBSCR
     def small_index_item_address(self, allow_tuple, generic):

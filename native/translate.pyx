@@ -74,7 +74,6 @@ HELPER_OPS = {
     "DICT_UPDATE": ("dict_update", 1),
     "DICT_MERGE": ("dict_merge", 1),
     "LIST_TO_TUPLE": ("list_to_tuple", 1),
-    "UNPACK_SEQUENCE": ("unpack_sequence", 1),
     "UNPACK_EX": ("unpack_ex", 1),
     "PUSH_EXC_INFO": ("push_exc_info", 0),
     "POP_EXCEPT": ("pop_except", 1),

@@ -101,10 +101,17 @@ def load():
         os.environ.setdefault("DOTNET_EnableWriteXorExecute", "0")
         import clr_loader
         import pythonnet
+        from . import _native
         runtime = clr_loader.get_coreclr(runtime_config=str(runtime_config_path()),
                                          dotnet_root=root)
-        pythonnet.load(runtime)
-        import clr  # noqa: F401  (makes System importable)
+        # CoreCLR takes over SIGINT (and delivers it late, from another
+        # thread), SIGQUIT and SIGTERM: Python keeps its own handling.
+        _native.save_signal_dispositions()
+        try:
+            pythonnet.load(runtime)
+            import clr  # noqa: F401  (makes System importable)
+        finally:
+            _native.restore_signal_dispositions()
         # pythonnet's exit handler tears its runtime down while Python objects
         # it wraps are still alive, and has crashed doing so (seen under
         # CPython's test_weakref).  A process that is exiting needs no such

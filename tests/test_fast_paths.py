@@ -274,6 +274,20 @@ def subscript_fast_paths():
     return out, lst
 
 
+def unpacking_fast_paths():
+    out = []
+    for seq in [(1, 2), [3, 4], (5, 6, 7), "ab", range(2), [8], (9, 10, 11)]:
+        try:
+            a, b = seq
+            out.append((a, b))
+        except ValueError as e:
+            out.append(str(e))
+    t = (object(), [1])
+    for _ in range(3):
+        x, y = t
+    return out, x is t[0], y is t[1]
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -301,6 +315,7 @@ CASES = [
     (iteration_fast_paths, ()),
     (subscript_fast_paths, ()),
     (subclasses_take_the_slow_path, ()),
+    (unpacking_fast_paths, ()),
 ]
 
 

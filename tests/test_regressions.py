@@ -1,6 +1,7 @@
 """Minimal differential tests for bugs found by running CPython's own test
 suite under the JIT; each names the CPython test that found it."""
 
+import os
 import weakref
 
 import pytest
@@ -8,6 +9,8 @@ import pytest
 import pyjion_clr
 
 from harness import differential, fresh_copy, run_compiled, run_interpreted
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class _Obj:
@@ -226,3 +229,52 @@ def test_signal_during_compile_is_not_lost(monkeypatch):
         run_compiled(f)
     monkeypatch.undo()
     assert run_compiled(fresh_copy(_victim_of_interrupted_compile)).value == "ran"
+
+
+_SIGNAL_PROBE = r"""
+import ctypes, os, signal, sys
+libc = ctypes.CDLL(None)
+
+class SigAction(ctypes.Structure):
+    _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ulong * 16),
+                ("flags", ctypes.c_int), ("restorer", ctypes.c_void_p)]
+
+def handlers():
+    out = []
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+        sa = SigAction()
+        libc.sigaction(int(sig), None, ctypes.byref(sa))
+        out.append(sa.handler)
+    return out
+
+before = handlers()
+if sys.argv[1] == "jit":
+    import pyjion_clr
+    pyjion_clr.enable()
+    pyjion_clr.config(threshold=0)
+    def f():
+        return 1
+    f()
+    assert pyjion_clr.info(f).compiled
+print(before == handlers(), flush=True)
+os.kill(os.getpid(), signal.SIGTERM)
+"""
+
+
+# test_generators (SignalAndYieldFromTest): CoreCLR installs its own SIGINT
+# handler, which passed the signal on to Python's from another thread, so
+# under load KeyboardInterrupt arrived after the code it should interrupt.
+# The runtime start must leave SIGINT/SIGQUIT/SIGTERM as Python had them
+# (SIGTERM then ends the process exactly as under plain python).
+def test_runtime_start_keeps_python_signal_handling(tmp_path):
+    import subprocess
+    import sys
+    probe = tmp_path / "probe.py"
+    probe.write_text(_SIGNAL_PROBE)
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    plain = subprocess.run([sys.executable, str(probe), "plain"], capture_output=True, text=True,
+                           env=env, timeout=120)
+    jit = subprocess.run([sys.executable, str(probe), "jit"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert jit.stdout == plain.stdout == "True\n", jit.stderr
+    assert jit.returncode == plain.returncode == -15
