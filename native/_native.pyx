@@ -71,10 +71,12 @@ def restore_signal_dispositions():
 
 
 cdef extern from "site_cache.h":
-    ctypedef struct pyj_site_cache:
+    ctypedef struct pyj_site_entry:
         unsigned long long guard1
         unsigned long long guard2
         PyObject *value
+    ctypedef struct pyj_site_cache:
+        pyj_site_entry way[4]
 
 cdef extern from "gen_ops.h":
     int pyj_gen_discover_wrapped_value_type(object drive_probe)
@@ -270,9 +272,10 @@ def target_description():
         "rangeiter_step": PYJ_OFFSET_RANGEITER_STEP,
         "rangeiter_len": PYJ_OFFSET_RANGEITER_LEN,
         "site_cache_size": sizeof(pyj_site_cache),
-        "site_cache_guard1": <size_t>&(<pyj_site_cache *>0).guard1,
-        "site_cache_guard2": <size_t>&(<pyj_site_cache *>0).guard2,
-        "site_cache_value": <size_t>&(<pyj_site_cache *>0).value,
+        # compiled code checks the first entry inline (site_cache.h)
+        "site_cache_guard1": <size_t>&(<pyj_site_cache *>0).way[0].guard1,
+        "site_cache_guard2": <size_t>&(<pyj_site_cache *>0).way[0].guard2,
+        "site_cache_value": <size_t>&(<pyj_site_cache *>0).way[0].value,
         "eval_breaker": <size_t>pyj_eval_breaker_address(PyInterpreterState_Get()),
         "py_true": id(True),
         "py_false": id(False),

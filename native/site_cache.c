@@ -9,7 +9,7 @@ PyObject *pyj_lookup_global(PyjFrame *f, PyObject *name);   /* ops.c */
 int
 pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
-    pyj_site_cache *cache = (pyj_site_cache *)aux;
+    pyj_site_entry *entry = &((pyj_site_cache *)aux)->way[0];
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg >> 1);
     int cacheable = PyDict_CheckExact(f->f_globals) && PyDict_CheckExact(f->f_builtins);
     uint64_t gv = 0, bv = 0;
@@ -25,15 +25,48 @@ pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
      * nothing changed under it anyway */
     if (cacheable && gv == ((PyDictObject *)f->f_globals)->ma_version_tag
         && bv == ((PyDictObject *)f->f_builtins)->ma_version_tag) {
-        cache->guard1 = gv;
-        cache->guard2 = bv;
-        cache->value = v;
+        entry->guard1 = gv;
+        entry->guard2 = bv;
+        entry->value = v;
     }
     if (oparg & 1) {
         *sp++ = NULL;
     }
     sp[0] = v;
     return 0;
+}
+
+/* ------------------------------------------------------- type-keyed ways */
+
+/* The entry for the object's type, or NULL. */
+static pyj_site_entry *
+entry_for_type(pyj_site_cache *cache, PyTypeObject *tp)
+{
+    uint64_t version = tp->tp_version_tag;
+    if (version == 0 || !(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
+        return NULL;
+    }
+    for (int i = 0; i < PYJ_SITE_WAYS; i++) {
+        if (cache->way[i].guard1 == version) {
+            return &cache->way[i];
+        }
+    }
+    return NULL;
+}
+
+/* Where a new result goes: the first entry (the one compiled code checks
+ * inline) if it is empty, else the other entries, the newest first. */
+static void
+record(pyj_site_cache *cache, uint64_t guard1, uint64_t guard2, PyObject *value)
+{
+    pyj_site_entry *entry = &cache->way[0];
+    if (entry->guard1 != 0) {
+        memmove(&cache->way[2], &cache->way[1], sizeof(pyj_site_entry) * (PYJ_SITE_WAYS - 2));
+        entry = &cache->way[1];
+    }
+    entry->guard1 = guard1;
+    entry->guard2 = guard2;
+    entry->value = value;
 }
 
 /* Index of `name` among the shared keys of the instances of `tp`, or -1. */
@@ -56,54 +89,110 @@ shared_key_index(PyTypeObject *tp, PyObject *name)
     return -1;
 }
 
+/* The inline values of an object whose type has managed dicts, or NULL once
+ * a real __dict__ has been made for it. */
+static PyDictValues *
+inline_values(PyObject *obj)
+{
+    return *_PyObject_ValuesPointer(obj);
+}
+
+/* -------------------------------------------------- LOAD_ATTR, STORE_ATTR */
+
 /* Cacheable: an instance attribute kept in the object's inline values (no
  * dict materialised), with nothing of that name on the class that could
  * take precedence, and the standard attribute lookup (for STORE_ATTR, the
  * caller also checked the standard setattr). */
 static void
-fill_attr_cache(pyj_site_cache *cache, PyObject *owner, PyObject *name)
+record_attr(pyj_site_cache *cache, PyObject *owner, PyObject *name)
 {
     PyTypeObject *tp = Py_TYPE(owner);
     if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) || !(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)
         || tp->tp_version_tag == 0 || tp->tp_getattro != PyObject_GenericGetAttr
-        || *_PyObject_ManagedDictPointer(owner) != NULL
-        || *_PyObject_ValuesPointer(owner) == NULL
-        || !PyUnicode_CheckExact(name) || _PyType_Lookup(tp, name) != NULL) {
+        || *_PyObject_ManagedDictPointer(owner) != NULL || inline_values(owner) == NULL
+        || !PyUnicode_CheckExact(name) || _PyType_Lookup(tp, name) != NULL
+        || entry_for_type(cache, tp) != NULL) {
         return;
     }
     Py_ssize_t index = shared_key_index(tp, name);
     if (index >= 0) {
-        cache->guard1 = tp->tp_version_tag;
-        cache->guard2 = (uint64_t)index;
+        record(cache, tp->tp_version_tag, (uint64_t)index, NULL);
     }
 }
 
 int
 pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
+    pyj_site_cache *cache = (pyj_site_cache *)aux;
     PyObject *owner = TOP();
-    PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
-    PyObject *res = PyObject_GetAttr(owner, name);
-    if (res != NULL) {
-        fill_attr_cache((pyj_site_cache *)aux, owner, name);
+    PyObject *res = NULL;
+    pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
+    if (entry != NULL && inline_values(owner) != NULL) {
+        res = Py_XNewRef(inline_values(owner)->values[entry->guard2]);
+    }
+    if (res == NULL) {
+        PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
+        res = PyObject_GetAttr(owner, name);
+        if (res != NULL) {
+            record_attr(cache, owner, name);
+        }
     }
     Py_DECREF(owner);
     TOP() = res;
     return res == NULL ? -1 : 0;
 }
 
-/* LOAD_METHOD: cacheable when the method is found on the type by the
- * standard lookup and the instance cannot shadow it: either instances have
- * no attributes of their own (guard2 = 0), or they keep them in inline values
- * whose shared keys do not hold the name (guard2 = number of shared keys + 1:
- * keys are only ever appended, so an unchanged count means still absent). */
+int
+pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    pyj_site_cache *cache = (pyj_site_cache *)aux;
+    PyObject *owner = POP();
+    PyObject *v = POP();
+    pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
+    if (entry != NULL && inline_values(owner) != NULL
+        && inline_values(owner)->values[entry->guard2] != NULL) {
+        PyObject **slot = &inline_values(owner)->values[entry->guard2];
+        PyObject *old = *slot;
+        *slot = v;                  /* the stack's reference moves in */
+        Py_DECREF(old);
+        Py_DECREF(owner);
+        return 0;
+    }
+    PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
+    int err = PyObject_SetAttr(owner, name, v);
+    if (err == 0 && Py_TYPE(owner)->tp_setattro == PyObject_GenericSetAttr) {
+        record_attr(cache, owner, name);
+    }
+    Py_DECREF(v);
+    Py_DECREF(owner);
+    return err;
+}
+
+/* ----------------------------------------------------------- LOAD_METHOD */
+
+/* A method found on the type is the answer while the type is unchanged and
+ * the instance cannot shadow it: either instances have no attributes of
+ * their own (guard2 = 0), or they keep them in inline values whose shared
+ * keys do not hold the name (guard2 = number of shared keys + 1: keys are
+ * only ever appended, so an unchanged count means still absent). */
+static int
+method_guard_holds(pyj_site_entry *entry, PyObject *obj)
+{
+    if (entry->guard2 == 0) {
+        return 1;
+    }
+    PyTypeObject *tp = Py_TYPE(obj);
+    return *_PyObject_ManagedDictPointer(obj) == NULL && inline_values(obj) != NULL
+        && (uint64_t)((PyHeapTypeObject *)tp)->ht_cached_keys->dk_nentries + 1 == entry->guard2;
+}
+
 static void
-fill_method_cache(pyj_site_cache *cache, PyObject *obj, PyObject *name, PyObject *meth)
+record_method(pyj_site_cache *cache, PyObject *obj, PyObject *name, PyObject *meth)
 {
     PyTypeObject *tp = Py_TYPE(obj);
     if (!(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) || tp->tp_version_tag == 0
         || tp->tp_getattro != PyObject_GenericGetAttr || !PyUnicode_CheckExact(name)
-        || _PyType_Lookup(tp, name) != meth) {
+        || _PyType_Lookup(tp, name) != meth || entry_for_type(cache, tp) != NULL) {
         return;
     }
     uint64_t guard2;
@@ -111,8 +200,7 @@ fill_method_cache(pyj_site_cache *cache, PyObject *obj, PyObject *name, PyObject
         guard2 = 0;
     }
     else if ((tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) && (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
-             && *_PyObject_ManagedDictPointer(obj) == NULL
-             && *_PyObject_ValuesPointer(obj) != NULL
+             && *_PyObject_ManagedDictPointer(obj) == NULL && inline_values(obj) != NULL
              && ((PyHeapTypeObject *)tp)->ht_cached_keys != NULL
              && shared_key_index(tp, name) < 0) {
         guard2 = (uint64_t)((PyHeapTypeObject *)tp)->ht_cached_keys->dk_nentries + 1;
@@ -120,15 +208,21 @@ fill_method_cache(pyj_site_cache *cache, PyObject *obj, PyObject *name, PyObject
     else {
         return;
     }
-    cache->guard1 = tp->tp_version_tag;
-    cache->guard2 = guard2;
-    cache->value = meth;        /* borrowed from the type's dict, guarded by its version */
+    /* borrowed from the type's dict, guarded by its version */
+    record(cache, tp->tp_version_tag, guard2, meth);
 }
 
 int
 pyj_op_load_method_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
+    pyj_site_cache *cache = (pyj_site_cache *)aux;
     PyObject *obj = TOP();
+    pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(obj));
+    if (entry != NULL && method_guard_holds(entry, obj)) {
+        TOP() = Py_NewRef(entry->value);
+        sp[0] = obj;
+        return 0;
+    }
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
     PyObject *meth = NULL;
     int is_method = _PyObject_GetMethod(obj, name, &meth);
@@ -138,7 +232,7 @@ pyj_op_load_method_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
         return -1;
     }
     if (is_method) {
-        fill_method_cache((pyj_site_cache *)aux, obj, name, meth);
+        record_method(cache, obj, name, meth);
         /* [meth, self]: the callee gets self as its first argument */
         TOP() = meth;
         sp[0] = obj;
@@ -150,21 +244,4 @@ pyj_op_load_method_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
         sp[0] = meth;
     }
     return 0;
-}
-
-/* STORE_ATTR: cacheable like LOAD_ATTR (an inline-values slot, nothing on
- * the class), with the standard setattr. */
-int
-pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
-{
-    PyObject *owner = POP();
-    PyObject *v = POP();
-    PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
-    int err = PyObject_SetAttr(owner, name, v);
-    if (err == 0 && Py_TYPE(owner)->tp_setattro == PyObject_GenericSetAttr) {
-        fill_attr_cache((pyj_site_cache *)aux, owner, name);
-    }
-    Py_DECREF(v);
-    Py_DECREF(owner);
-    return err;
 }

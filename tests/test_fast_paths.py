@@ -288,6 +288,26 @@ def unpacking_fast_paths():
     return out, x is t[0], y is t[1]
 
 
+def many_types_at_one_site():
+    class Base:
+        def __init__(self, k):
+            self.k = k
+
+        def kind(self):
+            return "base"
+
+    subclasses = [type("S%d" % i, (Base,), {}) for i in range(6)]
+    subclasses[3].kind = lambda self: "overridden"
+    objs = [cls(i) for i, cls in enumerate(subclasses)] * 4
+    out = []
+    for n, o in enumerate(objs):
+        o.k = o.k + n                      # STORE_ATTR over six types
+        out.append((o.kind(), o.k))        # LOAD_METHOD, LOAD_ATTR over six types
+        if n == 10:
+            subclasses[1].kind = lambda self: "patched later"
+    return out
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -316,6 +336,7 @@ CASES = [
     (subscript_fast_paths, ()),
     (subclasses_take_the_slow_path, ()),
     (unpacking_fast_paths, ()),
+    (many_types_at_one_site, ()),
 ]
 
 
