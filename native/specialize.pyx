@@ -8,12 +8,14 @@ a wrong value through.
   builtins dicts keep the versions (ma_version_tag) it was found under.
 - LOAD_ATTR: a per-site cache of (type version, index) for an attribute
   kept in the instance's inline values, as the interpreter's
-  LOAD_ATTR_INSTANCE_VALUE does.
+  LOAD_ATTR_INSTANCE_VALUE does, with up to four types per site (all
+  checked inline).
 - BINARY_OP +, -, * (and in-place forms) on two floats or two small ints
   (|v| < 2**30, one digit), and / on two floats: the arithmetic inline; a
   float result reuses an operand the stack held the only reference to.
-- COMPARE_OP on two floats or two small ints, followed by a conditional
-  jump: compared and branched on without making a bool.
+- COMPARE_OP on two floats or two small ints: compared inline, and when a
+  conditional jump follows, branched on without making a bool.
+- UNARY_NOT of True or False.
 - LOAD_METHOD: a per-site cache of the method found on the type, valid
   while the type's version holds and the instance cannot shadow it.
 - STORE_ATTR: the LOAD_ATTR cache, for replacing an existing inline value.
@@ -66,6 +68,7 @@ class FastPaths:
         self.v_t2 = il.new_local("i")
         self.v_t3 = il.new_local("i")
         self.v_cmp = il.new_local("i4")
+        self.v_way = il.new_local("i")
         self.fused = None                   # index of a jump emitted with its compare
         size = self.t["site_cache_size"]
         base = self.t["site_caches"]
@@ -108,32 +111,52 @@ class FastPaths:
         il.op("conv.u8")
         il.op("mul")
 
-    def branch_unless_cached_type_version(self, v, cache, label):
-        """Go to label unless the type of the object in v has the version
-        the cache holds (0 means the cache is empty)."""
+    def find_cache_entry(self, v, cache, label):
+        """Set v_way to the address of the cache entry for the type of the
+        object in v (any of the site's ways, the first checked first); go to
+        label if there is none.  Entries are keyed by type version, and a
+        type without a valid version (0) never matches."""
         il = self.il
-        il.ldc_ptr(cache + self.t["site_cache_guard1"])
-        il.op("ldind.i4")
-        il.branch("brfalse", label)
+        found = il.new_label()
         self.load_field(v, self.t["ob_type"], "i")
         il.ldc_i4(self.t["type_version"])
         il.op("add")
         il.op("ldind.i4")
-        il.ldc_ptr(cache + self.t["site_cache_guard1"])
-        il.op("ldind.i4")
-        il.branch("bne.un", label)
+        il.stloc(self.v_cmp)
+        il.ldloc(self.v_cmp)
+        il.branch("brfalse", label)
+        for way in range(self.t["site_cache_ways"]):
+            entry = cache + way * self.t["site_entry_size"]
+            next_way = il.new_label()
+            il.ldc_ptr(entry + self.t["site_cache_guard1"])
+            il.op("ldind.i4")
+            il.ldloc(self.v_cmp)
+            il.branch("bne.un", next_way)
+            il.ldc_ptr(entry)
+            il.stloc(self.v_way)
+            il.branch("br", found)
+            il.mark(next_way)
+        il.branch("br", label)
+        il.mark(found)
 
-    def inline_value_address(self, v, cache, label):
-        """Push the address of the inline-values slot the cache's index names,
-        for the object in v; go to label if it has no inline values."""
+    def load_entry_field(self, field):
+        """Push the cache entry field (site_cache_guard2, ...) of v_way."""
+        il = self.il
+        il.ldloc(self.v_way)
+        il.ldc_i4(self.t[field])
+        il.op("add")
+        il.op("ldind.i8" if field != "site_cache_value" else "ldind.i")
+
+    def inline_value_address(self, v, label):
+        """Push the address of the inline-values slot the entry's index
+        names, for the object in v; go to label if it has no inline values."""
         il = self.il
         self.load_field(v, self.t["values_from_object"], "i")
         il.stloc(self.v_t3)
         il.ldloc(self.v_t3)
         il.branch("brfalse", label)
         il.ldloc(self.v_t3)
-        il.ldc_ptr(cache + self.t["site_cache_guard2"])
-        il.op("ldind.i8")
+        self.load_entry_field("site_cache_guard2")
         il.op("conv.i")
         il.ldc_i4(3)
         il.op("shl")
@@ -198,8 +221,8 @@ class FastPaths:
         miss = il.new_label()
         self.load_slot(depth - 1)
         il.stloc(self.v_t0)
-        self.branch_unless_cached_type_version(self.v_t0, cache, miss)
-        self.inline_value_address(self.v_t0, cache, miss)
+        self.find_cache_entry(self.v_t0, cache, miss)
+        self.inline_value_address(self.v_t0, miss)
         il.op("ldind.i")
         il.stloc(self.v_t1)
         il.ldloc(self.v_t1)
@@ -224,8 +247,8 @@ class FastPaths:
         miss = il.new_label()
         self.load_slot(depth - 1)
         il.stloc(self.v_t0)
-        self.branch_unless_cached_type_version(self.v_t0, cache, miss)
-        self.inline_value_address(self.v_t0, cache, miss)
+        self.find_cache_entry(self.v_t0, cache, miss)
+        self.inline_value_address(self.v_t0, miss)
         il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
         il.op("ldind.i")
@@ -253,9 +276,8 @@ class FastPaths:
         found = il.new_label()
         self.load_slot(depth - 1)
         il.stloc(self.v_t0)
-        self.branch_unless_cached_type_version(self.v_t0, cache, miss)
-        il.ldc_ptr(cache + self.t["site_cache_guard2"])
-        il.op("ldind.i8")
+        self.find_cache_entry(self.v_t0, cache, miss)
+        self.load_entry_field("site_cache_guard2")
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
         il.branch("brfalse", found)         # instances have no attributes
@@ -276,8 +298,7 @@ class FastPaths:
         il.ldloc(self.v_ia)
         il.branch("bne.un", miss)           # a key was added: maybe this name
         il.mark(found)
-        il.ldc_ptr(cache + self.t["site_cache_value"])
-        il.op("ldind.i")
+        self.load_entry_field("site_cache_value")
         il.stloc(self.v_t1)
         self.incref_local(self.v_t1)
         self.slot_addr(depth - 1)
@@ -639,18 +660,44 @@ class FastPaths:
 
     # ------------------------------------------------------- COMPARE_OP
     def op_COMPARE_OP(self, ins, depth):
-        nxt = self.next_instr(ins)
-        if (nxt is None or nxt.name not in _FUSABLE_JUMPS or nxt.index in self.a.block_starts
-                or ins.oparg not in _INT_COMPARE):
+        if ins.oparg not in _INT_COMPARE:
             self.call_op("compare_op", ins, depth, depth - 2)
             return
+        nxt = self.next_instr(ins)
+        fuse = (nxt is not None and nxt.name in _FUSABLE_JUMPS
+                and nxt.index not in self.a.block_starts)
         il = self.il
-        when_true = _FUSABLE_JUMPS[nxt.name]
+        generic = il.new_label()
+        after = il.new_label()
+        self.compare_inline(ins, generic)
+        self.decref_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        if fuse:
+            when_true = _FUSABLE_JUMPS[nxt.name]
+            self.fused = nxt.index
+            il.ldloc(self.v_cmp)
+            il.branch("brtrue" if when_true else "brfalse", self.branch_target(nxt, depth - 2))
+            il.branch("br", after)
+            # generic: make the bool, then the jump as it would be emitted alone
+            il.mark(generic)
+            self.call_op("compare_op", ins, depth, depth - 2)
+            self.set_prev_instr(nxt.index)
+            self.conditional(nxt, depth - 1, when_true)
+        else:
+            self.push_bool(self.v_cmp, depth - 2)
+            il.branch("br", after)
+            il.mark(generic)
+            self.call_op("compare_op", ins, depth, depth - 2)
+        il.mark(after)
+
+    def compare_inline(self, ins, generic):
+        """Compare the two floats or small ints in slots depth-2, depth-1
+        (kept in v_t0, v_t1) into v_cmp (0/1); other operands go to generic."""
+        il = self.il
+        depth = self.a.depth_before[ins.index]
         float_path = il.new_label()
         int_path = il.new_label()
-        generic = il.new_label()
         decided = il.new_label()
-        self.fused = nxt.index
         self.load_slot(depth - 2)
         il.stloc(self.v_t0)
         self.load_slot(depth - 1)
@@ -669,18 +716,51 @@ class FastPaths:
             il.stloc(self.v_cmp)
             il.branch("br", decided)
         il.mark(decided)
-        self.decref_local(self.v_t0)
-        self.decref_local(self.v_t1)
+
+    def push_bool(self, v_flag, slot):
+        """Store True or False (by the i4 in v_flag) in stack slot `slot`."""
+        il = self.il
+        false_label = il.new_label()
+        chosen = il.new_label()
+        il.ldloc(v_flag)
+        il.branch("brfalse", false_label)
+        il.ldc_ptr(self.t["py_true"])
+        il.branch("br", chosen)
+        il.mark(false_label)
+        il.ldc_ptr(self.t["py_false"])
+        il.mark(chosen)
+        il.stloc(self.v_t2)
+        self.incref_local(self.v_t2)
+        self.slot_addr(slot)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+
+    # -------------------------------------------------------- UNARY_NOT
+    def op_UNARY_NOT(self, ins, depth):
+        """not True / not False without a call; anything else asks the
+        helper (which calls __bool__ / __len__)."""
+        il = self.il
+        generic = il.new_label()
+        done = il.new_label()
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(self.t["py_false"])
+        il.op("ceq")
+        il.stloc(self.v_cmp)                # 1: the operand is False
         il.ldloc(self.v_cmp)
-        il.branch("brtrue" if when_true else "brfalse", self.branch_target(nxt, depth - 2))
-        after = il.new_label()
-        il.branch("br", after)
-        # generic: make the bool, then the jump as it would be emitted alone
+        is_bool = il.new_label()
+        il.branch("brtrue", is_bool)
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(self.t["py_true"])
+        il.branch("bne.un", generic)
+        il.mark(is_bool)
+        self.decref_immortal_local(self.v_t0)
+        self.push_bool(self.v_cmp, depth - 1)
+        il.branch("br", done)
         il.mark(generic)
-        self.call_op("compare_op", ins, depth, depth - 2)
-        self.set_prev_instr(nxt.index)
-        self.conditional(nxt, depth - 1, when_true)
-        il.mark(after)
+        self.call_op("unary_not", ins, depth, depth - 1)
+        il.mark(done)
 
     def load_float_operands(self):
         self.load_field(self.v_t0, self.t["float_value"], "r8")

@@ -63,7 +63,6 @@ HELPER_OPS = {
     "LOAD_BUILD_CLASS": ("load_build_class", 0),
     "DELETE_ATTR": ("delete_attr", 1),
     "DELETE_SUBSCR": ("delete_subscr", 2),
-    "UNARY_NOT": ("unary_not", 1),
     "CONTAINS_OP": ("contains_op", 2),
     "GET_ITER": ("get_iter", 1),
     "LIST_APPEND": ("list_append", 1),

@@ -67,6 +67,20 @@ def comparisons_and_branches():
     return out, n
 
 
+def comparison_values_and_not():
+    values = [1, 2.5, float("nan"), 2**40, -3, "s", None, True]
+    out = []
+    for a in values:
+        for b in values:
+            try:
+                flags = (a < b, a <= b, a == b, a != b, a > b, a >= b)
+            except TypeError as e:
+                flags = str(e)
+            out.append(flags)
+    nots = [not x for x in (True, False, 0, 1, [], [1], None, "", 0.0)]
+    return out, nots, [not (i < 3) for i in range(5)]
+
+
 class Odd:
     def __lt__(self, other):
         return "yes"     # truthy, not a bool
@@ -322,6 +336,7 @@ CASES = [
     (arithmetic_mixes, ()),
     (float_results_do_not_alias, ()),
     (comparisons_and_branches, ()),
+    (comparison_values_and_not, ()),
     (rich_compare_fallbacks, (0,)),
     (rich_compare_fallbacks, (1,)),
     (bad_operands, ()),
