@@ -231,8 +231,8 @@ code_has_loop(PyCodeObject *code)
     return 0;
 }
 
-static PyObject *
-pyj_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
+PyObject *
+pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
 {
     if (ts == g_compiling_thread) {
         g_compiler_calls++;     /* the compiler's own Python code */
@@ -280,7 +280,7 @@ pyj_hook_install(void)
     if (!g_installed) {
         PyInterpreterState *interp = PyInterpreterState_Get();
         g_previous = _PyInterpreterState_GetEvalFrameFunc(interp);
-        _PyInterpreterState_SetEvalFrameFunc(interp, pyj_eval_frame);
+        _PyInterpreterState_SetEvalFrameFunc(interp, pyj_hook_eval_frame);
         g_installed = 1;
     }
     return 0;
@@ -296,6 +296,12 @@ pyj_hook_uninstall(void)
 }
 
 int pyj_hook_installed(void) { return g_installed; }
+
+int
+pyj_hook_is_evaluator(PyThreadState *ts)
+{
+    return ts->interp->eval_frame == pyj_hook_eval_frame;
+}
 void pyj_hook_set_threshold(Py_ssize_t t) { g_threshold = t; }
 Py_ssize_t pyj_hook_get_threshold(void) { return g_threshold; }
 void pyj_hook_set_backend_alive(int alive) { g_backend_alive = alive; }

@@ -17,6 +17,10 @@ typedef struct {
 } pyj_code_state;
 
 int pyj_hook_install(void);
+/* The hook itself, for callers that push a frame and evaluate it directly. */
+PyObject *pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag);
+/* Is the hook the interpreter's frame evaluator now (not another PEP 523 user)? */
+int pyj_hook_is_evaluator(PyThreadState *ts);
 void pyj_hook_uninstall(void);
 int pyj_hook_installed(void);
 void pyj_hook_set_threshold(Py_ssize_t threshold);

@@ -6,6 +6,7 @@
 #include "ops.h"
 #include "gen_ops.h"
 #include "site_cache.h"
+#include "direct_call.h"
 
 #define POP() (*--sp)
 #define TOP() (sp[-1])
@@ -747,6 +748,18 @@ pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames)
     else {
         callable = base[1];
         args = base + 2;
+    }
+    if (kwnames == NULL && Py_IS_TYPE(callable, &PyFunction_Type)) {
+        int handled;
+        PyObject *res = pyj_call_function_directly(
+            _PyThreadState_GET(), (PyFunctionObject *)callable, args, nargs, &handled);
+        if (handled) {
+            /* the arguments moved into the callee's frame */
+            Py_DECREF(callable);
+            base[0] = res;
+            base[1] = NULL;
+            return res == NULL ? -1 : 0;
+        }
     }
     Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
     PyObject *res = PyObject_Vectorcall(callable, args,

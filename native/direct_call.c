@@ -1,0 +1,122 @@
+/* Python-to-Python calls from compiled code, without vectorcall.
+ *
+ * A call through PyObject_Vectorcall goes _PyFunction_Vectorcall ->
+ * _PyEval_Vector -> _PyEvalFramePushAndInit (argument matching) -> the
+ * frame hook -> _PyEvalFrameClearAndPop.  For the common case -- a plain
+ * function called with exactly its positional parameters (missing ones
+ * taken from its defaults), no keywords, not a generator -- this file does
+ * the same work directly: push a frame on the thread's data stack, move the
+ * arguments in, run it through the hook, clear and pop it.  Everything
+ * else is left to vectorcall.
+ *
+ * Clearing mirrors CPython's _PyFrame_Clear, which libpython hides: when a
+ * frame object outlives the call (a traceback or sys._getframe() holds it),
+ * the frame's data is copied into that object, as frame.c's take_ownership
+ * does, so the object stays valid after the data-stack space is reused.
+ */
+#include "direct_call.h"
+#include "hook.h"
+
+/* frame.c's take_ownership: the frame object keeps a copy of the frame. */
+static void
+move_frame_into_object(PyThreadState *ts, PyFrameObject *fo, PyjFrame *frame)
+{
+    Py_ssize_t size = (char *)&frame->localsplus[frame->stacktop] - (char *)frame;
+    PyjFrame *owned = (PyjFrame *)fo->_f_frame_data;
+    memcpy(owned, frame, size);
+    fo->f_frame = owned;
+    owned->owner = FRAME_OWNED_BY_FRAME_OBJECT;
+    if (_PyFrame_IsIncomplete(owned)) {
+        owned->prev_instr = _PyCode_CODE(owned->f_code) + owned->f_code->_co_firsttraceable;
+    }
+    PyjFrame *prev = owned->previous;
+    while (prev != NULL && _PyFrame_IsIncomplete(prev)) {
+        prev = prev->previous;
+    }
+    if (prev != NULL) {
+        /* f_back: the caller's frame object (made now if need be; the
+         * caller is the thread's current frame, which PyEval_GetFrame
+         * returns) */
+        PyFrameObject *back = prev->frame_obj;
+        if (back == NULL && prev == ts->cframe->current_frame) {
+            back = PyEval_GetFrame();
+        }
+        if (back != NULL) {
+            fo->f_back = (PyFrameObject *)Py_NewRef(back);
+        }
+        owned->previous = NULL;
+    }
+    if (!PyObject_GC_IsTracked((PyObject *)fo)) {
+        PyObject_GC_Track((PyObject *)fo);
+    }
+}
+
+/* ceval.c's _PyEvalFrameClearAndPop, with _PyFrame_Clear inlined. */
+static void
+clear_and_pop(PyThreadState *ts, PyjFrame *frame)
+{
+    ts->recursion_remaining--;
+    PyFrameObject *fo = frame->frame_obj;
+    int moved = 0;
+    if (fo != NULL) {
+        frame->frame_obj = NULL;
+        if (Py_REFCNT(fo) > 1) {
+            move_frame_into_object(ts, fo, frame);
+            moved = 1;
+        }
+        Py_DECREF(fo);
+    }
+    if (!moved) {
+        for (int i = 0; i < frame->stacktop; i++) {
+            Py_XDECREF(frame->localsplus[i]);
+        }
+        Py_XDECREF(frame->f_locals);
+        Py_DECREF(frame->f_func);
+        Py_DECREF(frame->f_code);
+    }
+    ts->recursion_remaining++;
+    ts->datastack_top = (PyObject **)frame;
+}
+
+PyObject *
+pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
+                           PyObject **args, Py_ssize_t nargs, int *handled)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    Py_ssize_t argcount = co->co_argcount;
+    *handled = 0;
+    if (nargs > argcount || co->co_kwonlyargcount != 0
+        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS | CO_GENERATOR | CO_COROUTINE
+                            | CO_ASYNC_GENERATOR))
+        || !pyj_hook_is_evaluator(ts)) {
+        return NULL;
+    }
+    Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
+    if (nargs < argcount - ndefaults) {
+        return NULL;                /* missing arguments: vectorcall says so */
+    }
+    Py_ssize_t size = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
+    PyObject **base = ts->datastack_top;
+    if (base == NULL || base + size >= ts->datastack_limit) {
+        return NULL;                /* a new data-stack chunk: vectorcall's job */
+    }
+    *handled = 1;
+    ts->datastack_top = base + size;
+    PyjFrame *frame = (PyjFrame *)base;
+    Py_INCREF(func);
+    _PyFrame_InitializeSpecials(frame, func, NULL, co->co_nlocalsplus);
+    PyObject **locals = frame->localsplus;
+    Py_ssize_t i = 0;
+    for (; i < nargs; i++) {
+        locals[i] = args[i];
+    }
+    for (; i < argcount; i++) {
+        locals[i] = Py_NewRef(PyTuple_GET_ITEM(func->func_defaults, i - (argcount - ndefaults)));
+    }
+    for (; i < co->co_nlocalsplus; i++) {
+        locals[i] = NULL;
+    }
+    PyObject *res = pyj_hook_eval_frame(ts, frame, 0);
+    clear_and_pop(ts, frame);
+    return res;
+}
