@@ -99,25 +99,63 @@ inline_values(PyObject *obj)
 
 /* -------------------------------------------------- LOAD_ATTR, STORE_ATTR */
 
-/* Cacheable: an instance attribute kept in the object's inline values (no
- * dict materialised), with nothing of that name on the class that could
- * take precedence, and the standard attribute lookup (for STORE_ATTR, the
- * caller also checked the standard setattr). */
+/* Where an attribute lives, for the standard lookup (or setattr, for
+ * stores): a __slots__ member of the class (guard2 = its offset with
+ * PYJ_SLOT_FLAG), or the instance's inline values (guard2 = the index in
+ * them) when nothing of that name on the class could take precedence.
+ * Returns 0 if neither. */
+static int
+attribute_location(PyObject *owner, PyObject *name, uint64_t *where)
+{
+    PyTypeObject *tp = Py_TYPE(owner);
+    if (!(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) || tp->tp_version_tag == 0
+        || tp->tp_getattro != PyObject_GenericGetAttr || !PyUnicode_CheckExact(name)) {
+        return 0;
+    }
+    PyObject *descr = _PyType_Lookup(tp, name);
+    if (descr != NULL) {
+        if (!Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+            return 0;
+        }
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type != T_OBJECT_EX || (member->flags & (READONLY | PY_AUDIT_READ))) {
+            return 0;
+        }
+        *where = (uint64_t)member->offset | PYJ_SLOT_FLAG;
+        return 1;
+    }
+    if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT)
+        || *_PyObject_ManagedDictPointer(owner) != NULL || inline_values(owner) == NULL) {
+        return 0;
+    }
+    Py_ssize_t index = shared_key_index(tp, name);
+    if (index < 0) {
+        return 0;
+    }
+    *where = (uint64_t)index;
+    return 1;
+}
+
 static void
 record_attr(pyj_site_cache *cache, PyObject *owner, PyObject *name)
 {
-    PyTypeObject *tp = Py_TYPE(owner);
-    if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) || !(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)
-        || tp->tp_version_tag == 0 || tp->tp_getattro != PyObject_GenericGetAttr
-        || *_PyObject_ManagedDictPointer(owner) != NULL || inline_values(owner) == NULL
-        || !PyUnicode_CheckExact(name) || _PyType_Lookup(tp, name) != NULL
-        || entry_for_type(cache, tp) != NULL) {
-        return;
+    uint64_t where;
+    if (entry_for_type(cache, Py_TYPE(owner)) == NULL
+        && attribute_location(owner, name, &where)) {
+        record(cache, Py_TYPE(owner)->tp_version_tag, where, NULL);
     }
-    Py_ssize_t index = shared_key_index(tp, name);
-    if (index >= 0) {
-        record(cache, tp->tp_version_tag, (uint64_t)index, NULL);
+}
+
+/* The storage of the attribute an entry describes, or NULL if the object
+ * keeps no inline values any more (its __dict__ was made). */
+static PyObject **
+attribute_slot(pyj_site_entry *entry, PyObject *owner)
+{
+    if (entry->guard2 & PYJ_SLOT_FLAG) {
+        return (PyObject **)((char *)owner + (entry->guard2 & ~PYJ_SLOT_FLAG));
     }
+    PyDictValues *values = inline_values(owner);
+    return values != NULL ? &values->values[entry->guard2] : NULL;
 }
 
 int
@@ -127,8 +165,9 @@ pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     PyObject *owner = TOP();
     PyObject *res = NULL;
     pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
-    if (entry != NULL && inline_values(owner) != NULL) {
-        res = Py_XNewRef(inline_values(owner)->values[entry->guard2]);
+    PyObject **slot = entry != NULL ? attribute_slot(entry, owner) : NULL;
+    if (slot != NULL) {
+        res = Py_XNewRef(*slot);
     }
     if (res == NULL) {
         PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
@@ -142,6 +181,8 @@ pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return res == NULL ? -1 : 0;
 }
 
+/* A cached store replaces an existing value only: a new inline value also
+ * updates the values' insertion order, which the full setattr does. */
 int
 pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
@@ -149,9 +190,8 @@ pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     PyObject *owner = POP();
     PyObject *v = POP();
     pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
-    if (entry != NULL && inline_values(owner) != NULL
-        && inline_values(owner)->values[entry->guard2] != NULL) {
-        PyObject **slot = &inline_values(owner)->values[entry->guard2];
+    PyObject **slot = entry != NULL ? attribute_slot(entry, owner) : NULL;
+    if (slot != NULL && *slot != NULL) {
         PyObject *old = *slot;
         *slot = v;                  /* the stack's reference moves in */
         Py_DECREF(old);

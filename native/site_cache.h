@@ -8,14 +8,16 @@
 #ifndef PYJION_SITE_CACHE_H
 #define PYJION_SITE_CACHE_H
 #include "cpython311.h"
+#include <structmember.h>
 
 typedef struct {
     /* LOAD_GLOBAL (first entry only): ma_version_tag of globals and builtins
      *   when `value` was found; versions are unique across all dicts and
      *   states, so equal versions mean the same dicts, unchanged, and
      *   `value` (borrowed) is still what the lookup would return.
-     * LOAD_ATTR, STORE_ATTR: the owner's type version (0: empty) and the
-     *   index of the attribute in the instance's inline values.
+     * LOAD_ATTR, STORE_ATTR: the owner's type version (0: empty) and where
+     *   the attribute is: the index in the instance's inline values, or
+     *   the offset of a __slots__ member with PYJ_SLOT_FLAG set.
      * LOAD_METHOD: the type version, the shared-keys guard (site_cache.c)
      *   and the method found on the type (borrowed). */
     uint64_t guard1;
@@ -24,6 +26,7 @@ typedef struct {
 } pyj_site_entry;
 
 #define PYJ_SITE_WAYS 4
+#define PYJ_SLOT_FLAG ((uint64_t)1 << 62)
 
 typedef struct {
     pyj_site_entry way[PYJ_SITE_WAYS];

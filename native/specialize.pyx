@@ -18,7 +18,9 @@ a wrong value through.
 - UNARY_NOT of True or False.
 - LOAD_METHOD: a per-site cache of the method found on the type, valid
   while the type's version holds and the instance cannot shadow it.
-- STORE_ATTR: the LOAD_ATTR cache, for replacing an existing inline value.
+- STORE_ATTR: the LOAD_ATTR cache, for replacing an existing value.
+- LOAD_ATTR and STORE_ATTR also cache __slots__ members (type version and
+  offset), as the interpreter's LOAD_ATTR_SLOT does.
 - FOR_ITER over a list, tuple or range iterator: the next item inline.
 - BINARY_SUBSCR of a list or tuple, STORE_SUBSCR of a list, by a small
   non-negative int index in range.
@@ -147,20 +149,39 @@ class FastPaths:
         il.op("add")
         il.op("ldind.i8" if field != "site_cache_value" else "ldind.i")
 
-    def inline_value_address(self, v, label):
-        """Push the address of the inline-values slot the entry's index
-        names, for the object in v; go to label if it has no inline values."""
+    def attribute_address(self, v, label):
+        """Push the address where the attribute the cache entry (v_way)
+        describes is stored for the object in v: a __slots__ member (offset
+        flagged in guard2) or an inline-values slot (index in guard2); go to
+        label if the object has no inline values any more."""
         il = self.il
+        in_slot = il.new_label()
+        have = il.new_label()
+        self.load_entry_field("site_cache_guard2")
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(self.t["site_slot_flag"])
+        il.op("and")
+        il.branch("brtrue", in_slot)
         self.load_field(v, self.t["values_from_object"], "i")
         il.stloc(self.v_t3)
         il.ldloc(self.v_t3)
         il.branch("brfalse", label)
         il.ldloc(self.v_t3)
-        self.load_entry_field("site_cache_guard2")
+        il.ldloc(self.v_ia)
         il.op("conv.i")
         il.ldc_i4(3)
         il.op("shl")
         il.op("add")
+        il.branch("br", have)
+        il.mark(in_slot)
+        il.ldloc(v)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(self.t["site_slot_flag"] - 1)
+        il.op("and")
+        il.op("conv.i")
+        il.op("add")
+        il.mark(have)
 
     def guard_operand_kinds(self, int_ok, float_label, int_label, generic):
         """Dispatch on the types of v_t0 (left) and v_t1 (right): both floats
@@ -222,7 +243,7 @@ class FastPaths:
         self.load_slot(depth - 1)
         il.stloc(self.v_t0)
         self.find_cache_entry(self.v_t0, cache, miss)
-        self.inline_value_address(self.v_t0, miss)
+        self.attribute_address(self.v_t0, miss)
         il.op("ldind.i")
         il.stloc(self.v_t1)
         il.ldloc(self.v_t1)
@@ -248,7 +269,7 @@ class FastPaths:
         self.load_slot(depth - 1)
         il.stloc(self.v_t0)
         self.find_cache_entry(self.v_t0, cache, miss)
-        self.inline_value_address(self.v_t0, miss)
+        self.attribute_address(self.v_t0, miss)
         il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
         il.op("ldind.i")

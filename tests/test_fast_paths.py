@@ -322,6 +322,38 @@ def many_types_at_one_site():
     return out
 
 
+def slots_attributes():
+    class P:
+        __slots__ = ("x", "y")
+
+        def __init__(self, x):
+            self.x = x
+
+    class Q(P):
+        __slots__ = ("z",)
+
+    out = []
+    ps = [P(i) for i in range(3)] + [Q(7)]
+    for p in ps * 2:
+        out.append(p.x)
+        p.x = p.x + 1
+        try:
+            out.append(p.y)                 # an unset slot
+        except AttributeError as e:
+            out.append(str(e))
+        p.y = "set"
+    del ps[0].x
+    for _ in range(2):
+        try:
+            out.append(ps[0].x)
+        except AttributeError as e:
+            out.append(str(e))
+        ps[0].x = "back"
+    P.x = property(lambda self: "class property replaces the slot")
+    out.append([p.x for p in ps])
+    return out
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -352,6 +384,7 @@ CASES = [
     (subclasses_take_the_slow_path, ()),
     (unpacking_fast_paths, ()),
     (many_types_at_one_site, ()),
+    (slots_attributes, ()),
 ]
 
 
