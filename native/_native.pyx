@@ -34,6 +34,14 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_RANGEITER_STEP
     Py_ssize_t PYJ_OFFSET_RANGEITER_LEN
     int pyj_iterators_match()
+    void *pyj_float_free_list_address(PyInterpreterState *interp)
+    void *pyj_float_numfree_address(PyInterpreterState *interp)
+    int PYJ_FLOAT_MAX_FREE
+    void *pyj_tracemalloc_tracing_address()
+    void *pyj_small_ints_address()
+    int PYJ_SMALL_INTS_NEGATIVE
+    int PYJ_SMALL_INTS_COUNT
+    Py_ssize_t PYJ_LONG_OBJECT_SIZE
     ctypedef struct PyCodeObject:
         int co_nlocalsplus
         int co_stacksize
@@ -255,6 +263,14 @@ def target_description():
         "long_type": id(int),
         "long_size": PYJ_OFFSET_LONG_SIZE,
         "long_digit0": PYJ_OFFSET_LONG_DIGIT0,
+        "float_free_list": <size_t>pyj_float_free_list_address(PyInterpreterState_Get()),
+        "float_numfree": <size_t>pyj_float_numfree_address(PyInterpreterState_Get()),
+        "float_max_free": PYJ_FLOAT_MAX_FREE,
+        "tracemalloc_tracing": <size_t>pyj_tracemalloc_tracing_address(),
+        "small_ints": <size_t>pyj_small_ints_address(),
+        "small_ints_negative": PYJ_SMALL_INTS_NEGATIVE,
+        "small_ints_count": PYJ_SMALL_INTS_COUNT,
+        "long_object_size": PYJ_LONG_OBJECT_SIZE,
         "var_size": PYJ_OFFSET_VAR_SIZE,
         "list_type": id(list),
         "list_items": PYJ_OFFSET_LIST_ITEMS,

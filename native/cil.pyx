@@ -38,6 +38,7 @@ OPCODES = {
     "ble": (b"\x3e", "label32"),
     "blt": (b"\x3f", "label32"),
     "bne.un": (b"\x40", "label32"),
+    "bge.un": (b"\x41", "label32"),
     "bgt.un": (b"\x42", "label32"),
     "switch": (b"\x45", "switch"),
     "ldind.i4": (b"\x4a", "none"),

@@ -27,6 +27,9 @@
 #include "internal/pycore_dict.h"
 #include "internal/pycore_opcode.h"
 #include "internal/pycore_object.h"
+#include "internal/pycore_floatobject.h"
+#include "internal/pycore_long.h"
+#include "internal/pycore_pymem.h"
 
 typedef _PyInterpreterFrame PyjFrame;
 
@@ -63,6 +66,27 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT (-3 * (Py_ssize_t)sizeof(PyObject *))
 #define PYJ_OFFSET_CACHED_KEYS ((Py_ssize_t)offsetof(PyHeapTypeObject, ht_cached_keys))
 #define PYJ_OFFSET_KEYS_NENTRIES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_nentries))
+
+/* The float free list (floatobject.c pops and pushes it in PyFloat_FromDouble
+ * and float_dealloc; compiled code does the same inline) and the cached
+ * small ints. */
+static inline void *pyj_float_free_list_address(PyInterpreterState *interp) {
+    return (void *)&interp->float_state.free_list;
+}
+static inline void *pyj_float_numfree_address(PyInterpreterState *interp) {
+    return (void *)&interp->float_state.numfree;
+}
+#define PYJ_FLOAT_MAX_FREE PyFloat_MAXFREELIST
+/* new references must be reported to tracemalloc while it traces */
+static inline void *pyj_tracemalloc_tracing_address(void) {
+    return (void *)&_Py_tracemalloc_config.tracing;
+}
+static inline void *pyj_small_ints_address(void) {
+    return (void *)&_PyLong_SMALL_INTS[0];
+}
+#define PYJ_SMALL_INTS_NEGATIVE _PY_NSMALLNEGINTS
+#define PYJ_SMALL_INTS_COUNT (_PY_NSMALLNEGINTS + _PY_NSMALLPOSINTS)
+#define PYJ_LONG_OBJECT_SIZE ((Py_ssize_t)sizeof(PyLongObject))
 
 /* Iterator layouts private to listobject.c, tupleobject.c and
  * rangeobject.c in 3.11, mirrored for inline FOR_ITER; pyj_iterators_match()

@@ -12,7 +12,9 @@ a wrong value through.
   checked inline).
 - BINARY_OP +, -, * (and in-place forms) on two floats or two small ints
   (|v| < 2**30, one digit), and / on two floats: the arithmetic inline; a
-  float result reuses an operand the stack held the only reference to.
+  float result reuses an operand the stack held the only reference to, or
+  comes from the float free list; small int results are the interpreter's
+  cached ints.  No call at all on these paths.
 - COMPARE_OP on two floats or two small ints: compared inline, and when a
   conditional jump follows, branched on without making a bool.
 - UNARY_NOT of True or False.
@@ -34,6 +36,7 @@ from . import _cil as cil
 
 SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_signature("i", ["r8"])
 SIG_LONG_FROM_LONGLONG = cil.unmanaged_signature("i", ["i8"])
+SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
 
 # Opcodes that own one inline cache (site_cache.h), numbered in bytecode order.
 CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD"))
@@ -417,9 +420,10 @@ class FastPaths:
         self.load_field(self.v_t0, self.t["rangeiter_step"], "i8")
         il.op("mul")
         il.op("add")
-        il.ldc_ptr(self.helpers["PyLong_FromLongLong"])
-        il.calli(SIG_LONG_FROM_LONGLONG)
-        self.push_new_object(ins, depth)
+        self.box_int(ins, depth)
+        self.slot_addr(depth)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
 
     def store_field_i8(self, v, offset, value_local, add):
         """field at offset of the object in v = value_local + add"""
@@ -433,21 +437,140 @@ class FastPaths:
         il.op("add")
         il.op("stind.i8")
 
-    def push_new_object(self, ins, depth):
-        """Store the new reference on the IL stack at slot `depth`; NULL is
-        an error raised by this instruction, with `depth` values below."""
+    # ----------------------------------------------------------- boxing
+    def fail_if_null_t2(self, ins, depth):
+        """v_t2 NULL (out of memory): the instruction raises, with `depth`
+        values on the stack."""
         il = self.il
         made = il.new_label()
-        il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
         il.branch("brtrue", made)
         il.ldc_i4(-1)
         il.stloc(self.v_status)
         il.branch("br", self.error_stub(ins, depth))
         il.mark(made)
-        self.slot_addr(depth)
+
+    def box_int(self, ins, depth):
+        """v_t2 = the int for the int64 on the IL stack: one of the
+        interpreter's cached small ints (-5..256) without a call, else
+        PyLong_FromLongLong."""
+        il = self.il
+        big = il.new_label()
+        done = il.new_label()
+        il.stloc(self.v_ib)
+        il.ldloc(self.v_ib)
+        il.ldc_i8(self.t["small_ints_negative"])
+        il.op("add")
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(self.t["small_ints_count"])
+        il.branch("bge.un", big)
+        il.ldc_ptr(self.t["small_ints"])
+        il.ldloc(self.v_ia)
+        il.op("conv.i")
+        il.ldc_i4(self.t["long_object_size"])
+        il.op("mul")
+        il.op("add")
+        il.stloc(self.v_t2)
+        self.incref_local(self.v_t2)
+        il.branch("br", done)
+        il.mark(big)
+        il.ldloc(self.v_ib)
+        il.ldc_ptr(self.helpers["PyLong_FromLongLong"])
+        il.calli(SIG_LONG_FROM_LONGLONG)
+        il.stloc(self.v_t2)
+        self.fail_if_null_t2(ins, depth)
+        il.mark(done)
+
+    def box_float(self, ins, depth):
+        """v_t2 = a new float holding v_fa: taken from the interpreter's
+        float free list without a call (as PyFloat_FromDouble does), unless
+        the list is empty or tracemalloc is tracing new references."""
+        il = self.il
+        slow = il.new_label()
+        done = il.new_label()
+        il.ldc_ptr(self.t["tracemalloc_tracing"])
+        il.op("ldind.i4")
+        il.branch("brtrue", slow)
+        il.ldc_ptr(self.t["float_free_list"])
+        il.op("ldind.i")
+        il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
+        il.branch("brfalse", slow)
+        # the list is linked through ob_type
+        il.ldc_ptr(self.t["float_free_list"])
+        self.load_field(self.v_t2, self.t["ob_type"], "i")
         il.op("stind.i")
+        self.add_to_int32(self.t["float_numfree"], -1)
+        il.ldloc(self.v_t2)
+        il.ldc_i4(self.t["ob_type"])
+        il.op("add")
+        il.ldc_ptr(self.t["float_type"])
+        il.op("stind.i")
+        il.ldloc(self.v_t2)
+        il.op("ldc.i4.1")
+        il.op("conv.i")
+        il.op("stind.i")                    # ob_refcnt = 1
+        il.ldloc(self.v_t2)
+        il.ldc_i4(self.t["float_value"])
+        il.op("add")
+        il.ldloc(self.v_fa)
+        il.op("stind.r8")
+        il.branch("br", done)
+        il.mark(slow)
+        il.ldloc(self.v_fa)
+        il.ldc_ptr(self.helpers["PyFloat_FromDouble"])
+        il.calli(SIG_FLOAT_FROM_DOUBLE)
+        il.stloc(self.v_t2)
+        self.fail_if_null_t2(ins, depth)
+        il.mark(done)
+
+    def decref_float(self, v):
+        """Py_DECREF of an exact float in v: at zero it goes back on the free
+        list without a call (as float_dealloc does), or to _Py_Dealloc when
+        the list is full."""
+        il = self.il
+        done = il.new_label()
+        full = il.new_label()
+        il.ldloc(v)
+        il.op("ldind.i")
+        il.op("ldc.i4.1")
+        il.op("sub")
+        il.stloc(self.v_cnt)
+        il.ldloc(v)
+        il.ldloc(self.v_cnt)
+        il.op("stind.i")
+        il.ldloc(self.v_cnt)
+        il.branch("brtrue", done)
+        il.ldc_ptr(self.t["float_numfree"])
+        il.op("ldind.i4")
+        il.ldc_i4(self.t["float_max_free"])
+        il.branch("bge", full)
+        self.add_to_int32(self.t["float_numfree"], 1)
+        il.ldloc(v)
+        il.ldc_i4(self.t["ob_type"])
+        il.op("add")
+        il.ldc_ptr(self.t["float_free_list"])
+        il.op("ldind.i")
+        il.op("stind.i")
+        il.ldc_ptr(self.t["float_free_list"])
+        il.ldloc(v)
+        il.op("stind.i")
+        il.branch("br", done)
+        il.mark(full)
+        il.ldloc(v)
+        il.ldc_ptr(self.helpers["dealloc"])
+        il.calli(SIG_DEALLOC)
+        il.mark(done)
+
+    def add_to_int32(self, address, delta):
+        il = self.il
+        il.ldc_ptr(address)
+        il.ldc_ptr(address)
+        il.op("ldind.i4")
+        il.ldc_i4(delta)
+        il.op("add")
+        il.op("stind.i4")
 
     # -------------------------------------------------- UNPACK_SEQUENCE
     def op_UNPACK_SEQUENCE(self, ins, depth):
@@ -620,9 +743,12 @@ class FastPaths:
             self.load_small_int(self.v_t0)
             self.load_small_int(self.v_t1)
             il.op(_ARITH[base])          # |a|, |b| < 2**30: no int64 overflow
-            il.ldc_ptr(self.helpers["PyLong_FromLongLong"])
-            il.calli(SIG_LONG_FROM_LONGLONG)
-            self.replace_operands(ins, depth)
+            self.box_int(ins, depth)
+            self.decref_local(self.v_t0)
+            self.decref_local(self.v_t1)
+            self.slot_addr(depth - 2)
+            il.ldloc(self.v_t2)
+            il.op("stind.i")
             il.branch("br", done)
 
         il.mark(generic)
@@ -630,9 +756,10 @@ class FastPaths:
         il.mark(done)
 
     def store_float_result(self, ins, depth):
-        """The float in v_fa replaces the operands v_t0, v_t1 on the stack.
-        An operand only the stack refers to is overwritten in place (nothing
-        else can see it); otherwise a new float is made."""
+        """The float in v_fa replaces the operands v_t0, v_t1 (both exact
+        floats) on the stack.  An operand only the stack refers to is
+        overwritten in place (nothing else can see it); otherwise a new
+        float is made."""
         il = self.il
         try_right = il.new_label()
         allocate = il.new_label()
@@ -649,35 +776,19 @@ class FastPaths:
             il.op("add")
             il.ldloc(self.v_fa)
             il.op("stind.r8")
-            self.decref_local(other)
+            self.decref_float(other)
             self.slot_addr(depth - 2)
             il.ldloc(v)
             il.op("stind.i")
             il.branch("br", done)
             il.mark(next_label)
-        il.ldloc(self.v_fa)
-        il.ldc_ptr(self.helpers["PyFloat_FromDouble"])
-        il.calli(SIG_FLOAT_FROM_DOUBLE)
-        self.replace_operands(ins, depth)
-        il.mark(done)
-
-    def replace_operands(self, ins, depth):
-        """The new object on the IL stack replaces v_t0, v_t1 (or, if it is
-        NULL, the error path runs with both still on the stack)."""
-        il = self.il
-        made = il.new_label()
-        il.stloc(self.v_t2)
-        il.ldloc(self.v_t2)
-        il.branch("brtrue", made)
-        il.ldc_i4(-1)
-        il.stloc(self.v_status)
-        il.branch("br", self.error_stub(ins, depth))
-        il.mark(made)
-        self.decref_local(self.v_t0)
-        self.decref_local(self.v_t1)
+        self.box_float(ins, depth)
+        self.decref_float(self.v_t0)
+        self.decref_float(self.v_t1)
         self.slot_addr(depth - 2)
         il.ldloc(self.v_t2)
         il.op("stind.i")
+        il.mark(done)
 
     # ------------------------------------------------------- COMPARE_OP
     def op_COMPARE_OP(self, ins, depth):

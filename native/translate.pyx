@@ -23,7 +23,7 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
-from ._specialize import FastPaths, count_cached_sites
+from ._specialize import SIG_DEALLOC, FastPaths, count_cached_sites
 
 CO_OPTIMIZED = 0x1
 CO_GENERATOR = 0x20
@@ -37,7 +37,6 @@ STATUS_RERAISE = -2
 SIG_OP = cil.unmanaged_signature("i4", ["i", "i", "i4", "i"])
 SIG_ENTER_HANDLER = cil.unmanaged_signature("i4", ["i", "i4", "i4", "i4", "i4"])
 SIG_EXIT = cil.unmanaged_signature("void", ["i", "i4", "i4"])
-SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
 SIG_EVAL_BREAKER = cil.unmanaged_signature("i4", ["i"])
 
 

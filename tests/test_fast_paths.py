@@ -354,6 +354,30 @@ def slots_attributes():
     return out
 
 
+def float_churn(trace):
+    import tracemalloc
+    if trace:
+        tracemalloc.start()
+    try:
+        xs = [i * 0.5 for i in range(300)]      # more floats than the free list holds
+        acc = 0.0
+        for x in xs:
+            acc += x * 1.5 - x / 3.0
+        kept = [x + 1.0 for x in xs]
+        return acc, sum(kept), [k is not x for k, x in zip(kept, xs)].count(False)
+    finally:
+        if trace:
+            tracemalloc.stop()
+
+
+def int_results_and_the_small_int_cache():
+    out = []
+    for i in range(-10, 300, 7):
+        j = i + 1 - 1
+        out.append((j, j is i if -5 <= i <= 256 else None))
+    return out, sum(range(1000)), [k * 3 for k in range(-6, 260, 37)]
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -385,7 +409,21 @@ CASES = [
     (unpacking_fast_paths, ()),
     (many_types_at_one_site, ()),
     (slots_attributes, ()),
+    (float_churn, (False,)),
+    (float_churn, (True,)),
+    (int_results_and_the_small_int_cache, ()),
 ]
+
+
+def test_float_and_int_fast_paths_leak_nothing():
+    import sys
+    from harness import fresh_copy, run_compiled
+    f = fresh_copy(float_churn)
+    run_compiled(f, False)
+    before = sys.getallocatedblocks()
+    for _ in range(20):
+        run_compiled(f, False)
+    assert sys.getallocatedblocks() - before < 50
 
 
 @pytest.mark.parametrize("fn,args", CASES, ids=["%s%r" % (f.__name__, a) for f, a in CASES])
