@@ -85,6 +85,7 @@ cdef extern from "site_cache.h":
         PyObject *value
     int PYJ_SITE_WAYS
     unsigned long long PYJ_SLOT_FLAG
+    unsigned long long PYJ_DICT_FLAG
     ctypedef struct pyj_site_cache:
         pyj_site_entry way[4]
 
@@ -292,6 +293,7 @@ def target_description():
         "site_cache_size": sizeof(pyj_site_cache),
         "site_cache_ways": PYJ_SITE_WAYS,
         "site_slot_flag": PYJ_SLOT_FLAG,
+        "site_dict_flag": PYJ_DICT_FLAG,
         "site_entry_size": sizeof(pyj_site_entry),
         # compiled code checks the first entry inline (site_cache.h)
         "site_cache_guard1": <size_t>&(<pyj_site_cache *>0).way[0].guard1,

@@ -18,6 +18,16 @@ OPCODES = {
     "ldarg.0": (b"\x02", "none"),
     "ldarg.1": (b"\x03", "none"),
     "ldarg.2": (b"\x04", "none"),
+    "ldloc.0": (b"\x06", "none"),
+    "ldloc.1": (b"\x07", "none"),
+    "ldloc.2": (b"\x08", "none"),
+    "ldloc.3": (b"\x09", "none"),
+    "stloc.0": (b"\x0a", "none"),
+    "stloc.1": (b"\x0b", "none"),
+    "stloc.2": (b"\x0c", "none"),
+    "stloc.3": (b"\x0d", "none"),
+    "ldloc.s": (b"\x11", "u1"),
+    "stloc.s": (b"\x13", "u1"),
     "ldnull": (b"\x14", "none"),
     "ldc.i4.0": (b"\x16", "none"),
     "ldc.i4.1": (b"\x17", "none"),
@@ -199,11 +209,22 @@ cdef class ILBuilder:
         """Push a native-int constant (an address baked into the code)."""
         self.code += b"\x21" + struct.pack("<q", value) + b"\xd3"
 
+    # the shortest encoding for each local: ldloc.0-3 / stloc.0-3, .s, long
     def ldloc(self, int index):
-        self.code += b"\xfe\x0c" + struct.pack("<H", index)
+        if index < 4:
+            self.code.append(0x06 + index)
+        elif index < 256:
+            self.code += bytes((0x11, index))
+        else:
+            self.code += b"\xfe\x0c" + struct.pack("<H", index)
 
     def stloc(self, int index):
-        self.code += b"\xfe\x0e" + struct.pack("<H", index)
+        if index < 4:
+            self.code.append(0x0a + index)
+        elif index < 256:
+            self.code += bytes((0x13, index))
+        else:
+            self.code += b"\xfe\x0e" + struct.pack("<H", index)
 
     def branch(self, str name, int label):
         self.code += OPCODES[name][0]
@@ -257,6 +278,8 @@ def disassemble(method, names=None):
             operand = str(struct.unpack_from("<i", code, pos)[0]); pos += 4
         elif kind == "u2":
             operand = "V_%d" % struct.unpack_from("<H", code, pos)[0]; pos += 2
+        elif kind == "u1":
+            operand = "V_%d" % code[pos]; pos += 1
         elif kind == "i8":
             value = struct.unpack_from("<q", code, pos)[0]; pos += 8
             operand = names.get(value, "0x%x" % value)

@@ -99,17 +99,88 @@ inline_values(PyObject *obj)
 
 /* -------------------------------------------------- LOAD_ATTR, STORE_ATTR */
 
+/* The instance __dict__ of an object, if it has one made (NULL if not, or
+ * if its attributes are still inline values). */
+static PyDictObject *
+instance_dict(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+        return (PyDictObject *)*_PyObject_ManagedDictPointer(obj);
+    }
+    if (tp->tp_dictoffset > 0) {
+        return *(PyDictObject **)((char *)obj + tp->tp_dictoffset);
+    }
+    return NULL;
+}
+
+/* Position of a str key in a dict's entries (compared by identity: the
+ * names of code are interned), or -1. */
+static Py_ssize_t
+dict_entry_index(PyDictObject *dict, PyObject *name)
+{
+    PyDictKeysObject *keys = dict->ma_keys;
+    if (!DK_IS_UNICODE(keys)) {
+        return -1;
+    }
+    PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(keys);
+    for (Py_ssize_t i = 0; i < keys->dk_nentries; i++) {
+        if (entries[i].me_key == name) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* The value of `name` in the object's __dict__ (borrowed), or NULL if it is
+ * not there: the entry at `hint` first (the interpreter's
+ * LOAD_ATTR_WITH_HINT), else a lookup (instances of one class need not
+ * share their dicts' layout).  The type's version guarantees that nothing
+ * on the class takes precedence. */
+static PyObject *
+instance_dict_value(PyObject *obj, PyObject *name, Py_ssize_t hint)
+{
+    PyDictObject *dict = instance_dict(obj);
+    if (dict == NULL || !PyDict_CheckExact(dict)) {
+        return NULL;
+    }
+    PyDictKeysObject *keys = dict->ma_keys;
+    if (hint < keys->dk_nentries && DK_IS_UNICODE(keys)
+        && DK_UNICODE_ENTRIES(keys)[hint].me_key == name) {
+        PyObject *value = dict->ma_values != NULL ? dict->ma_values->values[hint]
+                                                  : DK_UNICODE_ENTRIES(keys)[hint].me_value;
+        if (value != NULL) {
+            return value;
+        }
+    }
+    PyObject *value = PyDict_GetItemWithError((PyObject *)dict, name);
+    if (value == NULL) {
+        PyErr_Clear();      /* the full lookup reports what is missing */
+    }
+    return value;
+}
+
+/* Modules look attributes up generically, then try __getattr__: a value
+ * found in the module's dict is what the generic lookup returns. */
+static int
+standard_getattr(PyTypeObject *tp)
+{
+    return tp->tp_getattro == PyObject_GenericGetAttr
+        || tp->tp_getattro == PyModule_Type.tp_getattro;
+}
+
 /* Where an attribute lives, for the standard lookup (or setattr, for
  * stores): a __slots__ member of the class (guard2 = its offset with
- * PYJ_SLOT_FLAG), or the instance's inline values (guard2 = the index in
- * them) when nothing of that name on the class could take precedence.
- * Returns 0 if neither. */
+ * PYJ_SLOT_FLAG), the instance's inline values (guard2 = the index in
+ * them) or its __dict__ (guard2 = the entry's index with PYJ_DICT_FLAG,
+ * loads only), when nothing of that name on the class could take
+ * precedence.  Returns 0 if none of these. */
 static int
-attribute_location(PyObject *owner, PyObject *name, uint64_t *where)
+attribute_location(PyObject *owner, PyObject *name, int for_store, uint64_t *where)
 {
     PyTypeObject *tp = Py_TYPE(owner);
     if (!(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) || tp->tp_version_tag == 0
-        || tp->tp_getattro != PyObject_GenericGetAttr || !PyUnicode_CheckExact(name)) {
+        || !standard_getattr(tp) || !PyUnicode_CheckExact(name)) {
         return 0;
     }
     PyObject *descr = _PyType_Lookup(tp, name);
@@ -124,33 +195,45 @@ attribute_location(PyObject *owner, PyObject *name, uint64_t *where)
         *where = (uint64_t)member->offset | PYJ_SLOT_FLAG;
         return 1;
     }
-    if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT)
-        || *_PyObject_ManagedDictPointer(owner) != NULL || inline_values(owner) == NULL) {
+    if ((tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) && *_PyObject_ManagedDictPointer(owner) == NULL) {
+        Py_ssize_t index = inline_values(owner) != NULL ? shared_key_index(tp, name) : -1;
+        if (index < 0) {
+            return 0;
+        }
+        *where = (uint64_t)index;
+        return 1;
+    }
+    PyDictObject *dict = instance_dict(owner);
+    if (for_store || dict == NULL || !PyDict_CheckExact(dict)) {
         return 0;
     }
-    Py_ssize_t index = shared_key_index(tp, name);
-    if (index < 0) {
+    Py_ssize_t hint = dict_entry_index(dict, name);
+    if (hint < 0) {
         return 0;
     }
-    *where = (uint64_t)index;
+    *where = (uint64_t)hint | PYJ_DICT_FLAG;
     return 1;
 }
 
 static void
-record_attr(pyj_site_cache *cache, PyObject *owner, PyObject *name)
+record_attr(pyj_site_cache *cache, PyObject *owner, PyObject *name, int for_store)
 {
     uint64_t where;
     if (entry_for_type(cache, Py_TYPE(owner)) == NULL
-        && attribute_location(owner, name, &where)) {
+        && attribute_location(owner, name, for_store, &where)) {
         record(cache, Py_TYPE(owner)->tp_version_tag, where, NULL);
     }
 }
 
-/* The storage of the attribute an entry describes, or NULL if the object
- * keeps no inline values any more (its __dict__ was made). */
+/* The storage of the attribute a slot or inline-values entry describes, or
+ * NULL if the object keeps no inline values any more (its __dict__ was
+ * made) or the entry is of the __dict__ kind. */
 static PyObject **
 attribute_slot(pyj_site_entry *entry, PyObject *owner)
 {
+    if (entry->guard2 & PYJ_DICT_FLAG) {
+        return NULL;
+    }
     if (entry->guard2 & PYJ_SLOT_FLAG) {
         return (PyObject **)((char *)owner + (entry->guard2 & ~PYJ_SLOT_FLAG));
     }
@@ -165,15 +248,20 @@ pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     PyObject *owner = TOP();
     PyObject *res = NULL;
     pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
-    PyObject **slot = entry != NULL ? attribute_slot(entry, owner) : NULL;
-    if (slot != NULL) {
-        res = Py_XNewRef(*slot);
+    PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
+    if (entry != NULL) {
+        if (entry->guard2 & PYJ_DICT_FLAG) {
+            res = Py_XNewRef(instance_dict_value(owner, name, entry->guard2 & ~PYJ_DICT_FLAG));
+        }
+        else {
+            PyObject **slot = attribute_slot(entry, owner);
+            res = slot != NULL ? Py_XNewRef(*slot) : NULL;
+        }
     }
     if (res == NULL) {
-        PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
         res = PyObject_GetAttr(owner, name);
         if (res != NULL) {
-            record_attr(cache, owner, name);
+            record_attr(cache, owner, name, 0);
         }
     }
     Py_DECREF(owner);
@@ -201,7 +289,7 @@ pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
     int err = PyObject_SetAttr(owner, name, v);
     if (err == 0 && Py_TYPE(owner)->tp_setattro == PyObject_GenericSetAttr) {
-        record_attr(cache, owner, name);
+        record_attr(cache, owner, name, 1);
     }
     Py_DECREF(v);
     Py_DECREF(owner);

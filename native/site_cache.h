@@ -17,7 +17,9 @@ typedef struct {
      *   `value` (borrowed) is still what the lookup would return.
      * LOAD_ATTR, STORE_ATTR: the owner's type version (0: empty) and where
      *   the attribute is: the index in the instance's inline values, or
-     *   the offset of a __slots__ member with PYJ_SLOT_FLAG set.
+     *   the offset of a __slots__ member with PYJ_SLOT_FLAG set, or (loads
+     *   only, looked up in C) the index of its entry in the instance's
+     *   __dict__ with PYJ_DICT_FLAG set.
      * LOAD_METHOD: the type version, the shared-keys guard (site_cache.c)
      *   and the method found on the type (borrowed). */
     uint64_t guard1;
@@ -27,6 +29,7 @@ typedef struct {
 
 #define PYJ_SITE_WAYS 4
 #define PYJ_SLOT_FLAG ((uint64_t)1 << 62)
+#define PYJ_DICT_FLAG ((uint64_t)1 << 61)
 
 typedef struct {
     pyj_site_entry way[PYJ_SITE_WAYS];

@@ -22,7 +22,9 @@ a wrong value through.
   while the type's version holds and the instance cannot shadow it.
 - STORE_ATTR: the LOAD_ATTR cache, for replacing an existing value.
 - LOAD_ATTR and STORE_ATTR also cache __slots__ members (type version and
-  offset), as the interpreter's LOAD_ATTR_SLOT does.
+  offset), as the interpreter's LOAD_ATTR_SLOT does; LOAD_ATTR caches the
+  position of an attribute in an instance or module __dict__ (checked in
+  the miss helper), as LOAD_ATTR_WITH_HINT does.
 - FOR_ITER over a list, tuple or range iterator: the next item inline.
 - BINARY_SUBSCR of a list or tuple, STORE_SUBSCR of a list, by a small
   non-negative int index in range.
@@ -163,6 +165,10 @@ class FastPaths:
         self.load_entry_field("site_cache_guard2")
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
+        il.ldc_i8(self.t["site_dict_flag"])
+        il.op("and")
+        il.branch("brtrue", label)          # in the instance __dict__: the helper
+        il.ldloc(self.v_ia)
         il.ldc_i8(self.t["site_slot_flag"])
         il.op("and")
         il.branch("brtrue", in_slot)
@@ -180,7 +186,7 @@ class FastPaths:
         il.mark(in_slot)
         il.ldloc(v)
         il.ldloc(self.v_ia)
-        il.ldc_i8(self.t["site_slot_flag"] - 1)
+        il.ldc_i8(self.t["site_dict_flag"] - 1)
         il.op("and")
         il.op("conv.i")
         il.op("add")
@@ -758,37 +764,49 @@ class FastPaths:
     def store_float_result(self, ins, depth):
         """The float in v_fa replaces the operands v_t0, v_t1 (both exact
         floats) on the stack.  An operand only the stack refers to is
-        overwritten in place (nothing else can see it); otherwise a new
-        float is made."""
+        overwritten in place (nothing else can see it) and the other one
+        released; otherwise a new float is made and both are released."""
         il = self.il
+        reuse = il.new_label()
         try_right = il.new_label()
-        allocate = il.new_label()
-        done = il.new_label()
-        for v, other, next_label in ((self.v_t0, self.v_t1, try_right),
-                                     (self.v_t1, self.v_t0, allocate)):
-            il.ldloc(v)
-            il.op("ldind.i")
-            il.op("ldc.i4.1")
-            il.op("conv.i")
-            il.branch("bne.un", next_label)
-            il.ldloc(v)
-            il.ldc_i4(self.t["float_value"])
-            il.op("add")
-            il.ldloc(self.v_fa)
-            il.op("stind.r8")
-            self.decref_float(other)
-            self.slot_addr(depth - 2)
-            il.ldloc(v)
-            il.op("stind.i")
-            il.branch("br", done)
-            il.mark(next_label)
+        store = il.new_label()
+        store_new = il.new_label()
+        # v_t2: the result; v_t3: the operand left to release
+        il.ldloc(self.v_t0)
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t1)
+        il.stloc(self.v_t3)
+        self.branch_unless_sole_reference(self.v_t0, try_right)
+        il.branch("br", reuse)
+        il.mark(try_right)
+        il.ldloc(self.v_t1)
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t0)
+        il.stloc(self.v_t3)
+        self.branch_unless_sole_reference(self.v_t1, store_new)
+        il.mark(reuse)
+        il.ldloc(self.v_t2)
+        il.ldc_i4(self.t["float_value"])
+        il.op("add")
+        il.ldloc(self.v_fa)
+        il.op("stind.r8")
+        il.branch("br", store)
+        il.mark(store_new)
         self.box_float(ins, depth)
-        self.decref_float(self.v_t0)
-        self.decref_float(self.v_t1)
+        self.decref_float(self.v_t1)        # v_t3 is v_t0 here
+        il.mark(store)
+        self.decref_float(self.v_t3)
         self.slot_addr(depth - 2)
         il.ldloc(self.v_t2)
         il.op("stind.i")
-        il.mark(done)
+
+    def branch_unless_sole_reference(self, v, label):
+        il = self.il
+        il.ldloc(v)
+        il.op("ldind.i")
+        il.op("ldc.i4.1")
+        il.op("conv.i")
+        il.branch("bne.un", label)
 
     # ------------------------------------------------------- COMPARE_OP
     def op_COMPARE_OP(self, ins, depth):

