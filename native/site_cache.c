@@ -172,9 +172,9 @@ standard_getattr(PyTypeObject *tp)
 /* Where an attribute lives, for the standard lookup (or setattr, for
  * stores): a __slots__ member of the class (guard2 = its offset with
  * PYJ_SLOT_FLAG), the instance's inline values (guard2 = the index in
- * them) or its __dict__ (guard2 = the entry's index with PYJ_DICT_FLAG,
- * loads only), when nothing of that name on the class could take
- * precedence.  Returns 0 if none of these. */
+ * them) or its __dict__ (guard2 = the entry's index with PYJ_DICT_FLAG;
+ * helpers read and write the dict), when nothing of that name on the class
+ * could take precedence.  Returns 0 if none of these. */
 static int
 attribute_location(PyObject *owner, PyObject *name, int for_store, uint64_t *where)
 {
@@ -204,12 +204,15 @@ attribute_location(PyObject *owner, PyObject *name, int for_store, uint64_t *whe
         return 1;
     }
     PyDictObject *dict = instance_dict(owner);
-    if (for_store || dict == NULL || !PyDict_CheckExact(dict)) {
+    if (dict == NULL || !PyDict_CheckExact(dict)) {
         return 0;
     }
     Py_ssize_t hint = dict_entry_index(dict, name);
     if (hint < 0) {
-        return 0;
+        if (!for_store) {
+            return 0;
+        }
+        hint = 0;       /* stores do not use the hint */
     }
     *where = (uint64_t)hint | PYJ_DICT_FLAG;
     return 1;
@@ -287,6 +290,16 @@ pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
         return 0;
     }
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
+    if (entry != NULL && (entry->guard2 & PYJ_DICT_FLAG)) {
+        /* no descriptor on the class (its version says): a dict store */
+        PyDictObject *dict = instance_dict(owner);
+        if (dict != NULL && PyDict_CheckExact(dict)) {
+            int err = PyDict_SetItem((PyObject *)dict, name, v);
+            Py_DECREF(v);
+            Py_DECREF(owner);
+            return err;
+        }
+    }
     int err = PyObject_SetAttr(owner, name, v);
     if (err == 0 && Py_TYPE(owner)->tp_setattro == PyObject_GenericSetAttr) {
         record_attr(cache, owner, name, 1);
@@ -304,9 +317,25 @@ pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
  * keys do not hold the name (guard2 = number of shared keys + 1: keys are
  * only ever appended, so an unchanged count means still absent). */
 static int
-method_guard_holds(pyj_site_entry *entry, PyObject *obj)
+method_guard_holds(pyj_site_entry *entry, PyObject *obj, PyObject *name)
 {
     if (entry->guard2 == 0) {
+        return 1;
+    }
+    if (entry->guard2 == PYJ_DICT_FLAG) {
+        /* instances with a __dict__: look the name up in it */
+        PyDictObject *dict = instance_dict(obj);
+        if (dict == NULL) {
+            return (Py_TYPE(obj)->tp_flags & Py_TPFLAGS_MANAGED_DICT) == 0
+                || inline_values(obj) == NULL || shared_key_index(Py_TYPE(obj), name) < 0;
+        }
+        if (!PyDict_CheckExact(dict) || PyDict_GetItemWithError((PyObject *)dict, name) != NULL) {
+            return 0;
+        }
+        if (PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
         return 1;
     }
     PyTypeObject *tp = Py_TYPE(obj);
@@ -333,6 +362,9 @@ record_method(pyj_site_cache *cache, PyObject *obj, PyObject *name, PyObject *me
              && shared_key_index(tp, name) < 0) {
         guard2 = (uint64_t)((PyHeapTypeObject *)tp)->ht_cached_keys->dk_nentries + 1;
     }
+    else if (instance_dict(obj) != NULL) {
+        guard2 = PYJ_DICT_FLAG;     /* checked against the dict at each use */
+    }
     else {
         return;
     }
@@ -346,12 +378,12 @@ pyj_op_load_method_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     pyj_site_cache *cache = (pyj_site_cache *)aux;
     PyObject *obj = TOP();
     pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(obj));
-    if (entry != NULL && method_guard_holds(entry, obj)) {
+    PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
+    if (entry != NULL && method_guard_holds(entry, obj, name)) {
         TOP() = Py_NewRef(entry->value);
         sp[0] = obj;
         return 0;
     }
-    PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
     PyObject *meth = NULL;
     int is_method = _PyObject_GetMethod(obj, name, &meth);
     if (meth == NULL) {

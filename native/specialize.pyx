@@ -311,6 +311,9 @@ class FastPaths:
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
         il.branch("brfalse", found)         # instances have no attributes
+        il.ldloc(self.v_ia)
+        il.ldc_i8(self.t["site_dict_flag"])
+        il.branch("beq", miss)              # instances with a __dict__: the helper
         self.load_field(self.v_t0, self.t["managed_dict_from_object"], "i")
         il.branch("brtrue", miss)
         self.load_field(self.v_t0, self.t["values_from_object"], "i")

@@ -378,6 +378,30 @@ def int_results_and_the_small_int_cache():
     return out, sum(range(1000)), [k * 3 for k in range(-6, 260, 37)]
 
 
+def methods_and_attributes_of_objects_with_a_dict():
+    import types
+
+    class WithDict:
+        def m(self):
+            return "class method"
+
+    ns = types.SimpleNamespace(a=1)         # a static type with a __dict__
+    w = WithDict()
+    w.__dict__["x"] = 1                     # its __dict__ is made
+    out = []
+    for i in range(6):
+        out.append((ns.__repr__(), ns.a, w.m(), w.x))
+        ns.a += 1
+        w.x += 1
+        if i == 2:
+            ns.__repr__ = lambda: "shadowed"  # instance attributes shadow nothing
+            w.m = lambda: "instance attribute shadows"
+        if i == 3:
+            del w.m
+            w.y = "new key"
+    return out
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -409,6 +433,7 @@ CASES = [
     (unpacking_fast_paths, ()),
     (many_types_at_one_site, ()),
     (slots_attributes, ()),
+    (methods_and_attributes_of_objects_with_a_dict, ()),
     (float_churn, (False,)),
     (float_churn, (True,)),
     (int_results_and_the_small_int_cache, ()),
