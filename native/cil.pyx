@@ -64,6 +64,7 @@ OPCODES = {
     "sub": (b"\x59", "none"),
     "mul": (b"\x5a", "none"),
     "div": (b"\x5b", "none"),
+    "rem": (b"\x5d", "none"),
     "and": (b"\x5f", "none"),
     "or": (b"\x60", "none"),
     "xor": (b"\x61", "none"),

@@ -10,12 +10,13 @@ a wrong value through.
   kept in the instance's inline values, as the interpreter's
   LOAD_ATTR_INSTANCE_VALUE does, with up to four types per site (all
   checked inline).
-- BINARY_OP +, -, * (and in-place forms) on two floats or two small ints
-  (|v| < 2**30, one digit), and / on two floats: the arithmetic inline; a
+- BINARY_OP +, -, *, / (and in-place forms) on floats and small ints
+  (|v| < 2**30, one digit) in any mix, and //, % on two small ints: the
+  arithmetic inline (Python's rounding, exact int-to-double); a
   float result reuses an operand the stack held the only reference to, or
   comes from the float free list; small int results are the interpreter's
   cached ints.  No call at all on these paths.
-- COMPARE_OP on two floats or two small ints: compared inline, and when a
+- COMPARE_OP on floats and small ints in any mix: compared inline, and when a
   conditional jump follows, branched on without making a bool.
 - UNARY_NOT of True or False.
 - LOAD_METHOD: a per-site cache of the method found on the type, valid
@@ -46,7 +47,10 @@ CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD")
 # BINARY_OP oparg (NB_* in CPython's opcode.h) -> CIL arithmetic
 NB_INPLACE = 13
 _ARITH = {0: "add", 10: "sub", 5: "mul", 11: "div"}
-_INT_ARITH = frozenset((0, 10, 5))     # / of two ints is a float: generic
+# / of two ints is a float
+_FLOAT_RESULT_OF_INTS = frozenset((11,))
+# // and % of two ints (of floats: generic)
+_INT_ONLY_ARITH = {2: "floordiv", 6: "mod"}
 
 # COMPARE_OP oparg -> CIL producing 0/1, for (signed) ints and for floats,
 # where unordered (NaN) must give False except for !=
@@ -72,6 +76,7 @@ class FastPaths:
         self.v_fb = il.new_local("r8")
         self.v_ia = il.new_local("i8")
         self.v_ib = il.new_local("i8")
+        self.v_rem = il.new_local("i8")
         self.v_t2 = il.new_local("i")
         self.v_t3 = il.new_local("i")
         self.v_cmp = il.new_local("i4")
@@ -192,24 +197,56 @@ class FastPaths:
         il.op("add")
         il.mark(have)
 
-    def guard_operand_kinds(self, int_ok, float_label, int_label, generic):
-        """Dispatch on the types of v_t0 (left) and v_t1 (right): both floats
-        go to float_label, two small ints to int_label (when int_ok), anything
-        else to generic."""
+    def classify_operands(self, labels, generic):
+        """Dispatch on the kinds of v_t0 (left) and v_t1 (right): exact
+        float (F) or one-digit int (I).  `labels` maps "FF", "FI", "IF" and
+        "II" to where each pair goes; other pairs, and any kind not in
+        `labels`, go to generic."""
         il = self.il
-        not_float = il.new_label()
-        self.branch_unless_type(self.v_t0, self.t["float_type"], not_float)
-        self.branch_unless_type(self.v_t1, self.t["float_type"], generic)
-        il.branch("br", float_label)
-        il.mark(not_float)
-        if not int_ok:
-            il.branch("br", generic)
-            return
-        self.branch_unless_type(self.v_t0, self.t["long_type"], generic)
-        self.branch_unless_type(self.v_t1, self.t["long_type"], generic)
-        self.branch_unless_small_int(self.v_t0, generic)
-        self.branch_unless_small_int(self.v_t1, generic)
-        il.branch("br", int_label)
+        left_int = il.new_label()
+        for left, first_check in (("F", None), ("I", left_int)):
+            if first_check is None:
+                self.branch_unless_type(self.v_t0, self.t["float_type"], left_int)
+            else:
+                il.mark(left_int)
+                self.branch_unless_type(self.v_t0, self.t["long_type"], generic)
+                self.branch_unless_small_int(self.v_t0, generic)
+            right_int = il.new_label()
+            self.branch_unless_type(self.v_t1, self.t["float_type"], right_int)
+            il.branch("br", labels.get(left + "F", generic))
+            il.mark(right_int)
+            if left + "I" in labels:
+                self.branch_unless_type(self.v_t1, self.t["long_type"], generic)
+                self.branch_unless_small_int(self.v_t1, generic)
+                il.branch("br", labels[left + "I"])
+            else:
+                il.branch("br", generic)
+
+    def load_as_double(self, v, kind):
+        """Push the value of v (kind "F": a float, "I": a small int, "M":
+        either, told apart here) as a double; a one-digit int converts
+        exactly."""
+        il = self.il
+        if kind == "M":
+            is_int = il.new_label()
+            done = il.new_label()
+            self.branch_unless_type(v, self.t["float_type"], is_int)
+            self.load_field(v, self.t["float_value"], "r8")
+            il.branch("br", done)
+            il.mark(is_int)
+            self.load_as_double(v, "I")
+            il.mark(done)
+        elif kind == "F":
+            self.load_field(v, self.t["float_value"], "r8")
+        else:
+            self.load_small_int(v)
+            il.op("conv.r8")
+
+    def release_operand(self, v, kind):
+        if kind == "F":
+            self.decref_float(v)
+        else:
+            self.decref_local(v)
 
     # ------------------------------------------------------ LOAD_GLOBAL
     def op_LOAD_GLOBAL(self, ins, depth):
@@ -719,50 +756,110 @@ class FastPaths:
     # -------------------------------------------------------- BINARY_OP
     def op_BINARY_OP(self, ins, depth):
         base = ins.oparg - NB_INPLACE if ins.oparg >= NB_INPLACE else ins.oparg
-        if base not in _ARITH:
+        if base not in _ARITH and base not in _INT_ONLY_ARITH:
             self.call_op("binary_op", ins, depth, depth - 2)
             return
         il = self.il
-        float_path = il.new_label()
-        int_path = il.new_label()
         generic = il.new_label()
         done = il.new_label()
+        labels = {}
+        if base in _ARITH:
+            mixed = il.new_label()          # one float and one int share a path
+            labels.update({"FF": il.new_label(), "FI": mixed, "IF": mixed})
+        labels["II"] = il.new_label()
         self.load_slot(depth - 2)
         il.stloc(self.v_t0)
         self.load_slot(depth - 1)
         il.stloc(self.v_t1)
-        self.guard_operand_kinds(base in _INT_ARITH, float_path, int_path, generic)
-
-        il.mark(float_path)
-        if _ARITH[base] == "div":
-            # x / 0.0 raises: leave it to the helper
-            self.load_field(self.v_t1, self.t["float_value"], "r8")
-            il.op("ldc.i4.0")
-            il.op("conv.r8")
-            il.branch("beq", generic)
-        self.load_field(self.v_t0, self.t["float_value"], "r8")
-        self.load_field(self.v_t1, self.t["float_value"], "r8")
-        il.op(_ARITH[base])
-        il.stloc(self.v_fa)
-        self.store_float_result(ins, depth)
-        il.branch("br", done)
-
-        if base in _INT_ARITH:
-            il.mark(int_path)
-            self.load_small_int(self.v_t0)
-            self.load_small_int(self.v_t1)
-            il.op(_ARITH[base])          # |a|, |b| < 2**30: no int64 overflow
-            self.box_int(ins, depth)
-            self.decref_local(self.v_t0)
-            self.decref_local(self.v_t1)
-            self.slot_addr(depth - 2)
-            il.ldloc(self.v_t2)
-            il.op("stind.i")
+        self.classify_operands(labels, generic)
+        for kinds, label in labels.items():
+            if kinds == "IF":
+                continue                    # the same path as "FI"
+            il.mark(label)
+            if kinds == "II" and base not in _FLOAT_RESULT_OF_INTS:
+                self.int_arithmetic(ins, depth, base, generic)
+            else:
+                self.float_arithmetic(ins, depth, base, "M" if kinds == "FI" else kinds, generic)
             il.branch("br", done)
-
         il.mark(generic)
         self.call_op("binary_op", ins, depth, depth - 2)
         il.mark(done)
+
+    def float_arithmetic(self, ins, depth, base, kinds, generic):
+        """Operands of kinds ("FF"; "M": one float, one int; "II" for /)
+        as doubles; the float result replaces them."""
+        il = self.il
+        if _ARITH[base] == "div":
+            # a zero divisor raises: leave it to the helper
+            self.load_as_double(self.v_t1, kinds[-1])
+            il.op("ldc.i4.0")
+            il.op("conv.r8")
+            il.branch("beq", generic)
+        self.load_as_double(self.v_t0, kinds[0])
+        self.load_as_double(self.v_t1, kinds[-1])
+        il.op(_ARITH[base])
+        il.stloc(self.v_fa)
+        if kinds == "FF":
+            self.store_float_result(ins, depth)
+            return
+        self.box_float(ins, depth)
+        self.release_operand(self.v_t0, kinds[0])
+        self.release_operand(self.v_t1, kinds[-1])
+        self.slot_addr(depth - 2)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+
+    def int_arithmetic(self, ins, depth, base, generic):
+        """Two one-digit ints: +, -, * cannot overflow int64; // and % round
+        toward minus infinity as Python does (CIL's div/rem truncate)."""
+        il = self.il
+        if base in _INT_ONLY_ARITH:
+            adjusted = il.new_label()
+            self.load_small_int(self.v_t1)
+            il.stloc(self.v_ib)
+            il.ldloc(self.v_ib)
+            il.branch("brfalse", generic)   # ZeroDivisionError: the helper
+            self.load_small_int(self.v_t0)
+            il.stloc(self.v_ia)
+            # v_ia = a / b (truncated), v_cnt-free: remainder in v_ib's place
+            il.ldloc(self.v_ia)
+            il.ldloc(self.v_ib)
+            il.op("rem")
+            il.stloc(self.v_rem)
+            il.ldloc(self.v_ia)
+            il.ldloc(self.v_ib)
+            il.op("div")
+            il.stloc(self.v_ia)
+            # remainder with the divisor's sign: floor adjustment
+            il.ldloc(self.v_rem)
+            il.branch("brfalse", adjusted)
+            il.ldloc(self.v_rem)
+            il.ldloc(self.v_ib)
+            il.op("xor")
+            il.op("ldc.i4.0")
+            il.op("conv.i8")
+            il.branch("bge", adjusted)
+            il.ldloc(self.v_ia)
+            il.op("ldc.i4.1")
+            il.op("conv.i8")
+            il.op("sub")
+            il.stloc(self.v_ia)
+            il.ldloc(self.v_rem)
+            il.ldloc(self.v_ib)
+            il.op("add")
+            il.stloc(self.v_rem)
+            il.mark(adjusted)
+            il.ldloc(self.v_ia if _INT_ONLY_ARITH[base] == "floordiv" else self.v_rem)
+        else:
+            self.load_small_int(self.v_t0)
+            self.load_small_int(self.v_t1)
+            il.op(_ARITH[base])          # |a|, |b| < 2**30: no int64 overflow
+        self.box_int(ins, depth)
+        self.decref_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        self.slot_addr(depth - 2)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
 
     def store_float_result(self, ins, depth):
         """The float in v_fa replaces the operands v_t0, v_t1 (both exact
@@ -844,22 +941,31 @@ class FastPaths:
         il.mark(after)
 
     def compare_inline(self, ins, generic):
-        """Compare the two floats or small ints in slots depth-2, depth-1
-        (kept in v_t0, v_t1) into v_cmp (0/1); other operands go to generic."""
+        """Compare the two floats or small ints (or one of each, exactly, as
+        doubles) in slots depth-2, depth-1 (kept in v_t0, v_t1) into v_cmp
+        (0/1); other operands go to generic."""
         il = self.il
         depth = self.a.depth_before[ins.index]
-        float_path = il.new_label()
-        int_path = il.new_label()
         decided = il.new_label()
+        mixed = il.new_label()
+        labels = {"FF": il.new_label(), "FI": mixed, "IF": mixed, "II": il.new_label()}
         self.load_slot(depth - 2)
         il.stloc(self.v_t0)
         self.load_slot(depth - 1)
         il.stloc(self.v_t1)
-        self.guard_operand_kinds(True, float_path, int_path, generic)
-        for label, table, load in ((float_path, _FLOAT_COMPARE, self.load_float_operands),
-                                   (int_path, _INT_COMPARE, self.load_int_operands)):
+        self.classify_operands(labels, generic)
+        for kinds, label in labels.items():
+            if kinds == "IF":
+                continue                    # the same path as "FI"
             il.mark(label)
-            load()
+            if kinds == "II":
+                self.load_int_operands()
+                table = _INT_COMPARE
+            else:
+                kind = "F" if kinds == "FF" else "M"
+                self.load_as_double(self.v_t0, kind)
+                self.load_as_double(self.v_t1, kind)
+                table = _FLOAT_COMPARE
             for op in table[ins.oparg]:
                 if op == "not":
                     il.op("ldc.i4.0")
@@ -914,10 +1020,6 @@ class FastPaths:
         il.mark(generic)
         self.call_op("unary_not", ins, depth, depth - 1)
         il.mark(done)
-
-    def load_float_operands(self):
-        self.load_field(self.v_t0, self.t["float_value"], "r8")
-        self.load_field(self.v_t1, self.t["float_value"], "r8")
 
     def load_int_operands(self):
         self.load_small_int(self.v_t0)

@@ -11,12 +11,13 @@ X = 1
 
 def arithmetic_mixes():
     out = []
-    values = [3, -7, 0, 2**30 - 1, 2**30, -(2**30), 2**62, 1.5, -0.0, float("inf"),
-              float("nan"), True, 10**20, 2.5]
+    values = [3, -7, 0, 7, -3, 2**30 - 1, 2**30, -(2**30), 2**62, 1.5, -0.0, float("inf"),
+              float("nan"), True, 10**20, 2.5, -2.5]
     for a in values:
         for b in values:
             row = []
-            for op in (lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y):
+            for op in (lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y,
+                       lambda x, y: x // y, lambda x, y: x % y):
                 try:
                     row.append(repr(op(a, b)))
                 except Exception as e:        # noqa: BLE001 - compared both ways
@@ -25,6 +26,14 @@ def arithmetic_mixes():
                 row.append(repr(a / b))
             except ZeroDivisionError as e:
                 row.append(str(e))
+            acc = a
+            try:
+                acc //= b if b else 1
+                acc %= b if b else 5
+                acc /= 3
+            except Exception as e:            # noqa: BLE001 - compared both ways
+                acc = type(e).__name__
+            row.append(repr(acc))
             out.append(row)
     return out
 
