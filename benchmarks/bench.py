@@ -59,13 +59,19 @@ def run_pyperf(script, output, extra, env):
 
 
 def load_values(path):
+    """{benchmark name: figures}: one pyperf file may hold several
+    benchmarks (deepcopy has three)."""
     import pyperf
-    bench = pyperf.Benchmark.load(path)
-    values = bench.get_values()
-    rss = [run.get_metadata().get("mem_max_rss") for run in bench.get_runs()]
-    rss = [r for r in rss if r]
-    return {"mean": statistics.mean(values), "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
+    out = {}
+    for bench in pyperf.BenchmarkSuite.load(path).get_benchmarks():
+        values = bench.get_values()
+        rss = [run.get_metadata().get("mem_max_rss") for run in bench.get_runs()]
+        rss = [r for r in rss if r]
+        out[bench.get_name()] = {
+            "mean": statistics.mean(values),
+            "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
             "values": len(values), "peak_rss": max(rss) if rss else None}
+    return out
 
 
 def jit_worker_stats(stats_dir):
@@ -101,6 +107,8 @@ def jit_worker_stats(stats_dir):
 
 
 def run_benchmark(name, options, rawdir):
+    """Results for the benchmarks of one pyperformance script (most have
+    one; each becomes a row)."""
     script = benchmark_script(name)
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
@@ -122,16 +130,18 @@ def run_benchmark(name, options, rawdir):
             error = run_pyperf(script, jit_out, options + ["--python", wrapper], env)
         if error is not None:
             result["error"] = error[-3000:]
-            return result
-        result["jit_stats"] = jit_worker_stats(stats_dir)
-    result["plain"] = load_values(plain_out)
-    result["jit"] = load_values(jit_out)
-    result["speedup"] = result["plain"]["mean"] / result["jit"]["mean"]
-    stats = result["jit_stats"]
+            return [result]
+        stats = jit_worker_stats(stats_dir)
+    plain, jit = load_values(plain_out), load_values(jit_out)
     # a JIT figure only counts if every worker compiled the benchmark's code
-    result["jit_was_on"] = bool(stats and stats["workers_that_compiled"] == stats["workers"]
-                                and stats["functions_compiled"] > 0)
-    return result
+    was_on = bool(stats and stats["workers_that_compiled"] == stats["workers"]
+                  and stats["functions_compiled"] > 0)
+    rows = []
+    for bench_name in plain:
+        rows.append({"name": bench_name, "script": name, "plain": plain[bench_name],
+                     "jit": jit[bench_name], "jit_stats": stats, "jit_was_on": was_on,
+                     "speedup": plain[bench_name]["mean"] / jit[bench_name]["mean"]})
+    return rows
 
 
 def geomean(values):
@@ -143,7 +153,9 @@ def fmt_time(seconds):
         return "%.2f s" % seconds
     if seconds >= 1e-3:
         return "%.1f ms" % (seconds * 1e3)
-    return "%.1f us" % (seconds * 1e6)
+    if seconds >= 1e-6:
+        return "%.1f us" % (seconds * 1e6)
+    return "%.1f ns" % (seconds * 1e9)
 
 
 def markdown(results, summary):
@@ -218,13 +230,13 @@ def main(argv=None):
     results = []
     for name in names:
         start = time.perf_counter()
-        r = run_benchmark(name, options, rawdir)
-        results.append(r)
-        if "error" in r:
-            print("%-16s error (see bench.md)" % name, flush=True)
-        else:
+        for r in run_benchmark(name, options, rawdir):
+            results.append(r)
+            if "error" in r:
+                print("%-16s error (see bench.md)" % name, flush=True)
+                continue
             print("%-16s plain %-10s JIT %-10s %.2fx  %s compiled%s  (%.0f s)" % (
-                name, fmt_time(r["plain"]["mean"]), fmt_time(r["jit"]["mean"]), r["speedup"],
+                r["name"], fmt_time(r["plain"]["mean"]), fmt_time(r["jit"]["mean"]), r["speedup"],
                 r["jit_stats"]["functions_compiled"] if r["jit_stats"] else 0,
                 "" if r["jit_was_on"] else "  JIT NOT ON", time.perf_counter() - start), flush=True)
     valid = [r["speedup"] for r in results if r.get("jit_was_on")]
