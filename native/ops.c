@@ -329,19 +329,6 @@ pyj_lookup_global(PyjFrame *f, PyObject *name)
     return lookup_builtin(f, name);
 }
 
-static int
-pyj_op_load_global(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
-{
-    PyObject *v = pyj_lookup_global(f, co_name_at(f, oparg >> 1));
-    if (v == NULL) {
-        return -1;
-    }
-    if (oparg & 1) {
-        *sp++ = NULL;
-    }
-    sp[0] = v;
-    return 0;
-}
 
 static int
 pyj_op_store_global(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
@@ -469,51 +456,8 @@ pyj_op_load_build_class(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 
 /* ----------------------------------------------------------- attributes */
 
-static int
-pyj_op_load_attr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
-{
-    PyObject *owner = TOP();
-    PyObject *res = PyObject_GetAttr(owner, co_name_at(f, oparg));
-    Py_DECREF(owner);
-    TOP() = res;
-    return res == NULL ? -1 : 0;
-}
 
-static int
-pyj_op_load_method(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
-{
-    PyObject *obj = TOP();
-    PyObject *meth = NULL;
-    int is_method = _PyObject_GetMethod(obj, co_name_at(f, oparg), &meth);
-    if (meth == NULL) {
-        Py_DECREF(obj);
-        TOP() = NULL;
-        return -1;
-    }
-    if (is_method) {
-        /* [meth, self]: the callee gets self as its first argument */
-        TOP() = meth;
-        sp[0] = obj;
-    }
-    else {
-        /* [NULL, attr] */
-        TOP() = NULL;
-        Py_DECREF(obj);
-        sp[0] = meth;
-    }
-    return 0;
-}
 
-static int
-pyj_op_store_attr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
-{
-    PyObject *owner = POP();
-    PyObject *v = POP();
-    int err = PyObject_SetAttr(owner, co_name_at(f, oparg), v);
-    Py_DECREF(v);
-    Py_DECREF(owner);
-    return err;
-}
 
 static int
 pyj_op_delete_attr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
@@ -2295,16 +2239,12 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(store_deref),
     HELPER(delete_deref),
     HELPER(load_classderef),
-    HELPER(load_global),
     HELPER(store_global),
     HELPER(delete_global),
     HELPER(load_name),
     HELPER(store_name),
     HELPER(delete_name),
     HELPER(load_build_class),
-    HELPER(load_attr),
-    HELPER(load_method),
-    HELPER(store_attr),
     HELPER(delete_attr),
     HELPER(binary_subscr),
     HELPER(store_subscr),

@@ -69,14 +69,11 @@ record(pyj_site_cache *cache, uint64_t guard1, uint64_t guard2, PyObject *value)
     entry->value = value;
 }
 
-/* Index of `name` among the shared keys of the instances of `tp`, or -1. */
+/* Position of a str key among a dict keys object's entries (compared by
+ * identity: the names of code are interned), or -1. */
 static Py_ssize_t
-shared_key_index(PyTypeObject *tp, PyObject *name)
+unicode_entry_index(PyDictKeysObject *keys, PyObject *name)
 {
-    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
-        return -1;
-    }
-    PyDictKeysObject *keys = ((PyHeapTypeObject *)tp)->ht_cached_keys;
     if (keys == NULL || !DK_IS_UNICODE(keys)) {
         return -1;
     }
@@ -87,6 +84,16 @@ shared_key_index(PyTypeObject *tp, PyObject *name)
         }
     }
     return -1;
+}
+
+/* Index of `name` among the shared keys of the instances of `tp`, or -1. */
+static Py_ssize_t
+shared_key_index(PyTypeObject *tp, PyObject *name)
+{
+    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        return -1;
+    }
+    return unicode_entry_index(((PyHeapTypeObject *)tp)->ht_cached_keys, name);
 }
 
 /* The inline values of an object whose type has managed dicts, or NULL once
@@ -112,24 +119,6 @@ instance_dict(PyObject *obj)
         return *(PyDictObject **)((char *)obj + tp->tp_dictoffset);
     }
     return NULL;
-}
-
-/* Position of a str key in a dict's entries (compared by identity: the
- * names of code are interned), or -1. */
-static Py_ssize_t
-dict_entry_index(PyDictObject *dict, PyObject *name)
-{
-    PyDictKeysObject *keys = dict->ma_keys;
-    if (!DK_IS_UNICODE(keys)) {
-        return -1;
-    }
-    PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(keys);
-    for (Py_ssize_t i = 0; i < keys->dk_nentries; i++) {
-        if (entries[i].me_key == name) {
-            return i;
-        }
-    }
-    return -1;
 }
 
 /* The value of `name` in the object's __dict__ (borrowed), or NULL if it is
@@ -207,7 +196,7 @@ attribute_location(PyObject *owner, PyObject *name, int for_store, uint64_t *whe
     if (dict == NULL || !PyDict_CheckExact(dict)) {
         return 0;
     }
-    Py_ssize_t hint = dict_entry_index(dict, name);
+    Py_ssize_t hint = unicode_entry_index(dict->ma_keys, name);
     if (hint < 0) {
         if (!for_store) {
             return 0;

@@ -242,7 +242,25 @@ class FastPaths:
             self.load_small_int(v)
             il.op("conv.r8")
 
+    def load_operands(self, depth):
+        """The two operands of a binary instruction into v_t0 and v_t1."""
+        self.load_slot(depth - 2)
+        self.il.stloc(self.v_t0)
+        self.load_slot(depth - 1)
+        self.il.stloc(self.v_t1)
+
+    def replace_operands(self, depth, left_kind, right_kind):
+        """The new reference in v_t2 replaces the operands v_t0, v_t1 (of
+        the kinds release_operand takes) on the stack."""
+        self.release_operand(self.v_t0, left_kind)
+        self.release_operand(self.v_t1, right_kind)
+        self.slot_addr(depth - 2)
+        self.il.ldloc(self.v_t2)
+        self.il.op("stind.i")
+
     def release_operand(self, v, kind):
+        """Py_DECREF of an operand: "F" an exact float, anything else any
+        object."""
         if kind == "F":
             self.decref_float(v)
         else:
@@ -294,10 +312,7 @@ class FastPaths:
         il.stloc(self.v_t1)
         il.ldloc(self.v_t1)
         il.branch("brfalse", miss)          # attribute deleted
-        self.incref_local(self.v_t1)
-        self.slot_addr(depth - 1)
-        il.ldloc(self.v_t1)
-        il.op("stind.i")
+        self.store_new_reference(depth - 1, self.v_t1)
         self.decref_local(self.v_t0)
         il.branch("br", done)
         il.mark(miss)
@@ -370,10 +385,7 @@ class FastPaths:
         il.mark(found)
         self.load_entry_field("site_cache_value")
         il.stloc(self.v_t1)
-        self.incref_local(self.v_t1)
-        self.slot_addr(depth - 1)
-        il.ldloc(self.v_t1)
-        il.op("stind.i")
+        self.store_new_reference(depth - 1, self.v_t1)
         self.slot_addr(depth)
         il.ldloc(self.v_t0)
         il.op("stind.i")
@@ -418,7 +430,6 @@ class FastPaths:
         item, or go to generic at the end (the helper finishes the protocol)."""
         il = self.il
         is_tuple = il.new_label()
-        have_items = il.new_label()
         self.load_field(self.v_t0, self.t["seqiter_seq"], "i")
         il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
@@ -431,25 +442,32 @@ class FastPaths:
         il.ldloc(self.v_t1)
         il.ldc_ptr(self.t["tuple_iter_type"])
         il.branch("beq", is_tuple)
-        self.load_field(self.v_t2, self.t["list_items"], "i")
-        il.branch("br", have_items)
-        il.mark(is_tuple)
-        il.ldloc(self.v_t2)
-        il.ldc_i4(self.t["tuple_items"])
-        il.op("add")
-        il.mark(have_items)
-        il.ldloc(self.v_ia)
-        il.op("conv.i")
-        il.ldc_i4(3)
-        il.op("shl")
-        il.op("add")
+        self.item_address(self.v_t2, is_tuple, self.v_ia)
         il.op("ldind.i")
         il.stloc(self.v_t2)
         self.store_field_i8(self.v_t0, self.t["seqiter_index"], self.v_ia, 1)
-        self.incref_local(self.v_t2)
-        self.slot_addr(depth)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
+        self.store_new_reference(depth, self.v_t2)
+
+    def item_address(self, v_seq, is_tuple, v_index):
+        """Push the address of item [v_index] (an int64 local; None: the
+        first item) of the list in v_seq -- or of the tuple, if the caller's
+        type test jumped to is_tuple: a list's items are behind a pointer, a
+        tuple's inline."""
+        il = self.il
+        have_items = il.new_label()
+        self.load_field(v_seq, self.t["list_items"], "i")
+        il.branch("br", have_items)
+        il.mark(is_tuple)
+        il.ldloc(v_seq)
+        il.ldc_i4(self.t["tuple_items"])
+        il.op("add")
+        il.mark(have_items)
+        if v_index is not None:
+            il.ldloc(v_index)
+            il.op("conv.i")
+            il.ldc_i4(3)
+            il.op("shl")
+            il.op("add")
 
     def next_from_range_iterator(self, ins, depth, generic):
         """Range iterator in v_t0: push start + index * step, or go to
@@ -578,16 +596,7 @@ class FastPaths:
         il = self.il
         done = il.new_label()
         full = il.new_label()
-        il.ldloc(v)
-        il.op("ldind.i")
-        il.op("ldc.i4.1")
-        il.op("sub")
-        il.stloc(self.v_cnt)
-        il.ldloc(v)
-        il.ldloc(self.v_cnt)
-        il.op("stind.i")
-        il.ldloc(self.v_cnt)
-        il.branch("brtrue", done)
+        self.decrement_refcount(v, done)
         il.ldc_ptr(self.t["float_numfree"])
         il.op("ldind.i4")
         il.ldc_i4(self.t["float_max_free"])
@@ -627,7 +636,6 @@ class FastPaths:
         done = il.new_label()
         if n <= 8:
             is_tuple = il.new_label()
-            have_items = il.new_label()
             self.load_slot(depth - 1)
             il.stloc(self.v_t0)
             self.load_field(self.v_t0, self.t["var_size"], "i8")
@@ -642,13 +650,7 @@ class FastPaths:
             il.ldloc(self.v_t1)
             il.ldc_ptr(self.t["list_type"])
             il.branch("bne.un", generic)
-            self.load_field(self.v_t0, self.t["list_items"], "i")
-            il.branch("br", have_items)
-            il.mark(is_tuple)
-            il.ldloc(self.v_t0)
-            il.ldc_i4(self.t["tuple_items"])
-            il.op("add")
-            il.mark(have_items)
+            self.item_address(self.v_t0, is_tuple, None)
             il.stloc(self.v_t3)
             for i in range(n):
                 il.ldloc(self.v_t3)
@@ -656,10 +658,7 @@ class FastPaths:
                 il.op("add")
                 il.op("ldind.i")
                 il.stloc(self.v_t2)
-                self.incref_local(self.v_t2)
-                self.slot_addr(depth - 1 + n - 1 - i)
-                il.ldloc(self.v_t2)
-                il.op("stind.i")
+                self.store_new_reference(depth - 1 + n - 1 - i, self.v_t2)
             self.decref_local(self.v_t0)
             il.branch("br", done)
         il.mark(generic)
@@ -673,7 +672,6 @@ class FastPaths:
         one-digit non-negative int in range; else go to generic."""
         il = self.il
         is_tuple = il.new_label()
-        have_items = il.new_label()
         self.branch_unless_type(self.v_t1, self.t["long_type"], generic)
         self.load_field(self.v_t1, self.t["long_size"], "i8")
         il.op("ldc.i4.1")
@@ -693,36 +691,18 @@ class FastPaths:
         il.ldloc(self.v_t3)
         il.ldc_ptr(self.t["list_type"])
         il.branch("bne.un", generic)
-        self.load_field(self.v_t0, self.t["list_items"], "i")
-        il.branch("br", have_items)
-        il.mark(is_tuple)
-        il.ldloc(self.v_t0)
-        il.ldc_i4(self.t["tuple_items"])
-        il.op("add")
-        il.mark(have_items)
-        il.ldloc(self.v_ia)
-        il.op("conv.i")
-        il.ldc_i4(3)
-        il.op("shl")
-        il.op("add")
+        self.item_address(self.v_t0, is_tuple, self.v_ia)
 
     def op_BINARY_SUBSCR(self, ins, depth):
         il = self.il
         generic = il.new_label()
         done = il.new_label()
-        self.load_slot(depth - 2)
-        il.stloc(self.v_t0)
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t1)
+        self.load_operands(depth)
         self.small_index_item_address(True, generic)
         il.op("ldind.i")
         il.stloc(self.v_t2)
         self.incref_local(self.v_t2)
-        self.decref_local(self.v_t0)
-        self.decref_local(self.v_t1)
-        self.slot_addr(depth - 2)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
+        self.replace_operands(depth, "I", "I")
         il.branch("br", done)
         il.mark(generic)
         self.call_op("binary_subscr", ins, depth, depth - 2)
@@ -733,10 +713,7 @@ class FastPaths:
         il = self.il
         generic = il.new_label()
         done = il.new_label()
-        self.load_slot(depth - 2)
-        il.stloc(self.v_t0)
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t1)
+        self.load_operands(depth)
         self.small_index_item_address(False, generic)
         il.stloc(self.v_t3)
         il.ldloc(self.v_t3)
@@ -767,10 +744,7 @@ class FastPaths:
             mixed = il.new_label()          # one float and one int share a path
             labels.update({"FF": il.new_label(), "FI": mixed, "IF": mixed})
         labels["II"] = il.new_label()
-        self.load_slot(depth - 2)
-        il.stloc(self.v_t0)
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t1)
+        self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():
             if kinds == "IF":
@@ -803,11 +777,7 @@ class FastPaths:
             self.store_float_result(ins, depth)
             return
         self.box_float(ins, depth)
-        self.release_operand(self.v_t0, kinds[0])
-        self.release_operand(self.v_t1, kinds[-1])
-        self.slot_addr(depth - 2)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
+        self.replace_operands(depth, kinds[0], kinds[-1])
 
     def int_arithmetic(self, ins, depth, base, generic):
         """Two one-digit ints: +, -, * cannot overflow int64; // and % round
@@ -855,11 +825,7 @@ class FastPaths:
             self.load_small_int(self.v_t1)
             il.op(_ARITH[base])          # |a|, |b| < 2**30: no int64 overflow
         self.box_int(ins, depth)
-        self.decref_local(self.v_t0)
-        self.decref_local(self.v_t1)
-        self.slot_addr(depth - 2)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
+        self.replace_operands(depth, "I", "I")
 
     def store_float_result(self, ins, depth):
         """The float in v_fa replaces the operands v_t0, v_t1 (both exact
@@ -949,10 +915,7 @@ class FastPaths:
         decided = il.new_label()
         mixed = il.new_label()
         labels = {"FF": il.new_label(), "FI": mixed, "IF": mixed, "II": il.new_label()}
-        self.load_slot(depth - 2)
-        il.stloc(self.v_t0)
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t1)
+        self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():
             if kinds == "IF":
@@ -989,10 +952,7 @@ class FastPaths:
         il.ldc_ptr(self.t["py_false"])
         il.mark(chosen)
         il.stloc(self.v_t2)
-        self.incref_local(self.v_t2)
-        self.slot_addr(slot)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
+        self.store_new_reference(slot, self.v_t2)
 
     # -------------------------------------------------------- UNARY_NOT
     def op_UNARY_NOT(self, ins, depth):

@@ -329,6 +329,16 @@ class Translator(FastPaths):
         if nullable:
             il.ldloc(v)
             il.branch("brfalse", done)
+        self.decrement_refcount(v, done)
+        il.ldloc(v)
+        il.ldc_ptr(self.helpers["dealloc"])
+        il.calli(SIG_DEALLOC)
+        il.mark(done)
+
+    def decrement_refcount(self, v, done):
+        """ob_refcnt -= 1 on the object in IL local v; go to done unless it
+        reached zero."""
+        il = self.il
         il.ldloc(v)
         il.op("ldind.i")
         il.op("ldc.i4.1")
@@ -339,10 +349,13 @@ class Translator(FastPaths):
         il.op("stind.i")
         il.ldloc(self.v_cnt)
         il.branch("brtrue", done)
-        il.ldloc(v)
-        il.ldc_ptr(self.helpers["dealloc"])
-        il.calli(SIG_DEALLOC)
-        il.mark(done)
+
+    def store_new_reference(self, slot, v):
+        """Stack slot `slot` = the object in IL local v, with a new reference."""
+        self.incref_local(v)
+        self.slot_addr(slot)
+        self.il.ldloc(v)
+        self.il.op("stind.i")
 
     def decref_immortal_local(self, v):
         """ob_refcnt -= 1 on True/False/None, which never reach zero."""
@@ -528,10 +541,7 @@ class Translator(FastPaths):
         self.set_prev_instr(ins.index)
         self.call_op("unbound_local", ins, depth, depth)
         il.mark(bound)
-        self.incref_local(self.v_t0)
-        self.slot_addr(depth)
-        il.ldloc(self.v_t0)
-        il.op("stind.i")
+        self.store_new_reference(depth, self.v_t0)
 
     def op_LOAD_CLOSURE(self, ins, depth):
         self.op_LOAD_FAST(ins, depth)
@@ -575,10 +585,7 @@ class Translator(FastPaths):
         il = self.il
         self.load_slot(depth - ins.oparg)
         il.stloc(self.v_t0)
-        self.incref_local(self.v_t0)
-        self.slot_addr(depth)
-        il.ldloc(self.v_t0)
-        il.op("stind.i")
+        self.store_new_reference(depth, self.v_t0)
 
     def op_SWAP(self, ins, depth):
         il = self.il
@@ -615,10 +622,7 @@ class Translator(FastPaths):
         il.ldc_ptr(self.t["py_true"])
         il.mark(done)
         il.stloc(self.v_t0)
-        self.incref_local(self.v_t0)
-        self.slot_addr(depth - 2)
-        il.ldloc(self.v_t0)
-        il.op("stind.i")
+        self.store_new_reference(depth - 2, self.v_t0)
 
     # ---------------------------------------------------------- jumps
     def jump(self, ins, depth_after, poll):
