@@ -757,11 +757,11 @@ def translate(code, target, site_caches):
     if analysis.max_depth > target["stacksize"]:
         raise Unsupported("stack deeper than co_stacksize")
     if len(analysis.instrs) * MIN_IL_BYTES_PER_INSTRUCTION > MAX_OPTIMIZED_IL_BYTES:
-        raise Unsupported("too large: %d instructions would exceed the %d IL bytes RyuJIT optimizes"
-                          % (len(analysis.instrs), MAX_OPTIMIZED_IL_BYTES))
+        raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
+                          % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
     method = Translator(code, analysis, target).translate()
     if len(method.il) > MAX_OPTIMIZED_IL_BYTES:
-        raise Unsupported("too large: %d IL bytes, and RyuJIT does not optimize methods over %d"
-                          % (len(method.il), MAX_OPTIMIZED_IL_BYTES))
+        raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
+                          % MAX_OPTIMIZED_IL_BYTES)
     return method

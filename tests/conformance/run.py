@@ -19,6 +19,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -161,6 +162,7 @@ def main(argv=None):
     modules = read_list(args.list)
     order = sorted(modules, key=lambda m: SLOW_FIRST.index(m) if m in SLOW_FIRST else len(SLOW_FIRST))
     logdir = os.path.join(args.out, "logs")
+    shutil.rmtree(logdir, ignore_errors=True)      # logs of this run only
     runs = {}
     start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
