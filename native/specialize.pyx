@@ -10,13 +10,13 @@ a wrong value through.
   kept in the instance's inline values, as the interpreter's
   LOAD_ATTR_INSTANCE_VALUE does, with up to four types per site (all
   checked inline).
-- BINARY_OP +, -, *, / (and in-place forms) on floats and small ints
-  (|v| < 2**30, one digit) in any mix, and //, % on two small ints: the
-  arithmetic inline (Python's rounding, exact int-to-double); a
+- BINARY_OP +, -, *, / (and in-place forms) on two floats or two small
+  ints (|v| < 2**30, one digit), and //, % on two small ints: the
+  arithmetic inline (with Python's rounding); a
   float result reuses an operand the stack held the only reference to, or
   comes from the float free list; small int results are the interpreter's
   cached ints.  No call at all on these paths.
-- COMPARE_OP on floats and small ints in any mix: compared inline, and when a
+- COMPARE_OP on two floats or two small ints: compared inline, and when a
   conditional jump follows, branched on without making a bool.
 - UNARY_NOT of True or False.
 - LOAD_METHOD: a per-site cache of the method found on the type, valid
@@ -223,20 +223,10 @@ class FastPaths:
                 il.branch("br", generic)
 
     def load_as_double(self, v, kind):
-        """Push the value of v (kind "F": a float, "I": a small int, "M":
-        either, told apart here) as a double; a one-digit int converts
-        exactly."""
+        """Push the value of v (kind "F": a float, "I": a small int) as a
+        double; a one-digit int converts exactly."""
         il = self.il
-        if kind == "M":
-            is_int = il.new_label()
-            done = il.new_label()
-            self.branch_unless_type(v, self.t["float_type"], is_int)
-            self.load_field(v, self.t["float_value"], "r8")
-            il.branch("br", done)
-            il.mark(is_int)
-            self.load_as_double(v, "I")
-            il.mark(done)
-        elif kind == "F":
+        if kind == "F":
             self.load_field(v, self.t["float_value"], "r8")
         else:
             self.load_small_int(v)
@@ -741,27 +731,25 @@ class FastPaths:
         done = il.new_label()
         labels = {}
         if base in _ARITH:
-            mixed = il.new_label()          # one float and one int share a path
-            labels.update({"FF": il.new_label(), "FI": mixed, "IF": mixed})
+            labels["FF"] = il.new_label()
         labels["II"] = il.new_label()
         self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():
-            if kinds == "IF":
-                continue                    # the same path as "FI"
             il.mark(label)
             if kinds == "II" and base not in _FLOAT_RESULT_OF_INTS:
                 self.int_arithmetic(ins, depth, base, generic)
             else:
-                self.float_arithmetic(ins, depth, base, "M" if kinds == "FI" else kinds, generic)
+                self.float_arithmetic(ins, depth, base, kinds, generic)
             il.branch("br", done)
         il.mark(generic)
         self.call_op("binary_op", ins, depth, depth - 2)
         il.mark(done)
 
     def float_arithmetic(self, ins, depth, base, kinds, generic):
-        """Operands of kinds ("FF"; "M": one float, one int; "II" for /)
-        as doubles; the float result replaces them."""
+        """Operands of kinds ("FF", or "II" for /) as doubles; the float
+        result replaces them.  (A float with an int takes the helper: each
+        inline path costs IL, and RyuJIT stops optimizing large methods.)"""
         il = self.il
         if _ARITH[base] == "div":
             # a zero divisor raises: leave it to the helper
@@ -837,6 +825,7 @@ class FastPaths:
         try_right = il.new_label()
         store = il.new_label()
         store_new = il.new_label()
+        stored = il.new_label()
         # v_t2: the result; v_t3: the operand left to release
         il.ldloc(self.v_t0)
         il.stloc(self.v_t2)
@@ -859,9 +848,14 @@ class FastPaths:
         il.branch("br", store)
         il.mark(store_new)
         self.box_float(ins, depth)
-        self.decref_float(self.v_t1)        # v_t3 is v_t0 here
+        # neither operand was the stack's only reference, so the first
+        # cannot die here; the second only if both are one object
+        self.decref_immortal_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        il.branch("br", stored)
         il.mark(store)
         self.decref_float(self.v_t3)
+        il.mark(stored)
         self.slot_addr(depth - 2)
         il.ldloc(self.v_t2)
         il.op("stind.i")
@@ -907,27 +901,22 @@ class FastPaths:
         il.mark(after)
 
     def compare_inline(self, ins, generic):
-        """Compare the two floats or small ints (or one of each, exactly, as
-        doubles) in slots depth-2, depth-1 (kept in v_t0, v_t1) into v_cmp
-        (0/1); other operands go to generic."""
+        """Compare the two floats or small ints in slots depth-2, depth-1
+        (kept in v_t0, v_t1) into v_cmp (0/1); other operands go to generic."""
         il = self.il
         depth = self.a.depth_before[ins.index]
         decided = il.new_label()
-        mixed = il.new_label()
-        labels = {"FF": il.new_label(), "FI": mixed, "IF": mixed, "II": il.new_label()}
+        labels = {"FF": il.new_label(), "II": il.new_label()}
         self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():
-            if kinds == "IF":
-                continue                    # the same path as "FI"
             il.mark(label)
             if kinds == "II":
                 self.load_int_operands()
                 table = _INT_COMPARE
             else:
-                kind = "F" if kinds == "FF" else "M"
-                self.load_as_double(self.v_t0, kind)
-                self.load_as_double(self.v_t1, kind)
+                self.load_as_double(self.v_t0, "F")
+                self.load_as_double(self.v_t1, "F")
                 table = _FLOAT_COMPARE
             for op in table[ins.oparg]:
                 if op == "not":

@@ -379,6 +379,17 @@ def float_churn(trace):
             tracemalloc.stop()
 
 
+def one_temporary_float_on_both_sides():
+    import sys
+    out = []
+    for i in range(5):
+        x = float(i) + 0.5
+        y = x * x                       # one object as both operands
+        out.append((y, sys.getrefcount(x)))
+        del x
+    return out
+
+
 def int_results_and_the_small_int_cache():
     out = []
     for i in range(-10, 300, 7):
@@ -446,6 +457,7 @@ CASES = [
     (float_churn, (False,)),
     (float_churn, (True,)),
     (int_results_and_the_small_int_cache, ()),
+    (one_temporary_float_on_both_sides, ()),
 ]
 
 
