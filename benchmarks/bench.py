@@ -225,6 +225,7 @@ def main(argv=None):
     if unknown:
         p.error("unknown benchmark(s): %s" % ", ".join(unknown))
     options = QUICK_OPTIONS if args.quick else []
+    args.out = os.path.abspath(args.out)     # pyperf runs in the benchmark's folder
     rawdir = os.path.join(args.out, "raw")
     os.makedirs(rawdir, exist_ok=True)
     results = []
