@@ -19,7 +19,6 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_TYPE_VERSION
     Py_ssize_t PYJ_OFFSET_VALUES_FROM_OBJECT
     Py_ssize_t PYJ_OFFSET_FLOAT_VALUE
-    Py_ssize_t PYJ_OFFSET_LONG_SIZE
     Py_ssize_t PYJ_OFFSET_LONG_DIGIT0
     Py_ssize_t PYJ_OFFSET_VAR_SIZE
     Py_ssize_t PYJ_OFFSET_LIST_ITEMS
@@ -262,7 +261,6 @@ def target_description():
         "float_type": id(float),
         "float_value": PYJ_OFFSET_FLOAT_VALUE,
         "long_type": id(int),
-        "long_size": PYJ_OFFSET_LONG_SIZE,
         "long_digit0": PYJ_OFFSET_LONG_DIGIT0,
         "float_free_list": <size_t>pyj_float_free_list_address(PyInterpreterState_Get()),
         "float_numfree": <size_t>pyj_float_numfree_address(PyInterpreterState_Get()),

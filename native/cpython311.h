@@ -57,10 +57,10 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 /* _PyObject_ValuesPointer: the inline values of a managed-dict object */
 #define PYJ_OFFSET_VALUES_FROM_OBJECT (-4 * (Py_ssize_t)sizeof(PyObject *))
 #define PYJ_OFFSET_FLOAT_VALUE ((Py_ssize_t)offsetof(PyFloatObject, ob_fval))
-/* ints: ob_size is the signed digit count, so -1..1 means |value| < 2**30 */
-#define PYJ_OFFSET_LONG_SIZE ((Py_ssize_t)offsetof(PyVarObject, ob_size))
-#define PYJ_OFFSET_LONG_DIGIT0 ((Py_ssize_t)offsetof(PyLongObject, ob_digit))
+/* ob_size: the length of a list or tuple; for an int, the signed digit
+ * count, so -1..1 means |value| < 2**30 */
 #define PYJ_OFFSET_VAR_SIZE ((Py_ssize_t)offsetof(PyVarObject, ob_size))
+#define PYJ_OFFSET_LONG_DIGIT0 ((Py_ssize_t)offsetof(PyLongObject, ob_digit))
 #define PYJ_OFFSET_LIST_ITEMS ((Py_ssize_t)offsetof(PyListObject, ob_item))
 #define PYJ_OFFSET_TUPLE_ITEMS ((Py_ssize_t)offsetof(PyTupleObject, ob_item))
 #define PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT (-3 * (Py_ssize_t)sizeof(PyObject *))

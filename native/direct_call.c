@@ -86,8 +86,7 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
     Py_ssize_t argcount = co->co_argcount;
     *handled = 0;
     if (nargs > argcount || co->co_kwonlyargcount != 0
-        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS | CO_GENERATOR | CO_COROUTINE
-                            | CO_ASYNC_GENERATOR))
+        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) || pyj_is_generator_code(co)
         || !pyj_hook_is_evaluator(ts)) {
         return NULL;
     }

@@ -242,7 +242,6 @@ typedef struct {
 } pyj_wrapped_value;
 
 static PyTypeObject *g_wrapped_value_type;
-static _PyFrameEvalFunction g_probe_previous;
 
 static PyObject *
 probe_eval(PyThreadState *ts, PyjFrame *frame, int throwflag)
@@ -266,10 +265,10 @@ pyj_gen_discover_wrapped_value_type(PyObject *drive_probe)
         return 1;
     }
     PyInterpreterState *interp = PyInterpreterState_Get();
-    g_probe_previous = _PyInterpreterState_GetEvalFrameFunc(interp);
+    _PyFrameEvalFunction previous = _PyInterpreterState_GetEvalFrameFunc(interp);
     _PyInterpreterState_SetEvalFrameFunc(interp, probe_eval);
     PyObject *res = PyObject_CallNoArgs(drive_probe);
-    _PyInterpreterState_SetEvalFrameFunc(interp, g_probe_previous);
+    _PyInterpreterState_SetEvalFrameFunc(interp, previous);
     if (res == NULL) {
         PyErr_Clear();
     }

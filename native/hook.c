@@ -168,7 +168,7 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
              * asynchronous exception of this thread. */
             PyObject *etype, *evalue, *etb;
             PyErr_Fetch(&etype, &evalue, &etb);
-            PyThreadState_SetAsyncExc((unsigned long)PyThreadState_Get()->thread_id, etype);
+            PyThreadState_SetAsyncExc((unsigned long)ts->thread_id, etype);
             Py_XDECREF(etype);
             Py_XDECREF(evalue);
             Py_XDECREF(etb);

@@ -329,7 +329,6 @@ pyj_lookup_global(PyjFrame *f, PyObject *name)
     return lookup_builtin(f, name);
 }
 
-
 static int
 pyj_op_store_global(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
@@ -455,9 +454,6 @@ pyj_op_load_build_class(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 }
 
 /* ----------------------------------------------------------- attributes */
-
-
-
 
 static int
 pyj_op_delete_attr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)

@@ -38,12 +38,19 @@ pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 
 /* ------------------------------------------------------- type-keyed ways */
 
+/* Can results for this type be keyed by its version? */
+static int
+has_version(PyTypeObject *tp)
+{
+    return tp->tp_version_tag != 0 && (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG);
+}
+
 /* The entry for the object's type, or NULL. */
 static pyj_site_entry *
 entry_for_type(pyj_site_cache *cache, PyTypeObject *tp)
 {
     uint64_t version = tp->tp_version_tag;
-    if (version == 0 || !(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
+    if (!has_version(tp)) {
         return NULL;
     }
     for (int i = 0; i < PYJ_SITE_WAYS; i++) {
@@ -54,8 +61,8 @@ entry_for_type(pyj_site_cache *cache, PyTypeObject *tp)
     return NULL;
 }
 
-/* Where a new result goes: the first entry (the one compiled code checks
- * inline) if it is empty, else the other entries, the newest first. */
+/* Where a new result goes: the first entry (compiled code checks it first)
+ * if it is empty, else the other entries, the newest first. */
 static void
 record(pyj_site_cache *cache, uint64_t guard1, uint64_t guard2, PyObject *value)
 {
@@ -168,8 +175,7 @@ static int
 attribute_location(PyObject *owner, PyObject *name, int for_store, uint64_t *where)
 {
     PyTypeObject *tp = Py_TYPE(owner);
-    if (!(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) || tp->tp_version_tag == 0
-        || !standard_getattr(tp) || !PyUnicode_CheckExact(name)) {
+    if (!has_version(tp) || !standard_getattr(tp) || !PyUnicode_CheckExact(name)) {
         return 0;
     }
     PyObject *descr = _PyType_Lookup(tp, name);
@@ -336,8 +342,7 @@ static void
 record_method(pyj_site_cache *cache, PyObject *obj, PyObject *name, PyObject *meth)
 {
     PyTypeObject *tp = Py_TYPE(obj);
-    if (!(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) || tp->tp_version_tag == 0
-        || tp->tp_getattro != PyObject_GenericGetAttr || !PyUnicode_CheckExact(name)
+    if (!has_version(tp) || tp->tp_getattro != PyObject_GenericGetAttr || !PyUnicode_CheckExact(name)
         || _PyType_Lookup(tp, name) != meth || entry_for_type(cache, tp) != NULL) {
         return;
     }

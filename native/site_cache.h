@@ -1,10 +1,11 @@
 /* Inline caches of compiled code: one pyj_site_cache per LOAD_GLOBAL,
  * LOAD_ATTR, STORE_ATTR and LOAD_METHOD site, in a block owned by the code
- * object's state (freed with it).  Compiled code checks the first entry's
- * guard inline and uses its result; on a miss it calls the site's helper
- * here, which tries the other entries (a site may see several types, e.g.
- * subclasses sharing a method), then does the full lookup and records the
- * result when it is cacheable. */
+ * object's state (freed with it).  Compiled code checks the guards inline
+ * (LOAD_GLOBAL: the first entry; the others: each of the ways, keyed by
+ * type version, as a site may see several types, e.g. subclasses sharing a
+ * method) and uses the result; on a miss, or for what only C can check (an
+ * instance __dict__), it calls the site's helper here, which does the full
+ * lookup and records the result when it is cacheable. */
 #ifndef PYJION_SITE_CACHE_H
 #define PYJION_SITE_CACHE_H
 #include "cpython311.h"

@@ -73,7 +73,6 @@ class FastPaths:
     def init_fast_paths(self):
         il = self.il
         self.v_fa = il.new_local("r8")
-        self.v_fb = il.new_local("r8")
         self.v_ia = il.new_local("i8")
         self.v_ib = il.new_local("i8")
         self.v_rem = il.new_local("i8")
@@ -107,7 +106,7 @@ class FastPaths:
     def branch_unless_small_int(self, v, label):
         """Go to label unless the int in v has at most one digit."""
         il = self.il
-        self.load_field(v, self.t["long_size"], "i8")
+        self.load_field(v, self.t["var_size"], "i8")
         il.op("ldc.i4.1")
         il.op("conv.i8")
         il.op("add")
@@ -118,10 +117,23 @@ class FastPaths:
     def load_small_int(self, v):
         """Push the value of a one-digit int as int64: size (-1, 0, 1) * digit."""
         il = self.il
-        self.load_field(v, self.t["long_size"], "i8")
+        self.load_field(v, self.t["var_size"], "i8")
         self.load_field(v, self.t["long_digit0"], "u4")
         il.op("conv.u8")
         il.op("mul")
+
+    def begin_type_keyed_site(self, ins, depth):
+        """Shared start of LOAD_ATTR, STORE_ATTR and LOAD_METHOD: the owner
+        (top of stack) into v_t0 and its cache entry into v_way.  Returns
+        (cache address, miss label, done label)."""
+        il = self.il
+        cache = self.site_cache[ins.index]
+        miss = il.new_label()
+        done = il.new_label()
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        self.find_cache_entry(self.v_t0, cache, miss)
+        return cache, miss, done
 
     def find_cache_entry(self, v, cache, label):
         """Set v_way to the address of the cache entry for the type of the
@@ -198,29 +210,22 @@ class FastPaths:
         il.mark(have)
 
     def classify_operands(self, labels, generic):
-        """Dispatch on the kinds of v_t0 (left) and v_t1 (right): exact
-        float (F) or one-digit int (I).  `labels` maps "FF", "FI", "IF" and
-        "II" to where each pair goes; other pairs, and any kind not in
-        `labels`, go to generic."""
+        """Dispatch on the kinds of v_t0 (left) and v_t1 (right): two exact
+        floats go to labels["FF"], two one-digit ints to labels["II"]; a
+        kind missing from `labels`, and any other pair, go to generic."""
         il = self.il
-        left_int = il.new_label()
-        for left, first_check in (("F", None), ("I", left_int)):
-            if first_check is None:
-                self.branch_unless_type(self.v_t0, self.t["float_type"], left_int)
-            else:
-                il.mark(left_int)
-                self.branch_unless_type(self.v_t0, self.t["long_type"], generic)
-                self.branch_unless_small_int(self.v_t0, generic)
-            right_int = il.new_label()
-            self.branch_unless_type(self.v_t1, self.t["float_type"], right_int)
-            il.branch("br", labels.get(left + "F", generic))
-            il.mark(right_int)
-            if left + "I" in labels:
-                self.branch_unless_type(self.v_t1, self.t["long_type"], generic)
-                self.branch_unless_small_int(self.v_t1, generic)
-                il.branch("br", labels[left + "I"])
-            else:
-                il.branch("br", generic)
+        ints = il.new_label()
+        self.branch_unless_type(self.v_t0, self.t["float_type"], ints)
+        self.branch_unless_type(self.v_t1, self.t["float_type"], generic)
+        il.branch("br", labels.get("FF", generic))
+        il.mark(ints)
+        if "II" not in labels:
+            il.branch("br", generic)
+            return
+        for v in (self.v_t0, self.v_t1):
+            self.branch_unless_type(v, self.t["long_type"], generic)
+            self.branch_unless_small_int(v, generic)
+        il.branch("br", labels["II"])
 
     def load_as_double(self, v, kind):
         """Push the value of v (kind "F": a float, "I": a small int) as a
@@ -291,12 +296,7 @@ class FastPaths:
     # -------------------------------------------------------- LOAD_ATTR
     def op_LOAD_ATTR(self, ins, depth):
         il = self.il
-        cache = self.site_cache[ins.index]
-        done = il.new_label()
-        miss = il.new_label()
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t0)
-        self.find_cache_entry(self.v_t0, cache, miss)
+        cache, miss, done = self.begin_type_keyed_site(ins, depth)
         self.attribute_address(self.v_t0, miss)
         il.op("ldind.i")
         il.stloc(self.v_t1)
@@ -314,12 +314,7 @@ class FastPaths:
         """[value, owner]: replace an existing inline value (a new one also
         updates the values' insertion order: the helper does that)."""
         il = self.il
-        cache = self.site_cache[ins.index]
-        done = il.new_label()
-        miss = il.new_label()
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t0)
-        self.find_cache_entry(self.v_t0, cache, miss)
+        cache, miss, done = self.begin_type_keyed_site(ins, depth)
         self.attribute_address(self.v_t0, miss)
         il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
@@ -342,13 +337,8 @@ class FastPaths:
         """[obj] -> [method, obj] from the cache, when the type is unchanged
         and the instance has no attribute of that name (site_cache.c)."""
         il = self.il
-        cache = self.site_cache[ins.index]
-        done = il.new_label()
-        miss = il.new_label()
         found = il.new_label()
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t0)
-        self.find_cache_entry(self.v_t0, cache, miss)
+        cache, miss, done = self.begin_type_keyed_site(ins, depth)
         self.load_entry_field("site_cache_guard2")
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
@@ -663,7 +653,7 @@ class FastPaths:
         il = self.il
         is_tuple = il.new_label()
         self.branch_unless_type(self.v_t1, self.t["long_type"], generic)
-        self.load_field(self.v_t1, self.t["long_size"], "i8")
+        self.load_field(self.v_t1, self.t["var_size"], "i8")
         il.op("ldc.i4.1")
         il.op("conv.i8")
         il.branch("bgt.un", generic)        # negative, or more than one digit
@@ -753,19 +743,19 @@ class FastPaths:
         il = self.il
         if _ARITH[base] == "div":
             # a zero divisor raises: leave it to the helper
-            self.load_as_double(self.v_t1, kinds[-1])
+            self.load_as_double(self.v_t1, kinds[1])
             il.op("ldc.i4.0")
             il.op("conv.r8")
             il.branch("beq", generic)
         self.load_as_double(self.v_t0, kinds[0])
-        self.load_as_double(self.v_t1, kinds[-1])
+        self.load_as_double(self.v_t1, kinds[1])
         il.op(_ARITH[base])
         il.stloc(self.v_fa)
         if kinds == "FF":
             self.store_float_result(ins, depth)
             return
         self.box_float(ins, depth)
-        self.replace_operands(depth, kinds[0], kinds[-1])
+        self.replace_operands(depth, kinds[0], kinds[1])
 
     def int_arithmetic(self, ins, depth, base, generic):
         """Two one-digit ints: +, -, * cannot overflow int64; // and % round
@@ -779,7 +769,7 @@ class FastPaths:
             il.branch("brfalse", generic)   # ZeroDivisionError: the helper
             self.load_small_int(self.v_t0)
             il.stloc(self.v_ia)
-            # v_ia = a / b (truncated), v_cnt-free: remainder in v_ib's place
+            # truncated quotient in v_ia, remainder (sign of a) in v_rem
             il.ldloc(self.v_ia)
             il.ldloc(self.v_ib)
             il.op("rem")

@@ -25,10 +25,8 @@ from . import _bytecode as bytecode
 from . import _cil as cil
 from ._specialize import SIG_DEALLOC, FastPaths, count_cached_sites
 
-CO_OPTIMIZED = 0x1
 CO_GENERATOR = 0x20
 CO_COROUTINE = 0x80
-CO_ITERABLE_COROUTINE = 0x100
 CO_ASYNC_GENERATOR = 0x200
 
 # RyuJIT compiles a method with more IL than this without optimizing it

@@ -70,7 +70,7 @@ class _Managed:
         state.append(None)
         self.state = Array[Object](state)
         self.signature_tokens = _check_signature_tokens(
-            DynamicMethod, clr_type(IntPtr), Array[Type](frame_params), self.module,
+            DynamicMethod, intptr, Array[Type](frame_params), self.module,
             Array[Byte], signatures)
 
         def method(name, params):
@@ -163,11 +163,10 @@ def _check_signature_tokens(DynamicMethod, return_type, param_types, module, byt
     starts the same way every time, so they are learnt once here, by doing
     what the builder does, and compiled IL carries them without a round
     trip."""
-    from System import Array, Byte
     dm = DynamicMethod("pyjion$probe", return_type, param_types, module, True)
     info = dm.GetDynamicILInfo()
     token_for = info.GetTokenFor.Overloads[byte_array]
-    tokens = [token_for(_byte_array(Array[Byte], s)) for s in signatures]
+    tokens = [token_for(_byte_array(byte_array, s)) for s in signatures]
     expected = [tokens[0] + i for i in range(_len(signatures))]
     if tokens != expected or tokens[0] >> 24 != 0x11:
         raise BackendUnavailable("unexpected signature tokens from DynamicILInfo: %r" % tokens)
