@@ -216,19 +216,21 @@ def site_caches(code, Py_ssize_t count):
 
 ctypedef Py_ssize_t (*managed_builder_fn)(const char *name, const char *il, int il_len,
                                           int max_stack, const char *locals, int locals_len,
-                                          Py_ssize_t *handle) noexcept
+                                          Py_ssize_t *out) noexcept
 ctypedef void (*managed_free_fn)(Py_ssize_t handle) noexcept
 
 
 def call_managed_builder(size_t builder, bytes name, bytes il, int max_stack, bytes locals):
     """Call the CoreCLR backend's managed method builder (a native entry
-    point into .NET) with the method's bytes: (entry address, GC handle), or
-    (0, 0) if .NET refused the method.  Nothing crosses as an object, so a
-    compile leaves nothing behind on the Python side."""
-    cdef Py_ssize_t handle = 0
+    point into .NET) with the method's bytes: (entry address, GC handle,
+    managed entry address), or (0, 0, 0) if .NET refused the method.
+    Nothing crosses as an object, so a compile leaves nothing behind on the
+    Python side."""
+    cdef Py_ssize_t out[2]
+    out[0] = out[1] = 0
     cdef Py_ssize_t entry = (<managed_builder_fn>builder)(
-        name, il, len(il), max_stack, locals, len(locals), &handle)
-    return entry, handle
+        name, il, len(il), max_stack, locals, len(locals), out)
+    return entry, out[0], out[1]
 
 
 def call_managed_free(size_t free, Py_ssize_t handle):

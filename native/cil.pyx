@@ -28,6 +28,7 @@ OPCODES = {
     "stloc.3": (b"\x0d", "none"),
     "ldloc.s": (b"\x11", "u1"),
     "stloc.s": (b"\x13", "u1"),
+    "ldloca.s": (b"\x12", "u1"),
     "ldnull": (b"\x14", "none"),
     "ldc.i4.0": (b"\x16", "none"),
     "ldc.i4.1": (b"\x17", "none"),
@@ -50,6 +51,7 @@ OPCODES = {
     "bne.un": (b"\x40", "label32"),
     "bge.un": (b"\x41", "label32"),
     "bgt.un": (b"\x42", "label32"),
+    "ble.un": (b"\x43", "label32"),
     "switch": (b"\x45", "switch"),
     "ldind.i4": (b"\x4a", "none"),
     "ldind.u4": (b"\x4b", "none"),
@@ -82,6 +84,7 @@ OPCODES = {
     "clt": (b"\xfe\x04", "none"),
     "clt.un": (b"\xfe\x05", "none"),
     "ldloc": (b"\xfe\x0c", "u2"),
+    "ldloca": (b"\xfe\x0d", "u2"),
     "stloc": (b"\xfe\x0e", "u2"),
     "volatile.": (b"\xfe\x13", "none"),
 }
@@ -95,6 +98,7 @@ ELEMENT_I = 0x18
 _TYPE_CODES = {"void": ELEMENT_VOID, "i4": ELEMENT_I4, "i8": ELEMENT_I8, "r8": ELEMENT_R8,
                "i": ELEMENT_I}
 
+CALLCONV_MANAGED = 0x00
 CALLCONV_UNMANAGED_CDECL = 0x01
 LOCAL_SIG = 0x07
 
@@ -113,13 +117,23 @@ def _compressed(n):
 _ALL_SIGNATURES = []
 
 
-def unmanaged_signature(ret, params):
-    """Blob of a standalone `unmanaged cdecl` method signature for calli."""
-    blob = (bytes([CALLCONV_UNMANAGED_CDECL]) + _compressed(len(params))
+def _signature(callconv, ret, params):
+    blob = (bytes([callconv]) + _compressed(len(params))
             + bytes([_TYPE_CODES[ret]]) + bytes(_TYPE_CODES[p] for p in params))
     if blob not in _ALL_SIGNATURES:
         _ALL_SIGNATURES.append(blob)
     return blob
+
+
+def unmanaged_signature(ret, params):
+    """Blob of a standalone `unmanaged cdecl` method signature for calli."""
+    return _signature(CALLCONV_UNMANAGED_CDECL, ret, params)
+
+
+def managed_signature(ret, params):
+    """Blob of a standalone managed (default convention) signature for calli:
+    a call from one method to another inside the runtime, no transition."""
+    return _signature(CALLCONV_MANAGED, ret, params)
 
 
 def all_signatures():
@@ -218,6 +232,12 @@ cdef class ILBuilder:
             self.code += bytes((0x11, index))
         else:
             self.code += b"\xfe\x0c" + struct.pack("<H", index)
+
+    def ldloca(self, int index):
+        if index < 256:
+            self.code += bytes((0x12, index))
+        else:
+            self.code += b"\xfe\x0d" + struct.pack("<H", index)
 
     def stloc(self, int index):
         if index < 4:

@@ -119,6 +119,18 @@ static inline void *pyj_eval_breaker_address(PyInterpreterState *interp) {
     return (void *)&interp->ceval.eval_breaker;
 }
 
+/* codeobject.c's private layout of co_extra (PEP 523 per-code slots), read
+ * directly on every call instead of through _PyCode_GetExtra. */
+typedef struct {
+    Py_ssize_t ce_size;
+    void *ce_extras[1];
+} pyj_code_extra;
+
+static inline void *pyj_code_extra_slot(PyCodeObject *code, Py_ssize_t index) {
+    pyj_code_extra *extra = (pyj_code_extra *)code->co_extra;
+    return (extra != NULL && index < extra->ce_size) ? extra->ce_extras[index] : NULL;
+}
+
 static inline int pyj_tracing_active(PyThreadState *ts) {
     return ts->cframe->use_tracing != 0;
 }

@@ -16,6 +16,7 @@
  */
 #include "direct_call.h"
 #include "hook.h"
+#include "native_stack.h"
 
 /* frame.c's take_ownership: the frame object keeps a copy of the frame. */
 static void
@@ -78,16 +79,16 @@ clear_and_pop(PyThreadState *ts, PyjFrame *frame)
     ts->datastack_top = (PyObject **)frame;
 }
 
-PyObject *
-pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
-                           PyObject **args, Py_ssize_t nargs, int *handled)
+/* A frame for func(args...), pushed on the data stack with the argument
+ * references moved in (missing ones from the defaults); NULL, with nothing
+ * changed, for any call that is not a plain positional one. */
+static PyjFrame *
+push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount;
-    *handled = 0;
     if (nargs > argcount || co->co_kwonlyargcount != 0
-        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) || pyj_is_generator_code(co)
-        || !pyj_hook_is_evaluator(ts)) {
+        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) || pyj_is_generator_code(co)) {
         return NULL;
     }
     Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
@@ -99,7 +100,6 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
     if (base == NULL || base + size >= ts->datastack_limit) {
         return NULL;                /* a new data-stack chunk: vectorcall's job */
     }
-    *handled = 1;
     ts->datastack_top = base + size;
     PyjFrame *frame = (PyjFrame *)base;
     Py_INCREF(func);
@@ -115,7 +115,54 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
     for (; i < co->co_nlocalsplus; i++) {
         locals[i] = NULL;
     }
+    return frame;
+}
+
+PyObject *
+pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
+                           PyObject **args, Py_ssize_t nargs, int *handled)
+{
+    *handled = 0;
+    if (!pyj_hook_is_evaluator(ts)) {
+        return NULL;
+    }
+    PyjFrame *frame = push_frame(ts, func, args, nargs);
+    if (frame == NULL) {
+        return NULL;
+    }
+    *handled = 1;
     PyObject *res = pyj_hook_eval_frame(ts, frame, 0);
     clear_and_pop(ts, frame);
     return res;
+}
+
+void *
+pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func,
+                        PyObject **args, Py_ssize_t nargs, PyjFrame **callee)
+{
+    void *entry = pyj_hook_direct_entry(ts, (PyCodeObject *)func->func_code);
+    /* at the recursion limit, or with the machine stack nearly full, the
+     * hook's path raises RecursionError */
+    if (entry == NULL || ts->recursion_remaining <= 0 || pyj_native_stack_low()) {
+        return NULL;
+    }
+    PyjFrame *frame = push_frame(ts, func, args, nargs);
+    if (frame == NULL) {
+        return NULL;
+    }
+    /* linked as the hook links an entry frame, sharing the caller's CFrame */
+    ts->recursion_remaining--;
+    frame->is_entry = true;
+    frame->previous = ts->cframe->current_frame;
+    ts->cframe->current_frame = frame;
+    *callee = frame;
+    return entry;
+}
+
+void
+pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee)
+{
+    ts->recursion_remaining++;
+    ts->cframe->current_frame = callee->previous;
+    clear_and_pop(ts, callee);
 }

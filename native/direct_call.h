@@ -10,4 +10,15 @@
 PyObject *pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
                                      PyObject **args, Py_ssize_t nargs, int *handled);
 
+/* The same call made by compiled code itself, through the callee's direct
+ * entry point (hook.h): when func is compiled and the call is a plain
+ * positional one, its frame is pushed, filled and linked, the recursion
+ * depth counted, *callee set, and the direct entry returned; the caller
+ * runs entry(ts, *callee, 0) and then calls pyj_call_finish_direct.
+ * NULL, with nothing changed, otherwise. */
+void *pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func,
+                              PyObject **args, Py_ssize_t nargs, PyjFrame **callee);
+/* Unlink, clear and pop a frame made by pyj_call_prepare_direct. */
+void pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee);
+
 #endif

@@ -8,6 +8,7 @@
 /* our own copy of the opcode tables: libpython keeps its copy hidden */
 #define NEED_OPCODE_TABLES
 #include "hook.h"
+#include "native_stack.h"
 
 static Py_ssize_t g_extra_index = -1;
 static int g_installed;
@@ -61,14 +62,10 @@ pyj_hook_extra_index(void)
 pyj_code_state *
 pyj_hook_state_for(PyCodeObject *code, int create)
 {
-    void *ptr = NULL;
     if (pyj_hook_extra_index() < 0) {
         return NULL;
     }
-    if (_PyCode_GetExtra((PyObject *)code, g_extra_index, &ptr) < 0) {
-        PyErr_Clear();
-        return NULL;
-    }
+    void *ptr = pyj_code_extra_slot(code, g_extra_index);
     if (ptr != NULL || !create) {
         return (pyj_code_state *)ptr;
     }
@@ -174,19 +171,23 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
             Py_XDECREF(etb);
         }
     }
-    else if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 3) {
-        PyErr_SetString(PyExc_TypeError, "compile driver must return (entry, handle, record)");
+    else if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "compile driver must return (entry, direct_entry, handle, record)");
         PyErr_WriteUnraisable(g_compiler);
     }
     else {
         void *entry = PyLong_AsVoidPtr(PyTuple_GET_ITEM(res, 0));
-        if (entry == NULL && PyErr_Occurred()) {
+        void *direct_entry = entry != NULL ? PyLong_AsVoidPtr(PyTuple_GET_ITEM(res, 1)) : NULL;
+        if (PyErr_Occurred()) {
             PyErr_WriteUnraisable(g_compiler);
+            entry = NULL;
         }
-        Py_XSETREF(st->handle, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 1))));
-        Py_XSETREF(st->record, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 2))));
+        Py_XSETREF(st->handle, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 2))));
+        Py_XSETREF(st->record, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 3))));
         if (entry != NULL) {
             st->entry = (pyj_entry_fn)entry;
+            st->direct_entry = direct_entry;
             st->status = PYJ_COMPILED;
         }
     }
@@ -234,6 +235,9 @@ code_has_loop(PyCodeObject *code)
 PyObject *
 pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
 {
+    if (pyj_native_stack_low()) {
+        return pyj_native_stack_exhausted();
+    }
     if (ts == g_compiling_thread) {
         g_compiler_calls++;     /* the compiler's own Python code */
         return _PyEval_EvalFrameDefault(ts, frame, throwflag);
@@ -269,6 +273,19 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
 interpret:
     g_interpreted_calls++;
     return _PyEval_EvalFrameDefault(ts, frame, throwflag);
+}
+
+void *
+pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code)
+{
+    pyj_code_state *st = g_extra_index >= 0 ? pyj_code_extra_slot(code, g_extra_index) : NULL;
+    if (st == NULL || st->status != PYJ_COMPILED || st->direct_entry == NULL
+        || !g_backend_alive || pyj_tracing_active(ts) || !pyj_hook_is_evaluator(ts)) {
+        return NULL;
+    }
+    st->compiled_calls++;
+    g_compiled_calls++;
+    return st->direct_entry;
 }
 
 int

@@ -10,6 +10,11 @@ typedef struct {
     Py_ssize_t calls;            /* calls seen while cold (for the threshold) */
     Py_ssize_t compiled_calls;   /* calls that ran the native entry point */
     pyj_entry_fn entry;
+    /* The backend's entry point for calls made by its own compiled code,
+     * which push and link the callee's frame themselves and call this
+     * without leaving the backend's runtime (CoreCLR: the method's managed
+     * entry point, called without a reverse P/Invoke).  NULL if none. */
+    void *direct_entry;
     PyObject *handle;            /* backend's keep-alive handle, released with the code */
     PyObject *record;            /* what the compile driver reported, for info() */
     void *site_caches;           /* the compiled code's inline caches (site_cache.h) */
@@ -25,13 +30,18 @@ void pyj_hook_uninstall(void);
 int pyj_hook_installed(void);
 void pyj_hook_set_threshold(Py_ssize_t threshold);
 Py_ssize_t pyj_hook_get_threshold(void);
-/* callback(code) -> (entry_address, handle, record) or (0, None, record) */
+/* callback(code) -> (entry_address, direct_entry_address, handle, record),
+ * entry 0 if the code stays interpreted */
 void pyj_hook_set_compiler(PyObject *callback);
 /* releaser(handle) is called when a compiled code object dies. */
 void pyj_hook_set_releaser(PyObject *callback);
 /* Compiled code is only called while the backend says it is alive. */
 void pyj_hook_set_backend_alive(int alive);
 pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);
+/* code's direct entry if compiled code may call it itself right now (the
+ * hook would run it compiled: no tracing, backend alive), else NULL; counts
+ * the call as a compiled one. */
+void *pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code);
 PyObject *pyj_hook_counters(void);
 int pyj_hook_extra_index(void);
 /* The code's inline-cache block of at least `size` bytes, zeroed when new;

@@ -663,8 +663,12 @@ pyj_op_for_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 
 /* ----------------------------------------------------------------- calls */
 
-static int
-pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames)
+/* CALL, in two parts.  Either the call is made here and PYJ_CALL_DONE or
+ * PYJ_CALL_FAILED returned, or the callee is compiled code the caller can
+ * run itself: its frame is ready in *callee and its direct entry point is
+ * returned; the caller runs it and hands the result to pyj_call_return. */
+static void *
+pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame **callee)
 {
     PyObject **base = sp - oparg - 2;
     PyObject *callable;
@@ -689,25 +693,40 @@ pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames)
         callable = base[1];
         args = base + 2;
     }
+    PyObject *res;
     if (kwnames == NULL && Py_IS_TYPE(callable, &PyFunction_Type)) {
+        PyThreadState *ts = _PyThreadState_GET();
+        void *entry = pyj_call_prepare_direct(ts, (PyFunctionObject *)callable, args, nargs, callee);
+        if (entry != NULL) {
+            return entry;           /* the caller runs it: pyj_call_return follows */
+        }
         int handled;
-        PyObject *res = pyj_call_function_directly(
-            _PyThreadState_GET(), (PyFunctionObject *)callable, args, nargs, &handled);
+        res = pyj_call_function_directly(ts, (PyFunctionObject *)callable, args, nargs, &handled);
         if (handled) {
             /* the arguments moved into the callee's frame */
-            Py_DECREF(callable);
-            base[0] = res;
-            base[1] = NULL;
-            return res == NULL ? -1 : 0;
+            goto done;
         }
     }
     Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
-    PyObject *res = PyObject_Vectorcall(callable, args,
-                                        npos | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+    res = PyObject_Vectorcall(callable, args, npos | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
     for (Py_ssize_t i = 0; i < nargs; i++) {
         Py_DECREF(args[i]);
     }
+done:
     Py_DECREF(callable);
+    base[0] = res;
+    base[1] = NULL;
+    return (void *)(intptr_t)(res == NULL ? PYJ_CALL_FAILED : PYJ_CALL_DONE);
+}
+
+/* After compiled code ran the callee pyj_op_call handed it: the frame goes,
+ * the result takes the call's place on the stack. */
+static int
+pyj_call_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, PyObject *res)
+{
+    pyj_call_finish_direct(ts, callee);
+    PyObject **base = sp - oparg - 2;
+    Py_DECREF(base[0] != NULL ? base[0] : base[1]);
     base[0] = res;
     base[1] = NULL;
     return res == NULL ? -1 : 0;
@@ -2260,6 +2279,7 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(get_iter),
     HELPER(for_iter),
     HELPER(call),
+    {"call_return", (void *)pyj_call_return},
     HELPER(call_function_ex),
     HELPER(make_function),
     HELPER(build_tuple),

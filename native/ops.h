@@ -21,6 +21,11 @@
 #define PYJION_OPS_H
 #include "cpython311.h"
 
+/* What pyj_op_call returns when it made the call itself (anything else is
+ * a direct entry point to run). */
+#define PYJ_CALL_DONE 0
+#define PYJ_CALL_FAILED 1
+
 typedef int (*pyj_op_fn)(PyjFrame *frame, PyObject **sp, int oparg, PyObject *aux);
 
 typedef struct {

@@ -42,6 +42,14 @@ SIG_OP = cil.unmanaged_signature("i4", ["i", "i", "i4", "i"])
 SIG_ENTER_HANDLER = cil.unmanaged_signature("i4", ["i", "i4", "i4", "i4", "i4"])
 SIG_EXIT = cil.unmanaged_signature("void", ["i", "i4", "i4"])
 SIG_EVAL_BREAKER = cil.unmanaged_signature("i4", ["i"])
+# CALL (native/ops.c): call(frame, sp, oparg, kwnames, &callee) returns
+# CALL_FAILED or less when it made the call, else the callee's direct entry
+# point (a compiled method: managed convention, no transition), which the
+# caller runs before call_return(tstate, sp, oparg, callee, result).
+SIG_CALL = cil.unmanaged_signature("i", ["i", "i", "i4", "i", "i"])
+SIG_CALL_RETURN = cil.unmanaged_signature("i4", ["i", "i", "i4", "i", "i"])
+SIG_DIRECT_ENTRY = cil.managed_signature("i", ["i", "i", "i4"])
+CALL_FAILED = 1
 
 
 class Unsupported(Exception):
@@ -161,6 +169,7 @@ class Translator(FastPaths):
         self.v_t0 = self.il.new_local("i")
         self.v_t1 = self.il.new_local("i")
         self.v_cnt = self.il.new_local("i")
+        self.v_callee = self.il.new_local("i")
         self.next_of = {a.index: b for a, b in zip(analysis.instrs, analysis.instrs[1:])}
         self.init_fast_paths()
 
@@ -497,7 +506,41 @@ class Translator(FastPaths):
     # the call, not at the next loop edge.
     def op_CALL(self, ins, depth):
         kwnames, self.kwnames = self.kwnames, 0
-        self.call_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
+        il = self.il
+        made, checked = il.new_label(), il.new_label()
+        il.op("ldarg.1")
+        self.slot_addr(depth)
+        il.ldc_i4(ins.oparg)
+        il.ldc_ptr(kwnames)
+        il.ldloca(self.v_callee)
+        il.ldc_ptr(self.helpers["call"])
+        il.calli(SIG_CALL)
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.ldc_i4(CALL_FAILED)
+        il.op("conv.i")
+        il.branch("ble.un", made)
+        # a compiled callee, run from here: managed code calling managed code
+        il.op("ldarg.0")
+        self.slot_addr(depth)
+        il.ldc_i4(ins.oparg)
+        il.ldloc(self.v_callee)
+        il.op("ldarg.0")
+        il.ldloc(self.v_callee)
+        il.op("ldc.i4.0")
+        il.ldloc(self.v_t0)
+        il.calli(SIG_DIRECT_ENTRY)
+        il.ldc_ptr(self.helpers["call_return"])
+        il.calli(SIG_CALL_RETURN)
+        il.stloc(self.v_status)
+        il.branch("br", checked)
+        il.mark(made)
+        il.ldloc(self.v_t0)
+        il.op("conv.i4")
+        il.stloc(self.v_status)
+        il.mark(checked)
+        il.ldloc(self.v_status)
+        il.branch("brtrue", self.error_stub(ins, depth - ins.oparg - 2))
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
 
     def op_CALL_FUNCTION_EX(self, ins, depth):

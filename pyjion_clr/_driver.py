@@ -57,7 +57,8 @@ def _fallback_reason(exc):
 
 
 def compile_code(code):
-    """Hook callback: (entry address or 0, (backend, keep-alive) or None, record)."""
+    """Hook callback: (entry address or 0, direct entry address or 0,
+    (backend, keep-alive) or None, record)."""
     start = time.perf_counter()
     backend = _backend_name
     try:
@@ -72,7 +73,7 @@ def compile_code(code):
             sys.stderr.write("pyjion_clr: %s in %s (%s:%s)\n" % (
                 reason, code.co_qualname, code.co_filename, code.co_firstlineno))
             traceback.print_exception(exc, file=sys.stderr)
-        return (0, None, _record(code.co_qualname, backend, reason=reason))
+        return (0, 0, None, _record(code.co_qualname, backend, reason=reason))
     # starting the .NET runtime (once per process) is not this function's compile
     runtime_start = result.runtime_start_ms / 1000.0
     _totals["runtime_start_seconds"] += runtime_start
@@ -85,7 +86,7 @@ def compile_code(code):
     _compile_times.append(elapsed)
     record = _record(code.co_qualname, backend, True, None, elapsed * 1000.0,
                      result.il_bytes, result.native_bytes)
-    return (result.entry, (backend, result.keepalive), record)
+    return (result.entry, result.direct_entry or 0, (backend, result.keepalive), record)
 
 
 def release(handle):

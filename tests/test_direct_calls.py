@@ -3,6 +3,7 @@
 call, defaults, argument errors, recursion, and calls the shortcut leaves to
 vectorcall."""
 
+import os
 import sys
 
 import pytest
@@ -111,3 +112,106 @@ CASES = [
 @pytest.mark.parametrize("fn,args", CASES, ids=["%s%r" % (f.__name__, a) for f, a in CASES])
 def test_direct_call(fn, args):
     differential(fn, *args)
+
+
+def tracing_switched_on_by_a_callee():
+    # the callee runs through its direct entry, sharing the caller's CFrame:
+    # the tracing flag it sets must reach the calls that follow
+    events = []
+
+    def tracer(frame, event, arg):
+        if event == "call":
+            events.append(frame.f_code.co_name)
+
+    def start():
+        sys.settrace(tracer)
+
+    def work(x):
+        return x + 1
+
+    out = [work(1), work(2)]
+    start()
+    try:
+        out.append(work(3))
+    finally:
+        sys.settrace(None)
+    out.append(work(4))
+    return out, events
+
+
+def compiled_callee_raises_through_compiled_callers():
+    def inner(x):
+        return 10 // x
+
+    def middle(x):
+        return inner(x) + 1
+
+    out = []
+    for x in (5, 2, 0, 1):
+        try:
+            out.append(middle(x))
+        except ZeroDivisionError as e:
+            tb = e.__traceback__
+            names = []
+            while tb is not None:
+                names.append((tb.tb_frame.f_code.co_name, tb.tb_lineno - tb.tb_frame.f_code.co_firstlineno))
+                tb = tb.tb_next
+            out.append(names)
+    return out
+
+
+def callee_frame_sees_its_caller():
+    def callee():
+        f = sys._getframe(1)
+        return f.f_code.co_name, f.f_lineno - f.f_code.co_firstlineno
+
+    return [callee() for _ in range(3)]
+
+
+DIRECT_ENTRY_CASES = [tracing_switched_on_by_a_callee,
+                      compiled_callee_raises_through_compiled_callers,
+                      callee_frame_sees_its_caller]
+
+
+@pytest.mark.parametrize("fn", DIRECT_ENTRY_CASES, ids=[f.__name__ for f in DIRECT_ENTRY_CASES])
+def test_calls_between_compiled_functions(fn):
+    differential(fn)
+
+
+_DEEP_RECURSION_PROBE = """
+import os
+import sys
+sys.setrecursionlimit(10 ** 7)
+if sys.argv[1] == "jit":
+    import pyjion_clr
+    pyjion_clr.enable()
+    pyjion_clr.config(threshold=0)
+
+def down(k):
+    return 0 if k == 0 else 1 + down(k - 1)
+
+print(down(2000))
+try:
+    down(10 ** 6)
+    print("finished")
+except RecursionError:
+    print("RecursionError")
+print(down(3000))
+"""
+
+
+# With a frame hook installed every Python call recurses in C (and compiled
+# methods call each other on the machine stack): recursion far past the
+# default limit must end in RecursionError, never a stack overflow.  The
+# interpreter alone finishes it (its calls do not recurse in C), so only the
+# JIT's outcome is pinned down.
+def test_deep_recursion_raises_instead_of_overflowing_the_stack(tmp_path):
+    import subprocess
+    probe = tmp_path / "deep.py"
+    probe.write_text(_DEEP_RECURSION_PROBE)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    jit = subprocess.run([sys.executable, str(probe), "jit"], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert jit.returncode == 0, jit.stderr[-2000:]
+    assert jit.stdout == "2000\nRecursionError\n3000\n"

@@ -48,6 +48,11 @@ class BackendUnavailable(Exception):
 class CompiledCode:
     entry: int
     keepalive: Any
+    # Optional: an entry point the backend's own compiled code calls for
+    # calls between compiled functions, with the callee's frame pushed and
+    # linked by the caller (CoreCLR: the method's managed entry point).  The
+    # hook never calls it; it only hands it to compiled code.
+    direct_entry: Optional[int] = None
     il_bytes: Optional[int] = None
     native_bytes: Optional[int] = None
     runtime_start_ms: float = 0.0      # part of this compile spent starting the runtime

@@ -95,6 +95,8 @@ class _Managed:
             "descriptor": clr_type(DynamicMethod).GetMethod("GetMethodDescriptor", flags),
             "prepare": clr_type(RuntimeHelpers).GetMethod(
                 "PrepareMethod", Array[Type]([clr_type(System.RuntimeMethodHandle)])),
+            "managed_entry": clr_type(System.RuntimeMethodHandle).GetMethod(
+                "GetFunctionPointer", Array[Type]([])),
             "function_pointer": clr_type(Marshal).GetMethod(
                 "GetFunctionPointerForDelegate", Array[Type]([clr_type(System.Delegate)])),
             "alloc": clr_type(GCHandle).GetMethod("Alloc", Array[Type]([clr_type(Object)])),
@@ -106,7 +108,8 @@ class _Managed:
                  "Type": clr_type(Type), "Module": clr_type(Module),
                  "Exception": clr_type(System.Exception), "GCHandle": clr_type(GCHandle),
                  "DynamicMethod": clr_type(DynamicMethod), "DynamicILInfo": clr_type(DynamicILInfo),
-                 "Delegate": clr_type(System.Delegate), "IntPtr": intptr}
+                 "Delegate": clr_type(System.Delegate), "IntPtr": intptr,
+                 "RuntimeMethodHandle": clr_type(System.RuntimeMethodHandle)}
 
         build = DynamicMethod("pyjion$build", intptr, Array[Type]([types["object[]"]] + build_params),
                               self.module, True)
@@ -176,11 +179,12 @@ def _check_signature_tokens(DynamicMethod, return_type, param_types, module, byt
 def _emit_builder(gen, OpCodes, calls, types, n_signatures, evaluator_slot, module_slot,
                   error_slot, frame_params):
     """IL of   nint build(object[] state, nint name, nint il, int il_len,
-                          int max_stack, nint locals, int locals_len, nint* handle)
+                          int max_stack, nint locals, int locals_len, nint* out)
     new DynamicMethod(name, nint, [nint, nint, int], module, skipVisibility),
     its signatures registered, code and locals set, compiled by RyuJIT, a
-    delegate made and pinned by a GCHandle written to *handle; returns the
-    delegate's native entry point, or 0 with the exception in state."""
+    delegate made and pinned by a GCHandle written to out[0], the method's
+    managed entry point to out[1]; returns the delegate's native entry
+    point, or 0 with the exception in state."""
     from System import Byte
     emit = gen.Emit
     dm = gen.DeclareLocal(types["DynamicMethod"])
@@ -189,6 +193,7 @@ def _emit_builder(gen, OpCodes, calls, types, n_signatures, evaluator_slot, modu
     result = gen.DeclareLocal(types["IntPtr"])
     handle = gen.DeclareLocal(types["GCHandle"])
     failure = gen.DeclareLocal(types["Exception"])
+    method_handle = gen.DeclareLocal(types["RuntimeMethodHandle"])
 
     def state_item(slot, cast):
         emit(OpCodes.Ldarg_0)
@@ -236,7 +241,16 @@ def _emit_builder(gen, OpCodes, calls, types, n_signatures, evaluator_slot, modu
     emit(OpCodes.Stloc, delegate)
     emit(OpCodes.Ldloc, dm)
     emit(OpCodes.Call, calls["descriptor"])
+    emit(OpCodes.Stloc, method_handle)
+    emit(OpCodes.Ldloc, method_handle)
     emit(OpCodes.Call, calls["prepare"])
+    # out[1]: the managed entry point, for calls from other compiled methods
+    emit(OpCodes.Ldarg_S, Byte(7))
+    emit(OpCodes.Ldc_I4_8)
+    emit(OpCodes.Add)
+    emit(OpCodes.Ldloca, method_handle)
+    emit(OpCodes.Call, calls["managed_entry"])
+    emit(OpCodes.Stind_I)
     emit(OpCodes.Ldloc, delegate)
     emit(OpCodes.Call, calls["function_pointer"])
     emit(OpCodes.Stloc, result)
@@ -344,12 +358,13 @@ class CoreCLRBackend:
         self._free_released(m)
         name = ("pyjion$%s$%d" % (code.co_qualname, _next(self._ids))).encode("utf-8", "replace")
         il = method.resolve([m.signature_tokens[sig] for sig in method.signatures])
-        entry, handle = _native.call_managed_builder(
+        entry, handle, direct_entry = _native.call_managed_builder(
             m.build_address, name, il, method.max_stack, method.locals_signature)
         if entry == 0:
             raise RuntimeError(m.last_error())
         return CompiledCode(
             entry=entry,
+            direct_entry=direct_entry,
             keepalive=handle,
             il_bytes=_len(method.il),
             native_bytes=None,      # this runtime build exposes no per-method code size
