@@ -277,10 +277,17 @@ pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     PyObject *v = POP();
     pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
     PyObject **slot = entry != NULL ? attribute_slot(entry, owner) : NULL;
-    if (slot != NULL && *slot != NULL) {
+    if (slot != NULL) {
         PyObject *old = *slot;
         *slot = v;                  /* the stack's reference moves in */
-        Py_DECREF(old);
+        if (old != NULL) {
+            Py_DECREF(old);
+        }
+        else if (!(entry->guard2 & PYJ_SLOT_FLAG)) {
+            /* a new inline value (as STORE_ATTR_INSTANCE_VALUE): the
+             * instance dict's iteration order records it */
+            _PyDictValues_AddToInsertionOrder(inline_values(owner), entry->guard2);
+        }
         Py_DECREF(owner);
         return 0;
     }

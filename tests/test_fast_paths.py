@@ -432,7 +432,37 @@ def subclasses_take_the_slow_path():
     return [ls[i] for i in range(2)]
 
 
+def new_attributes_keep_their_order():
+    # first stores into fresh objects take the cached path, which must record
+    # the insertion order the instance __dict__ iterates in
+    class Point:
+        def __init__(self, order, x, y):
+            if order:
+                self.y = y
+                self.x = x
+            else:
+                self.x = x
+                self.y = y
+            self.tag = order
+
+    class Slotted:
+        __slots__ = ("a", "b")
+
+        def __init__(self, a, b):
+            self.b = b
+            self.a = a
+
+    points = [Point(i % 2, i, -i) for i in range(12)]
+    for p in points[::3]:
+        del p.x
+        p.x = "again"
+    slotted = [Slotted(i, i * 2) for i in range(6)]
+    return ([list(vars(p).items()) for p in points],
+            [(s.a, s.b) for s in slotted])
+
+
 CASES = [
+    (new_attributes_keep_their_order, ()),
     (arithmetic_mixes, ()),
     (float_results_do_not_alias, ()),
     (comparisons_and_branches, ()),
