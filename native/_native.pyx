@@ -4,7 +4,7 @@ the addresses of the runtime helpers and the struct layout that compiled
 code depends on.  Everything the translator needs to know about the target
 process comes from `target_description()`; it never reads memory itself."""
 
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject
 
 cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_PREV_INSTR
@@ -58,6 +58,17 @@ cdef extern from "ops.h":
     int pyj_ops_init() except -1
 
 pyj_ops_init()
+
+cdef extern from "direct_call.h":
+    int pyj_direct_call_init(PyTypeObject *probe_class) except -1
+
+
+class _InitProbe:
+    def __init__(self):
+        pass
+
+
+pyj_direct_call_init(<PyTypeObject *>_InitProbe)
 
 cdef extern from "host_signals.h":
     int pyj_save_host_signals()

@@ -79,28 +79,41 @@ clear_and_pop(PyThreadState *ts, PyjFrame *frame)
     ts->datastack_top = (PyObject **)frame;
 }
 
-/* A frame for func(args...), pushed on the data stack with the argument
- * references moved in (missing ones from the defaults); NULL, with nothing
- * changed, for any call that is not a plain positional one. */
-static PyjFrame *
-push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
+/* Can func(args...) with nargs positional arguments have its frame pushed
+ * here: a plain positional call, room on the current data-stack chunk? */
+static int
+frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount;
     if (nargs > argcount || co->co_kwonlyargcount != 0
         || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) || pyj_is_generator_code(co)) {
-        return NULL;
+        return 0;
     }
     Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
     if (nargs < argcount - ndefaults) {
-        return NULL;                /* missing arguments: vectorcall says so */
+        return 0;                   /* missing arguments: vectorcall says so */
     }
     Py_ssize_t size = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
     PyObject **base = ts->datastack_top;
-    if (base == NULL || base + size >= ts->datastack_limit) {
-        return NULL;                /* a new data-stack chunk: vectorcall's job */
+    /* a new data-stack chunk is vectorcall's job */
+    return base != NULL && base + size < ts->datastack_limit;
+}
+
+/* A frame for func(args...), pushed on the data stack with the argument
+ * references moved in (missing ones from the defaults); NULL, with nothing
+ * changed, for any call frame_fits refuses. */
+static PyjFrame *
+push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
+{
+    if (!frame_fits(ts, func, nargs)) {
+        return NULL;
     }
-    ts->datastack_top = base + size;
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    Py_ssize_t argcount = co->co_argcount;
+    Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
+    PyObject **base = ts->datastack_top;
+    ts->datastack_top = base + co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
     PyjFrame *frame = (PyjFrame *)base;
     Py_INCREF(func);
     _PyFrame_InitializeSpecials(frame, func, NULL, co->co_nlocalsplus);
@@ -136,27 +149,105 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
     return res;
 }
 
-void *
-pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func,
-                        PyObject **args, Py_ssize_t nargs, PyjFrame **callee)
+/* func's direct entry if a call with nargs arguments can go through it now */
+static void *
+direct_entry_for(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
 {
-    void *entry = pyj_hook_direct_entry(ts, (PyCodeObject *)func->func_code);
     /* at the recursion limit, or with the machine stack nearly full, the
      * hook's path raises RecursionError */
-    if (entry == NULL || ts->recursion_remaining <= 0 || pyj_native_stack_low()) {
+    if (ts->recursion_remaining <= 0 || pyj_native_stack_low() || !frame_fits(ts, func, nargs)) {
         return NULL;
     }
-    PyjFrame *frame = push_frame(ts, func, args, nargs);
-    if (frame == NULL) {
-        return NULL;
-    }
-    /* linked as the hook links an entry frame, sharing the caller's CFrame */
+    return pyj_hook_direct_entry(ts, (PyCodeObject *)func->func_code);
+}
+
+/* Link a frame pushed for a direct call as the hook links an entry frame,
+ * sharing the caller's CFrame. */
+static void
+link_direct(PyThreadState *ts, PyjFrame *frame)
+{
     ts->recursion_remaining--;
     frame->is_entry = true;
     frame->previous = ts->cframe->current_frame;
     ts->cframe->current_frame = frame;
-    *callee = frame;
+}
+
+void *
+pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func,
+                        PyObject **args, Py_ssize_t nargs, PyjFrame **callee)
+{
+    void *entry = direct_entry_for(ts, func, nargs);
+    if (entry == NULL) {
+        return NULL;
+    }
+    *callee = push_frame(ts, func, args, nargs);
+    link_direct(ts, *callee);
     return entry;
+}
+
+/* What a class's __init__ is when it is a Python function (slot_tp_init),
+ * learnt from a probe class at import. */
+static initproc g_slot_tp_init;
+static PyObject *g_init_name, *g_no_arguments;
+
+int
+pyj_direct_call_init(PyTypeObject *probe_class)
+{
+    g_slot_tp_init = probe_class->tp_init;
+    g_init_name = PyUnicode_InternFromString("__init__");
+    g_no_arguments = PyTuple_New(0);
+    return g_init_name != NULL && g_no_arguments != NULL ? 0 : -1;
+}
+
+void *
+pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
+                      PyjFrame **callee, PyObject **error)
+{
+    PyTypeObject *type = (PyTypeObject *)base[1];
+    *error = NULL;
+    if (g_slot_tp_init == NULL || type->tp_init != g_slot_tp_init
+        || type->tp_new != PyBaseObject_Type.tp_new) {
+        return NULL;
+    }
+    PyObject *init = _PyType_Lookup(type, g_init_name);
+    if (init == NULL || !Py_IS_TYPE(init, &PyFunction_Type)) {
+        return NULL;
+    }
+    void *entry = direct_entry_for(ts, (PyFunctionObject *)init, nargs + 1);
+    if (entry == NULL) {
+        return NULL;
+    }
+    /* object.__new__ with no arguments to check: allocation, inline values */
+    PyObject *self = type->tp_new(type, g_no_arguments, NULL);
+    if (self == NULL) {
+        *error = Py_None;
+        return NULL;
+    }
+    /* the stack becomes [type, self, args...]: self and the arguments move
+     * into __init__'s frame, the stack keeps one more reference to self */
+    base[0] = (PyObject *)type;
+    base[1] = Py_NewRef(self);
+    *callee = push_frame(ts, (PyFunctionObject *)init, base + 1, nargs + 1);
+    link_direct(ts, *callee);
+    return entry;
+}
+
+PyObject *
+pyj_call_finish_init(PyObject *self, PyObject *res)
+{
+    if (res == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    if (res != Py_None) {
+        PyErr_Format(PyExc_TypeError, "__init__() should return None, not '%.200s'",
+                     Py_TYPE(res)->tp_name);
+        Py_DECREF(res);
+        Py_DECREF(self);
+        return NULL;
+    }
+    Py_DECREF(res);
+    return self;
 }
 
 void

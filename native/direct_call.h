@@ -18,6 +18,19 @@ PyObject *pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
  * NULL, with nothing changed, otherwise. */
 void *pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func,
                               PyObject **args, Py_ssize_t nargs, PyjFrame **callee);
+/* The same for calling a class: when base[1] is a class whose instances
+ * come from object.__new__ and whose __init__ is a compiled function, the
+ * instance is made, the stack rearranged to [class, instance, args...], and
+ * __init__'s frame prepared as above, its direct entry returned.  NULL
+ * otherwise: with *error set when making the instance failed (an exception
+ * is set, nothing moved), else with nothing changed. */
+void *pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
+                            PyjFrame **callee, PyObject **error);
+/* The call's result once __init__ returned res: self, or NULL with an
+ * exception; consumes both. */
+PyObject *pyj_call_finish_init(PyObject *self, PyObject *res);
+/* Learns slot_tp_init from a class with a Python __init__; -1 on failure. */
+int pyj_direct_call_init(PyTypeObject *probe_class);
 /* Unlink, clear and pop a frame made by pyj_call_prepare_direct. */
 void pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee);
 

@@ -707,6 +707,20 @@ pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame *
             goto done;
         }
     }
+    else if (kwnames == NULL && Py_IS_TYPE(callable, &PyType_Type) && base[0] == NULL) {
+        PyObject *error;
+        void *entry = pyj_call_prepare_init(_PyThreadState_GET(), base, nargs, callee, &error);
+        if (entry != NULL) {
+            return entry;           /* pyj_call_return sees the class in base[0] */
+        }
+        if (error != NULL) {
+            res = NULL;
+            for (Py_ssize_t i = 0; i < nargs; i++) {
+                Py_DECREF(args[i]);
+            }
+            goto done;
+        }
+    }
     Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
     res = PyObject_Vectorcall(callable, args, npos | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
     for (Py_ssize_t i = 0; i < nargs; i++) {
@@ -726,7 +740,14 @@ pyj_call_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, P
 {
     pyj_call_finish_direct(ts, callee);
     PyObject **base = sp - oparg - 2;
-    Py_DECREF(base[0] != NULL ? base[0] : base[1]);
+    if (base[0] != NULL && PyType_Check(base[0])) {
+        /* a class called: [class, instance] after its __init__ ran */
+        res = pyj_call_finish_init(base[1], res);
+        Py_DECREF(base[0]);
+    }
+    else {
+        Py_DECREF(base[0] != NULL ? base[0] : base[1]);
+    }
     base[0] = res;
     base[1] = NULL;
     return res == NULL ? -1 : 0;

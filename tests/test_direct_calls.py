@@ -168,7 +168,56 @@ def callee_frame_sees_its_caller():
     return [callee() for _ in range(3)]
 
 
-DIRECT_ENTRY_CASES = [tracing_switched_on_by_a_callee,
+def classes_called_from_compiled_code():
+    log = []
+
+    class Plain:
+        def __init__(self, a, b=2):
+            self.a, self.b = a, b
+
+    class ReturnsValue:
+        def __init__(self):
+            return 5
+
+    class Raises:
+        def __init__(self, x):
+            raise ValueError(x)
+
+    class Finalized:
+        def __init__(self, n):
+            self.n = n
+
+        def __del__(self):
+            log.append("del %d" % self.n)
+
+    class WithNew:
+        def __new__(cls, v):
+            log.append("new")
+            return super().__new__(cls)
+
+        def __init__(self, v):
+            self.v = v
+
+    class Child(Plain):
+        pass
+
+    out = []
+    for i in range(3):
+        out.append(vars(Plain(i)))
+        out.append(vars(Plain(i, b=i)))
+        out.append(vars(Child(i, 7)))
+        out.append(WithNew(i).v)
+        Finalized(i)
+        for make in (ReturnsValue, lambda: Raises(i), lambda: Plain(), lambda: Plain(1, 2, 3)):
+            try:
+                make()
+            except (TypeError, ValueError) as e:
+                out.append((type(e).__name__, str(e)))
+    return out, log
+
+
+DIRECT_ENTRY_CASES = [classes_called_from_compiled_code,
+                      tracing_switched_on_by_a_callee,
                       compiled_callee_raises_through_compiled_callers,
                       callee_frame_sees_its_caller]
 
