@@ -52,11 +52,10 @@ move_frame_into_object(PyThreadState *ts, PyFrameObject *fo, PyjFrame *frame)
     }
 }
 
-/* ceval.c's _PyEvalFrameClearAndPop, with _PyFrame_Clear inlined. */
-static void
-clear_and_pop(PyThreadState *ts, PyjFrame *frame)
+/* frame.c's _PyFrame_Clear (hidden in libpython). */
+void
+pyj_frame_clear(PyThreadState *ts, PyjFrame *frame)
 {
-    ts->recursion_remaining--;
     PyFrameObject *fo = frame->frame_obj;
     int moved = 0;
     if (fo != NULL) {
@@ -75,6 +74,14 @@ clear_and_pop(PyThreadState *ts, PyjFrame *frame)
         Py_DECREF(frame->f_func);
         Py_DECREF(frame->f_code);
     }
+}
+
+/* ceval.c's _PyEvalFrameClearAndPop. */
+static void
+clear_and_pop(PyThreadState *ts, PyjFrame *frame)
+{
+    ts->recursion_remaining--;
+    pyj_frame_clear(ts, frame);
     ts->recursion_remaining++;
     ts->datastack_top = (PyObject **)frame;
 }
@@ -149,20 +156,30 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
     return res;
 }
 
+/* code's direct entry if running it now can skip the hook: at the recursion
+ * limit, or with the machine stack nearly full, the hook's path raises
+ * RecursionError */
+static void *
+direct_entry_now(PyThreadState *ts, PyCodeObject *code)
+{
+    if (ts->recursion_remaining <= 0 || pyj_native_stack_low()) {
+        return NULL;
+    }
+    return pyj_hook_direct_entry(ts, code);
+}
+
 /* func's direct entry if a call with nargs arguments can go through it now */
 static void *
 direct_entry_for(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
 {
-    /* at the recursion limit, or with the machine stack nearly full, the
-     * hook's path raises RecursionError */
-    if (ts->recursion_remaining <= 0 || pyj_native_stack_low() || !frame_fits(ts, func, nargs)) {
+    if (!frame_fits(ts, func, nargs)) {
         return NULL;
     }
-    return pyj_hook_direct_entry(ts, (PyCodeObject *)func->func_code);
+    return direct_entry_now(ts, (PyCodeObject *)func->func_code);
 }
 
-/* Link a frame pushed for a direct call as the hook links an entry frame,
- * sharing the caller's CFrame. */
+/* Link a frame for a direct call or resumption as the hook links an entry
+ * frame, sharing the caller's CFrame. */
 static void
 link_direct(PyThreadState *ts, PyjFrame *frame)
 {
@@ -250,10 +267,79 @@ pyj_call_finish_init(PyObject *self, PyObject *res)
     return self;
 }
 
+static void
+unlink_direct(PyThreadState *ts, PyjFrame *frame)
+{
+    ts->recursion_remaining++;
+    ts->cframe->current_frame = frame->previous;
+}
+
 void
 pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee)
 {
-    ts->recursion_remaining++;
-    ts->cframe->current_frame = callee->previous;
+    unlink_direct(ts, callee);
     clear_and_pop(ts, callee);
+}
+
+/* ------------------------------------------------- generator resumption
+ * genobject.c's gen_send_ex2 around a compiled generator's direct entry. */
+
+static PyGenObject *
+generator_of(PyjFrame *frame)
+{
+    return (PyGenObject *)((char *)frame - offsetof(PyGenObject, gi_iframe));
+}
+
+void *
+pyj_gen_prepare_direct(PyThreadState *ts, PyObject *receiver, PyObject *value, PyjFrame **callee)
+{
+    if (!PyGen_CheckExact(receiver) && !PyCoro_CheckExact(receiver)) {
+        return NULL;
+    }
+    PyGenObject *gen = (PyGenObject *)receiver;
+    PyjFrame *frame = (PyjFrame *)gen->gi_iframe;
+    /* anything unusual (not started with a value, running, finished) is
+     * gen_send_ex2's to report */
+    if (gen->gi_frame_state != FRAME_SUSPENDED
+        && !(gen->gi_frame_state == FRAME_CREATED && value == Py_None)) {
+        return NULL;
+    }
+    void *entry = direct_entry_now(ts, frame->f_code);
+    if (entry == NULL) {
+        return NULL;
+    }
+    frame->localsplus[frame->stacktop++] = value;
+    gen->gi_exc_state.previous_item = ts->exc_info;
+    ts->exc_info = &gen->gi_exc_state;
+    gen->gi_frame_state = FRAME_EXECUTING;
+    link_direct(ts, frame);
+    *callee = frame;
+    return entry;
+}
+
+PySendResult
+pyj_gen_finish_direct(PyThreadState *ts, PyjFrame *frame, PyObject *result, PyObject **presult)
+{
+    PyGenObject *gen = generator_of(frame);
+    unlink_direct(ts, frame);
+    if (gen->gi_frame_state == FRAME_EXECUTING) {
+        gen->gi_frame_state = FRAME_COMPLETED;
+    }
+    ts->exc_info = gen->gi_exc_state.previous_item;
+    gen->gi_exc_state.previous_item = NULL;
+    /* no reference to the caller's frame once suspended or finished */
+    frame->previous = NULL;
+    *presult = result;
+    if (result != NULL && gen->gi_frame_state == FRAME_SUSPENDED) {
+        return PYGEN_NEXT;
+    }
+    if (result == NULL && PyErr_ExceptionMatches(PyExc_StopIteration)) {
+        _PyErr_FormatFromCause(PyExc_RuntimeError, "%s raised StopIteration",
+                               PyCoro_CheckExact(gen) ? "coroutine" : "generator");
+    }
+    /* finished: the frame is released, as the generator cannot run again */
+    Py_CLEAR(gen->gi_exc_state.exc_value);
+    gen->gi_frame_state = FRAME_CLEARED;
+    pyj_frame_clear(ts, frame);
+    return result != NULL ? PYGEN_RETURN : PYGEN_ERROR;
 }

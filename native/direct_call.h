@@ -34,4 +34,19 @@ int pyj_direct_call_init(PyTypeObject *probe_class);
 /* Unlink, clear and pop a frame made by pyj_call_prepare_direct. */
 void pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee);
 
+/* Resuming a generator or coroutine whose code is compiled, from compiled
+ * code, as gen_send_ex2 does but through the direct entry: `value` (a
+ * reference the caller gives up) is pushed on the generator's stack and its
+ * frame linked; returns the entry, the caller runs entry(ts, *callee, 0)
+ * and passes the result to pyj_gen_finish_direct.  NULL, with nothing
+ * changed (value still the caller's), when the resumption is not simple. */
+void *pyj_gen_prepare_direct(PyThreadState *ts, PyObject *receiver, PyObject *value,
+                             PyjFrame **callee);
+/* After the generator's frame ran: PYGEN_NEXT (it yielded *presult),
+ * PYGEN_RETURN (it returned *presult; its frame is cleared) or PYGEN_ERROR. */
+PySendResult pyj_gen_finish_direct(PyThreadState *ts, PyjFrame *frame, PyObject *result,
+                                   PyObject **presult);
+/* frame.c's _PyFrame_Clear. */
+void pyj_frame_clear(PyThreadState *ts, PyjFrame *frame);
+
 #endif

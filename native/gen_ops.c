@@ -8,6 +8,8 @@
  * the pieces of genobject.c that libpython does not export.
  */
 #include "gen_ops.h"
+#include "direct_call.h"
+#include "ops.h"
 
 #define POP() (*--sp)
 #define TOP() (sp[-1])
@@ -71,25 +73,46 @@ awaitable_iter(PyObject *o)
     return res;
 }
 
-/* [receiver, v] -> [receiver, yielded] (0) or [returned] and jump (1) */
-int
-pyj_op_send(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+/* SEND's outcome on the stack [receiver, (sent value, consumed)]:
+ * [receiver, yielded] or [returned] and the jump. */
+static int
+send_outcome(PyObject **sp, PySendResult status, PyObject *retval)
 {
-    PyObject *v = POP();
-    PyObject *receiver = TOP();
+    if (status == PYGEN_ERROR) {
+        return PYJ_DIRECT_ERROR;
+    }
+    if (status == PYGEN_RETURN) {
+        Py_DECREF(sp[-2]);
+        sp[-2] = retval;
+        return PYJ_DIRECT_BRANCH;
+    }
+    sp[-1] = retval;
+    return PYJ_DIRECT_NEXT;
+}
+
+/* SEND, in two parts (ops.h): a compiled generator or coroutine receiver is
+ * resumed by compiled code itself, pyj_send_return following. */
+void *
+pyj_op_send(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
+{
+    PyObject *v = sp[-1];
+    PyObject *receiver = sp[-2];
+    void *entry = pyj_gen_prepare_direct(_PyThreadState_GET(), receiver, v, callee);
+    if (entry != NULL) {
+        return entry;               /* v moved onto the generator's stack */
+    }
     PyObject *retval;
     PySendResult status = PyIter_Send(receiver, v, &retval);
     Py_DECREF(v);
-    if (status == PYGEN_ERROR) {
-        return -1;
-    }
-    if (status == PYGEN_RETURN) {
-        Py_DECREF(receiver);
-        TOP() = retval;
-        return 1;
-    }
-    sp[0] = retval;
-    return 0;
+    return (void *)(intptr_t)send_outcome(sp, status, retval);
+}
+
+int
+pyj_send_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, PyObject *res)
+{
+    PyObject *retval;
+    PySendResult status = pyj_gen_finish_direct(ts, callee, res, &retval);
+    return send_outcome(sp, status, retval);
 }
 
 int

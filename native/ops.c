@@ -640,33 +640,65 @@ pyj_op_get_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return iter == NULL ? -1 : 0;
 }
 
-/* Pushes the next item (0), or pops the exhausted iterator (1 = jump). */
+/* The exhausted iterator popped, the loop left (the jump). */
 static int
-pyj_op_for_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+for_iter_exhausted(PyObject **sp)
 {
     PyObject *iter = TOP();
+    sp[-1] = NULL;
+    Py_DECREF(iter);
+    return PYJ_DIRECT_BRANCH;
+}
+
+/* FOR_ITER's generic path, in two parts (see ops.h): a compiled generator
+ * is resumed by compiled code itself, pyj_for_iter_return following. */
+static void *
+pyj_op_for_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
+{
+    PyObject *iter = TOP();
+    if (PyGen_CheckExact(iter)) {
+        /* next(gen) sends None */
+        void *entry = pyj_gen_prepare_direct(_PyThreadState_GET(), iter, Py_NewRef(Py_None), callee);
+        if (entry != NULL) {
+            return entry;
+        }
+        Py_DECREF(Py_None);
+    }
     PyObject *next = (*Py_TYPE(iter)->tp_iternext)(iter);
     if (next != NULL) {
         sp[0] = next;
-        return 0;
+        return (void *)(intptr_t)PYJ_DIRECT_NEXT;
     }
     if (PyErr_Occurred()) {
         if (!PyErr_ExceptionMatches(PyExc_StopIteration)) {
-            return -1;
+            return (void *)(intptr_t)PYJ_DIRECT_ERROR;
         }
         PyErr_Clear();
     }
-    sp[-1] = NULL;
-    Py_DECREF(iter);
-    return 1;
+    return (void *)(intptr_t)for_iter_exhausted(sp);
+}
+
+static int
+pyj_for_iter_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, PyObject *res)
+{
+    PyObject *value;
+    switch (pyj_gen_finish_direct(ts, callee, res, &value)) {
+    case PYGEN_NEXT:
+        sp[0] = value;
+        return PYJ_DIRECT_NEXT;
+    case PYGEN_RETURN:
+        /* what it returned would only ride on StopIteration: dropped */
+        Py_DECREF(value);
+        return for_iter_exhausted(sp);
+    default:
+        return PYJ_DIRECT_ERROR;
+    }
 }
 
 /* ----------------------------------------------------------------- calls */
 
-/* CALL, in two parts.  Either the call is made here and PYJ_CALL_DONE or
- * PYJ_CALL_FAILED returned, or the callee is compiled code the caller can
- * run itself: its frame is ready in *callee and its direct entry point is
- * returned; the caller runs it and hands the result to pyj_call_return. */
+/* CALL, in two parts (see ops.h): made here, or the callee's direct entry
+ * returned for compiled code to run, pyj_call_return following. */
 static void *
 pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame **callee)
 {
@@ -730,7 +762,7 @@ done:
     Py_DECREF(callable);
     base[0] = res;
     base[1] = NULL;
-    return (void *)(intptr_t)(res == NULL ? PYJ_CALL_FAILED : PYJ_CALL_DONE);
+    return (void *)(intptr_t)(res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT);
 }
 
 /* After compiled code ran the callee pyj_op_call handed it: the frame goes,
@@ -750,7 +782,7 @@ pyj_call_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, P
     }
     base[0] = res;
     base[1] = NULL;
-    return res == NULL ? -1 : 0;
+    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
 }
 
 static int
@@ -2299,8 +2331,10 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(peek_truth),
     HELPER(get_iter),
     HELPER(for_iter),
+    {"for_iter_return", (void *)pyj_for_iter_return},
     HELPER(call),
     {"call_return", (void *)pyj_call_return},
+    {"send_return", (void *)pyj_send_return},
     HELPER(call_function_ex),
     HELPER(make_function),
     HELPER(build_tuple),

@@ -21,10 +21,24 @@
 #define PYJION_OPS_H
 #include "cpython311.h"
 
-/* What pyj_op_call returns when it made the call itself (anything else is
- * a direct entry point to run). */
-#define PYJ_CALL_DONE 0
-#define PYJ_CALL_FAILED 1
+/* Helpers that may hand compiled code a callee to run itself (CALL; SEND
+ * and FOR_ITER on a generator) have the shape
+ *
+ *     void *pyj_op_NAME(PyjFrame *frame, PyObject **sp, int oparg,
+ *                       PyObject *aux, PyjFrame **callee)
+ *
+ * and return either a status below, when they did the work, or the direct
+ * entry point of compiled code (hook.h) whose frame is ready in *callee:
+ * compiled code then runs entry(tstate, *callee, 0) and passes the result to
+ * the matching finishing helper
+ *
+ *     int pyj_NAME_return(PyThreadState *ts, PyObject **sp, int oparg,
+ *                         PyjFrame *callee, PyObject *result)
+ *
+ * which returns a status below too. */
+#define PYJ_DIRECT_NEXT 0       /* done, fall through */
+#define PYJ_DIRECT_BRANCH 1     /* done, take the branch */
+#define PYJ_DIRECT_ERROR 2      /* exception set; a traceback entry is due */
 
 typedef int (*pyj_op_fn)(PyjFrame *frame, PyObject **sp, int oparg, PyObject *aux);
 

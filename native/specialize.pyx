@@ -400,7 +400,7 @@ class FastPaths:
             self.next_from_range_iterator(ins, depth, generic)
             il.branch("br", done)
         il.mark(generic)
-        self.call_branch_op("for_iter", ins, depth, depth)
+        self.direct_capable_op("for_iter", ins, depth, depth)
         il.ldloc(self.v_status)
         il.branch("brtrue", self.label_for(ins.target))
         il.mark(done)

@@ -42,14 +42,15 @@ SIG_OP = cil.unmanaged_signature("i4", ["i", "i", "i4", "i"])
 SIG_ENTER_HANDLER = cil.unmanaged_signature("i4", ["i", "i4", "i4", "i4", "i4"])
 SIG_EXIT = cil.unmanaged_signature("void", ["i", "i4", "i4"])
 SIG_EVAL_BREAKER = cil.unmanaged_signature("i4", ["i"])
-# CALL (native/ops.c): call(frame, sp, oparg, kwnames, &callee) returns
-# CALL_FAILED or less when it made the call, else the callee's direct entry
+# Helpers that may hand back a compiled callee (native/ops.h): NAME(frame,
+# sp, oparg, aux, &callee) returns a status, or the callee's direct entry
 # point (a compiled method: managed convention, no transition), which the
-# caller runs before call_return(tstate, sp, oparg, callee, result).
-SIG_CALL = cil.unmanaged_signature("i", ["i", "i", "i4", "i", "i"])
-SIG_CALL_RETURN = cil.unmanaged_signature("i4", ["i", "i", "i4", "i", "i"])
+# caller runs before NAME_return(tstate, sp, oparg, callee, result).
+SIG_DIRECT_CAPABLE = cil.unmanaged_signature("i", ["i", "i", "i4", "i", "i"])
+SIG_DIRECT_RETURN = cil.unmanaged_signature("i4", ["i", "i", "i4", "i", "i"])
 SIG_DIRECT_ENTRY = cil.managed_signature("i", ["i", "i", "i4"])
-CALL_FAILED = 1
+DIRECT_BRANCH = 1
+DIRECT_ERROR = 2
 
 
 class Unsupported(Exception):
@@ -284,7 +285,7 @@ class Translator(FastPaths):
         il.op("ret")
 
     def op_SEND(self, ins, depth):
-        self.call_branch_op("send", ins, depth, depth - 1)
+        self.direct_capable_op("send", ins, depth, depth - 1)
         self.il.ldloc(self.v_status)
         self.il.branch("brtrue", self.label_for(ins.target))
 
@@ -387,6 +388,46 @@ class Translator(FastPaths):
         il.stloc(self.v_status)
         il.ldloc(self.v_status)
         il.branch("brtrue", self.error_stub(ins, error_depth))
+
+    def direct_capable_op(self, helper, ins, depth, error_depth, aux=0):
+        """A helper that may hand back a compiled callee to run from here,
+        managed code calling managed code (ops.h); leaves the status in
+        v_status (DIRECT_BRANCH: take the branch) and unwinds from
+        error_depth on DIRECT_ERROR."""
+        il = self.il
+        made, joined = il.new_label(), il.new_label()
+        il.op("ldarg.1")
+        self.slot_addr(depth)
+        il.ldc_i4(ins.oparg)
+        il.ldc_ptr(aux)
+        il.ldloca(self.v_callee)
+        il.ldc_ptr(self.helpers[helper])
+        il.calli(SIG_DIRECT_CAPABLE)
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.ldc_i4(DIRECT_ERROR)
+        il.op("conv.i")
+        il.branch("ble.un", made)
+        il.op("ldarg.0")
+        self.slot_addr(depth)
+        il.ldc_i4(ins.oparg)
+        il.ldloc(self.v_callee)
+        il.op("ldarg.0")
+        il.ldloc(self.v_callee)
+        il.op("ldc.i4.0")
+        il.ldloc(self.v_t0)
+        il.calli(SIG_DIRECT_ENTRY)
+        il.ldc_ptr(self.helpers[helper + "_return"])
+        il.calli(SIG_DIRECT_RETURN)
+        il.branch("br", joined)
+        il.mark(made)
+        il.ldloc(self.v_t0)
+        il.op("conv.i4")
+        il.mark(joined)
+        il.stloc(self.v_status)
+        il.ldloc(self.v_status)
+        il.ldc_i4(DIRECT_ERROR)
+        il.branch("beq", self.error_stub(ins, error_depth))
 
     def call_branch_op(self, helper, ins, depth, error_depth):
         """Like call_op for helpers that return 1 to request the branch; leaves
@@ -506,41 +547,7 @@ class Translator(FastPaths):
     # the call, not at the next loop edge.
     def op_CALL(self, ins, depth):
         kwnames, self.kwnames = self.kwnames, 0
-        il = self.il
-        made, checked = il.new_label(), il.new_label()
-        il.op("ldarg.1")
-        self.slot_addr(depth)
-        il.ldc_i4(ins.oparg)
-        il.ldc_ptr(kwnames)
-        il.ldloca(self.v_callee)
-        il.ldc_ptr(self.helpers["call"])
-        il.calli(SIG_CALL)
-        il.stloc(self.v_t0)
-        il.ldloc(self.v_t0)
-        il.ldc_i4(CALL_FAILED)
-        il.op("conv.i")
-        il.branch("ble.un", made)
-        # a compiled callee, run from here: managed code calling managed code
-        il.op("ldarg.0")
-        self.slot_addr(depth)
-        il.ldc_i4(ins.oparg)
-        il.ldloc(self.v_callee)
-        il.op("ldarg.0")
-        il.ldloc(self.v_callee)
-        il.op("ldc.i4.0")
-        il.ldloc(self.v_t0)
-        il.calli(SIG_DIRECT_ENTRY)
-        il.ldc_ptr(self.helpers["call_return"])
-        il.calli(SIG_CALL_RETURN)
-        il.stloc(self.v_status)
-        il.branch("br", checked)
-        il.mark(made)
-        il.ldloc(self.v_t0)
-        il.op("conv.i4")
-        il.stloc(self.v_status)
-        il.mark(checked)
-        il.ldloc(self.v_status)
-        il.branch("brtrue", self.error_stub(ins, depth - ins.oparg - 2))
+        self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
 
     def op_CALL_FUNCTION_EX(self, ins, depth):

@@ -284,7 +284,66 @@ def yield_from_coroutine_in_generator():
     return list(gen())
 
 
+def resumed_by_compiled_code_many_times():
+    # after the first resumption compiles them, compiled loops and `yield
+    # from` resume these generators through their direct entry points
+    def leaf(n):
+        for i in range(n):
+            yield i, sys._getframe(1).f_code.co_name
+        return "leaf %d" % n
+
+    def middle(n):
+        r = yield from leaf(n)
+        yield r
+        return n
+
+    def stop_inside():
+        yield 1
+        raise StopIteration("inside")
+
+    def bad(n):
+        yield n
+        return 1 // (n - n)
+
+    def chain(n):
+        r = yield from bad(n)
+        yield r
+
+    def reenter():
+        yield next(me)
+
+    out = []
+    for k in range(4):
+        out.append(list(middle(k)))
+        out.append(sum(i for i, _ in leaf(k + 2)))
+        try:
+            for v in stop_inside():
+                out.append(v)
+        except RuntimeError as e:
+            out.append((str(e), repr(e.__cause__)))
+        try:
+            for v in chain(k):
+                out.append(v)
+        except ZeroDivisionError as e:
+            tb, lines = e.__traceback__, []
+            while tb is not None:
+                lines.append((tb.tb_frame.f_code.co_name, tb.tb_lineno - tb.tb_frame.f_code.co_firstlineno))
+                tb = tb.tb_next
+            out.append(lines)
+        me = reenter()
+        try:
+            for v in me:
+                out.append(v)
+        except ValueError as e:
+            out.append(str(e))
+        g = middle(3)
+        out.append((next(g), g.send(None), g.throw(KeyError, "k") if False else None))
+        g.close()
+    return out
+
+
 CASES = [
+    (resumed_by_compiled_code_many_times, ()),
     (send_and_return, ()),
     (yield_from_and_values, ()),
     (throw_and_close, ()),
