@@ -144,8 +144,11 @@ class CilMethod:
     """A finished method body: IL with zeroed calli tokens, and what is needed
     to fill them in and describe the locals."""
 
-    def __init__(self, il, locals_signature, signatures, token_fixups, max_stack, notes):
+    def __init__(self, il, locals_signature, signatures, token_fixups, max_stack, notes,
+                 shape=None):
         self.il = il
+        # what RyuJIT's choice of optimization level looks at (see ILBuilder)
+        self.shape = shape or {}
         self.locals_signature = locals_signature
         self.signatures = signatures        # list of signature blobs
         self.token_fixups = token_fixups    # list of (il offset, signature index)
@@ -169,6 +172,12 @@ cdef class ILBuilder:
     cdef list _token_fixups
     cdef list _local_types
     cdef public dict notes
+    # RyuJIT compiles a method without optimizing it ("MinOpts") when one of
+    # these passes its limit: IL instructions, references to locals and
+    # arguments, basic blocks (counted here as branches plus branch targets)
+    cdef public int instructions
+    cdef public int variable_refs
+    cdef public int blocks
 
     def __init__(self):
         self.code = bytearray()
@@ -179,6 +188,9 @@ cdef class ILBuilder:
         self._token_fixups = []
         self._local_types = []
         self.notes = {}
+        self.instructions = 0
+        self.variable_refs = 0
+        self.blocks = 1
 
     # -- labels
     def new_label(self):
@@ -189,6 +201,7 @@ cdef class ILBuilder:
         if self._label_pos[label] != -1:
             raise ValueError("label %d marked twice" % label)
         self._label_pos[label] = len(self.code)
+        self.blocks += 1
 
     def is_marked(self, int label):
         return self._label_pos[label] != -1
@@ -204,8 +217,14 @@ cdef class ILBuilder:
     # -- instructions
     def op(self, str name):
         self.code += OPCODES[name][0]
+        self.instructions += 1
+        if name.startswith("ldarg"):
+            self.variable_refs += 1
+        elif name == "ret":
+            self.blocks += 1
 
     def ldc_i4(self, int value):
+        self.instructions += 1
         if value == 0:
             self.code += b"\x16"
         elif value == 1:
@@ -218,14 +237,18 @@ cdef class ILBuilder:
             self.code += b"\x20" + struct.pack("<i", value)
 
     def ldc_i8(self, value):
+        self.instructions += 1
         self.code += b"\x21" + struct.pack("<q", value)
 
     def ldc_ptr(self, value):
         """Push a native-int constant (an address baked into the code)."""
+        self.instructions += 2
         self.code += b"\x21" + struct.pack("<q", value) + b"\xd3"
 
     # the shortest encoding for each local: ldloc.0-3 / stloc.0-3, .s, long
     def ldloc(self, int index):
+        self.instructions += 1
+        self.variable_refs += 1
         if index < 4:
             self.code.append(0x06 + index)
         elif index < 256:
@@ -234,12 +257,16 @@ cdef class ILBuilder:
             self.code += b"\xfe\x0c" + struct.pack("<H", index)
 
     def ldloca(self, int index):
+        self.instructions += 1
+        self.variable_refs += 1
         if index < 256:
             self.code += bytes((0x12, index))
         else:
             self.code += b"\xfe\x0d" + struct.pack("<H", index)
 
     def stloc(self, int index):
+        self.instructions += 1
+        self.variable_refs += 1
         if index < 4:
             self.code.append(0x0a + index)
         elif index < 256:
@@ -248,11 +275,14 @@ cdef class ILBuilder:
             self.code += b"\xfe\x0e" + struct.pack("<H", index)
 
     def branch(self, str name, int label):
+        self.instructions += 1
+        self.blocks += 1
         self.code += OPCODES[name][0]
         self._fixups.append((len(self.code), label))
         self.code += b"\0\0\0\0"
 
     def calli(self, bytes signature):
+        self.instructions += 1
         index = self._signature_index.get(signature)
         if index is None:
             index = len(self._signatures)
@@ -270,8 +300,11 @@ cdef class ILBuilder:
             struct.pack_into("<i", self.code, pos, target - (pos + 4))
         locals_sig = (bytes([LOCAL_SIG]) + _compressed(len(self._local_types))
                       + bytes(self._local_types))
+        shape = {"il_bytes": len(self.code), "instructions": self.instructions,
+                 "variable_refs": self.variable_refs, "blocks": self.blocks,
+                 "locals": len(self._local_types)}
         return CilMethod(bytes(self.code), locals_sig, list(self._signatures),
-                         list(self._token_fixups), max_stack, self.notes)
+                         list(self._token_fixups), max_stack, self.notes, shape)
 
 
 _BY_ENCODING = {enc: (name, kind) for name, (enc, kind) in OPCODES.items()}

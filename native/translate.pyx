@@ -29,9 +29,13 @@ CO_GENERATOR = 0x20
 CO_COROUTINE = 0x80
 CO_ASYNC_GENERATOR = 0x200
 
-# RyuJIT compiles a method with more IL than this without optimizing it
-# ("switched to MinOpts"): such code runs slower than the interpreter.
-MAX_OPTIMIZED_IL_BYTES = 60000
+# RyuJIT compiles a method past any of these limits without optimizing it
+# ("switched to MinOpts"; its DEFAULT_MIN_OPTS_* constants, fixed in release
+# builds): such code runs slower than the interpreter, so it is left there.
+# Keyed by the CilMethod.shape fields they bound.
+MINOPTS_LIMITS = {"il_bytes": 60000, "instructions": 20000, "variable_refs": 8000,
+                  "locals": 2000}
+MAX_OPTIMIZED_IL_BYTES = MINOPTS_LIMITS["il_bytes"]
 # No instruction translates to less (a cheap early refusal of huge code)
 MIN_IL_BYTES_PER_INSTRUCTION = 16
 
@@ -809,7 +813,8 @@ def translate(code, target, site_caches):
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
     method = Translator(code, analysis, target).translate()
-    if len(method.il) > MAX_OPTIMIZED_IL_BYTES:
-        raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
-                          % MAX_OPTIMIZED_IL_BYTES)
+    for field, limit in MINOPTS_LIMITS.items():
+        if method.shape[field] > limit:
+            raise Unsupported("too large: over %d %s, which RyuJIT does not optimize"
+                              % (limit, "IL bytes" if field == "il_bytes" else field.replace("_", " ")))
     return method

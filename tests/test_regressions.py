@@ -278,3 +278,25 @@ def test_runtime_start_keeps_python_signal_handling(tmp_path):
                          env=env, timeout=120)
     assert jit.stdout == plain.stdout == "True\n", jit.stderr
     assert jit.returncode == plain.returncode == -15
+
+
+# hexiom's constraint_pass (50,929 IL bytes, 20,415 IL instructions) was
+# compiled by RyuJIT without optimization ("switched to MinOpts": over its
+# 20,000-instruction limit, under the 60,000-byte one) and ran slower than
+# the interpreter.  Every MinOpts limit now sends such code to the
+# interpreter; the limit is lowered here so a small function crosses it.
+def test_code_past_any_minopts_limit_is_left_to_the_interpreter(monkeypatch):
+    from pyjion_clr import _translate
+
+    def body(n):
+        total = 0
+        for i in range(n):
+            total += i * 2 if i % 3 else -i
+        return total
+
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", 100)
+    copy = fresh_copy(body)
+    assert run_compiled(copy, 50).describe() == run_interpreted(body, 50).describe()
+    info = pyjion_clr.info(copy)
+    assert not info.compiled
+    assert info.reason == "unsupported: too large: over 100 instructions, which RyuJIT does not optimize"
