@@ -141,6 +141,7 @@ cdef extern from "hook.h":
     void pyj_hook_set_compiler(object callback)
     void pyj_hook_set_releaser(object callback)
     void pyj_hook_set_backend_alive(int alive)
+    void pyj_hook_set_direct_trampoline(void *fn)
     pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create)
     void *pyj_hook_site_caches(PyCodeObject *code, Py_ssize_t size) except NULL
     object pyj_hook_counters()
@@ -178,6 +179,12 @@ def set_releaser(callback):
 
 def set_backend_alive(bint alive):
     pyj_hook_set_backend_alive(alive)
+
+
+def set_direct_trampoline(size_t address):
+    """How the hook enters code that has a direct entry (0: through each
+    method's own entry point); see hook.c."""
+    pyj_hook_set_direct_trampoline(<void *>address)
 
 
 def counters():

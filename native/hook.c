@@ -198,8 +198,17 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
     PyErr_Restore(type, value, tb);
 }
 
+/* The backend's way in from native code to a direct entry, if it has one
+ * cheaper than the per-method entry point (CoreCLR: one method marked
+ * UnmanagedCallersOnly that calls the direct entry, instead of each
+ * method's delegate stub). */
+typedef PyObject *(*pyj_trampoline_fn)(PyThreadState *, PyjFrame *, int, void *direct_entry);
+static pyj_trampoline_fn g_direct_trampoline;
+
+void pyj_hook_set_direct_trampoline(void *fn) { g_direct_trampoline = (pyj_trampoline_fn)fn; }
+
 static PyObject *
-run_compiled(PyThreadState *ts, PyjFrame *frame, int throwflag, pyj_entry_fn entry)
+run_compiled(PyThreadState *ts, PyjFrame *frame, int throwflag, pyj_code_state *st)
 {
     pyj_frame_link link;
     PyObject *res;
@@ -208,7 +217,12 @@ run_compiled(PyThreadState *ts, PyjFrame *frame, int throwflag, pyj_entry_fn ent
         res = NULL;
     }
     else {
-        res = entry(ts, frame, throwflag);
+        if (st->direct_entry != NULL && g_direct_trampoline != NULL) {
+            res = g_direct_trampoline(ts, frame, throwflag, st->direct_entry);
+        }
+        else {
+            res = st->entry(ts, frame, throwflag);
+        }
         pyj_leave_recursive_call(ts);
     }
     pyj_unlink_frame(ts, &link);
@@ -268,7 +282,7 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
     if (st->status == PYJ_COMPILED && g_backend_alive) {
         st->compiled_calls++;
         g_compiled_calls++;
-        return run_compiled(ts, frame, throwflag, st->entry);
+        return run_compiled(ts, frame, throwflag, st);
     }
 interpret:
     g_interpreted_calls++;

@@ -35,6 +35,9 @@ Py_ssize_t pyj_hook_get_threshold(void);
 void pyj_hook_set_compiler(PyObject *callback);
 /* releaser(handle) is called when a compiled code object dies. */
 void pyj_hook_set_releaser(PyObject *callback);
+/* fn(tstate, frame, throwflag, direct_entry): how the hook runs code that
+ * has a direct entry, when the backend offers it (NULL: the entry point). */
+void pyj_hook_set_direct_trampoline(void *fn);
 /* Compiled code is only called while the backend says it is alive. */
 void pyj_hook_set_backend_alive(int alive);
 pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);

@@ -118,6 +118,7 @@ class _Managed:
         free = DynamicMethod("pyjion$free", clr_type(System.Void), Array[Type]([intptr]),
                              self.module, True)
         _emit_free(free.GetILGenerator(), OpCodes, calls, types)
+        self.trampoline_address = _direct_trampoline(self.module, intptr, frame_params)
         # the delegates must stay alive as long as their pointers are used
         self.build_delegate = build.CreateDelegate(builder_type, self.state)
         self.free_delegate = free.CreateDelegate(free_type)
@@ -158,6 +159,34 @@ def _delegate_type(module, name, return_type, param_types):
         return_type, Array[Type](param_types))
     invoke.SetImplementationFlags(MethodImplAttributes.Runtime)
     return builder.CreateType()
+
+
+def _direct_trampoline(module, intptr, frame_params):
+    """Native address of   nint Enter(nint tstate, nint frame, int throwflag,
+    nint managed_entry) => calli managed_entry(tstate, frame, throwflag):
+    one method marked UnmanagedCallersOnly, through which the hook enters
+    every compiled method.  Cheaper than each method's delegate stub
+    (GetFunctionPointerForDelegate), which DynamicMethods cannot avoid as
+    they take no attributes."""
+    import clr
+    from System import Array, Object, Type
+    from System.Reflection import CallingConventions, MethodAttributes, TypeAttributes
+    from System.Reflection.Emit import CustomAttributeBuilder, OpCode, OpCodes
+    from System.Runtime.InteropServices import UnmanagedCallersOnlyAttribute
+    builder = module.DefineType("pyjion_clr.Trampoline", TypeAttributes.Public
+                                | TypeAttributes.Abstract | TypeAttributes.Sealed)
+    enter = builder.DefineMethod("Enter", MethodAttributes.Public | MethodAttributes.Static,
+                                 intptr, Array[Type](frame_params + [intptr]))
+    attribute = clr.GetClrType(UnmanagedCallersOnlyAttribute).GetConstructor(Type.EmptyTypes)
+    enter.SetCustomAttribute(CustomAttributeBuilder(attribute, Array[Object]([])))
+    gen = enter.GetILGenerator()
+    for load in (OpCodes.Ldarg_0, OpCodes.Ldarg_1, OpCodes.Ldarg_2, OpCodes.Ldarg_3):
+        gen.Emit(load)
+    calli = gen.EmitCalli.Overloads[OpCode, CallingConventions, Type, Array[Type], Array[Type]]
+    calli(OpCodes.Calli, CallingConventions.Standard, intptr, Array[Type](frame_params), None)
+    gen.Emit(OpCodes.Ret)
+    created = builder.CreateType()
+    return created.GetMethod("Enter").MethodHandle.GetFunctionPointer().ToInt64()
 
 
 def _check_signature_tokens(DynamicMethod, return_type, param_types, module, byte_array, signatures):
@@ -309,6 +338,7 @@ class CoreCLRBackend:
                 self._broken = "setting up the managed builder failed: %s: %s" % (
                     _type(exc).__name__, exc)
                 raise BackendUnavailable(self._broken) from None
+            _native.set_direct_trampoline(self._managed.trampoline_address)
             # registered after pythonnet's own handler, so it runs first
             atexit.register(self.shutdown)
             # a fork()ed child has no runtime threads: it keeps running the
