@@ -107,15 +107,12 @@ frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
     return base != NULL && base + size < ts->datastack_limit;
 }
 
-/* A frame for func(args...), pushed on the data stack with the argument
- * references moved in (missing ones from the defaults); NULL, with nothing
- * changed, for any call frame_fits refuses. */
+/* A frame for func(args...), a call frame_fits accepted, pushed on the data
+ * stack with the argument references moved in (missing ones from the
+ * defaults). */
 static PyjFrame *
 push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
 {
-    if (!frame_fits(ts, func, nargs)) {
-        return NULL;
-    }
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount;
     Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
@@ -146,10 +143,10 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
     if (!pyj_hook_is_evaluator(ts)) {
         return NULL;
     }
-    PyjFrame *frame = push_frame(ts, func, args, nargs);
-    if (frame == NULL) {
+    if (!frame_fits(ts, func, nargs)) {
         return NULL;
     }
+    PyjFrame *frame = push_frame(ts, func, args, nargs);
     *handled = 1;
     PyObject *res = pyj_hook_eval_frame(ts, frame, 0);
     clear_and_pop(ts, frame);
