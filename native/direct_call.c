@@ -231,9 +231,13 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
     if (entry == NULL) {
         return NULL;
     }
-    /* object.__new__ with no arguments to check: allocation, inline values */
+    /* object.__new__ with no arguments to check: allocation, inline values.
+     * A collection it triggers may run finalizers that rebind __init__: the
+     * function found is held meanwhile. */
+    Py_INCREF(init);
     PyObject *self = type->tp_new(type, g_no_arguments, NULL);
     if (self == NULL) {
+        Py_DECREF(init);
         *error = Py_None;
         return NULL;
     }
@@ -242,6 +246,7 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
     base[0] = (PyObject *)type;
     base[1] = Py_NewRef(self);
     *callee = push_frame(ts, (PyFunctionObject *)init, base + 1, nargs + 1);
+    Py_DECREF(init);                /* the frame holds it now */
     link_direct(ts, *callee);
     return entry;
 }
