@@ -26,6 +26,18 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT
     Py_ssize_t PYJ_OFFSET_CACHED_KEYS
     Py_ssize_t PYJ_OFFSET_KEYS_NENTRIES
+    Py_ssize_t PYJ_OFFSET_DICT_KEYS
+    Py_ssize_t PYJ_OFFSET_DICT_VALUES
+    Py_ssize_t PYJ_OFFSET_KEYS_KIND
+    Py_ssize_t PYJ_OFFSET_KEYS_VERSION
+    Py_ssize_t PYJ_OFFSET_KEYS_LOG2_INDEX_BYTES
+    Py_ssize_t PYJ_OFFSET_KEYS_LOG2_SIZE
+    Py_ssize_t PYJ_OFFSET_STR_HASH
+    Py_ssize_t PYJ_OFFSET_KEYS_INDICES
+    int PYJ_DICT_KEYS_GENERAL
+    Py_ssize_t PYJ_UNICODE_ENTRY_SIZE
+    Py_ssize_t PYJ_OFFSET_ENTRY_KEY
+    Py_ssize_t PYJ_OFFSET_ENTRY_VALUE
     Py_ssize_t PYJ_OFFSET_SEQITER_INDEX
     Py_ssize_t PYJ_OFFSET_SEQITER_SEQ
     Py_ssize_t PYJ_OFFSET_RANGEITER_INDEX
@@ -96,6 +108,8 @@ cdef extern from "site_cache.h":
     int PYJ_SITE_WAYS
     unsigned long long PYJ_SLOT_FLAG
     unsigned long long PYJ_DICT_FLAG
+    unsigned long long PYJ_MANAGED_FLAG
+    unsigned long long PYJ_BUILTIN_FLAG
     ctypedef struct pyj_site_cache:
         pyj_site_entry way[4]
 
@@ -298,6 +312,19 @@ def target_description():
         "managed_dict_from_object": PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT,
         "type_cached_keys": PYJ_OFFSET_CACHED_KEYS,
         "keys_nentries": PYJ_OFFSET_KEYS_NENTRIES,
+        "dict_type": id(dict),
+        "dict_keys": PYJ_OFFSET_DICT_KEYS,
+        "dict_values": PYJ_OFFSET_DICT_VALUES,
+        "keys_kind": PYJ_OFFSET_KEYS_KIND,
+        "keys_kind_general": PYJ_DICT_KEYS_GENERAL,
+        "keys_version": PYJ_OFFSET_KEYS_VERSION,
+        "keys_log2_index_bytes": PYJ_OFFSET_KEYS_LOG2_INDEX_BYTES,
+        "keys_log2_size": PYJ_OFFSET_KEYS_LOG2_SIZE,
+        "str_hash": PYJ_OFFSET_STR_HASH,
+        "keys_indices": PYJ_OFFSET_KEYS_INDICES,
+        "unicode_entry_size": PYJ_UNICODE_ENTRY_SIZE,
+        "entry_key": PYJ_OFFSET_ENTRY_KEY,
+        "entry_value": PYJ_OFFSET_ENTRY_VALUE,
         "inline_iterators": bool(pyj_iterators_match()),
         "list_iter_type": id(type(iter([]))),
         "tuple_iter_type": id(type(iter(()))),
@@ -312,6 +339,8 @@ def target_description():
         "site_cache_ways": PYJ_SITE_WAYS,
         "site_slot_flag": PYJ_SLOT_FLAG,
         "site_dict_flag": PYJ_DICT_FLAG,
+        "site_managed_flag": PYJ_MANAGED_FLAG,
+        "site_builtin_flag": PYJ_BUILTIN_FLAG,
         "site_entry_size": sizeof(pyj_site_entry),
         # compiled code checks the first entry inline (site_cache.h)
         "site_cache_guard1": <size_t>&(<pyj_site_cache *>0).way[0].guard1,

@@ -66,6 +66,21 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT (-3 * (Py_ssize_t)sizeof(PyObject *))
 #define PYJ_OFFSET_CACHED_KEYS ((Py_ssize_t)offsetof(PyHeapTypeObject, ht_cached_keys))
 #define PYJ_OFFSET_KEYS_NENTRIES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_nentries))
+/* A dict's entries: keys object, its kind, version and entry table (after
+ * 2**dk_log2_index_bytes bytes of indices); str-keyed entries are
+ * (me_key, me_value) pairs, a split dict's values are in ma_values */
+#define PYJ_OFFSET_DICT_KEYS ((Py_ssize_t)offsetof(PyDictObject, ma_keys))
+#define PYJ_OFFSET_DICT_VALUES ((Py_ssize_t)offsetof(PyDictObject, ma_values))
+#define PYJ_OFFSET_KEYS_KIND ((Py_ssize_t)offsetof(PyDictKeysObject, dk_kind))
+#define PYJ_OFFSET_KEYS_VERSION ((Py_ssize_t)offsetof(PyDictKeysObject, dk_version))
+#define PYJ_OFFSET_KEYS_LOG2_SIZE ((Py_ssize_t)offsetof(PyDictKeysObject, dk_log2_size))
+#define PYJ_OFFSET_STR_HASH ((Py_ssize_t)offsetof(PyASCIIObject, hash))
+#define PYJ_OFFSET_KEYS_LOG2_INDEX_BYTES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_log2_index_bytes))
+#define PYJ_OFFSET_KEYS_INDICES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_indices))
+#define PYJ_DICT_KEYS_GENERAL DICT_KEYS_GENERAL
+#define PYJ_UNICODE_ENTRY_SIZE ((Py_ssize_t)sizeof(PyDictUnicodeEntry))
+#define PYJ_OFFSET_ENTRY_KEY ((Py_ssize_t)offsetof(PyDictUnicodeEntry, me_key))
+#define PYJ_OFFSET_ENTRY_VALUE ((Py_ssize_t)offsetof(PyDictUnicodeEntry, me_value))
 
 /* The float free list (floatobject.c pops and pushes it in PyFloat_FromDouble
  * and float_dealloc; compiled code does the same inline) and the cached

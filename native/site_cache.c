@@ -6,12 +6,80 @@ PyObject *pyj_lookup_global(PyjFrame *f, PyObject *name);   /* ops.c */
 #define TOP() (sp[-1])
 #define POP() (*--sp)
 
+/* Index of the entry holding `name` among a str-keyed dict keys object's
+ * entries (a probe of its hash table, as the dict lookup does, comparing
+ * keys by identity), KEY_ABSENT if there is none, or KEY_UNKNOWN if it
+ * cannot tell (general keys, or an equal but distinct key object). */
+#define KEY_ABSENT (-1)
+#define KEY_UNKNOWN (-2)
+
+static Py_ssize_t
+keys_index_of(PyDictKeysObject *keys, PyObject *name)
+{
+    Py_hash_t hash = ((PyASCIIObject *)name)->hash;
+    if (keys->dk_kind == DICT_KEYS_GENERAL || hash == -1) {
+        return KEY_UNKNOWN;
+    }
+    size_t mask = ((size_t)1 << keys->dk_log2_size) - 1;
+    size_t perturb = (size_t)hash;
+    size_t i = (size_t)hash & mask;
+    PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(keys);
+    for (;;) {
+        Py_ssize_t ix;
+        switch (keys->dk_log2_index_bytes - keys->dk_log2_size) {
+        case 0: ix = ((const int8_t *)keys->dk_indices)[i]; break;
+        case 1: ix = ((const int16_t *)keys->dk_indices)[i]; break;
+        case 2: ix = ((const int32_t *)keys->dk_indices)[i]; break;
+        default: ix = ((const int64_t *)keys->dk_indices)[i]; break;
+        }
+        if (ix == DKIX_EMPTY) {
+            return KEY_ABSENT;
+        }
+        if (ix >= 0) {
+            PyObject *key = entries[ix].me_key;
+            if (key == name) {
+                return ix;
+            }
+            if (((PyASCIIObject *)key)->hash == hash) {
+                return KEY_UNKNOWN;
+            }
+        }
+        perturb >>= 5;
+        i = (i * 5 + perturb + 1) & mask;
+    }
+}
+
+/* Record where a global found by a full lookup lives (site_cache.h). */
+static void
+record_global(pyj_site_cache *cache, PyjFrame *f, PyObject *name, PyObject *value)
+{
+    PyDictKeysObject *gkeys = ((PyDictObject *)f->f_globals)->ma_keys;
+    pyj_site_entry *keyed = &cache->way[0];
+    pyj_site_entry *versioned = &cache->way[1];
+    versioned->guard1 = ((PyDictObject *)f->f_globals)->ma_version_tag;
+    versioned->guard2 = ((PyDictObject *)f->f_builtins)->ma_version_tag;
+    versioned->value = value;
+    Py_ssize_t index = keys_index_of(gkeys, name);
+    if (index >= 0) {
+        keyed->guard1 = 0;
+        keyed->guard2 = (uint64_t)index;
+        return;
+    }
+    if (index == KEY_ABSENT && gkeys->dk_version != 0) {
+        index = keys_index_of(((PyDictObject *)f->f_builtins)->ma_keys, name);
+        if (index >= 0) {
+            keyed->guard1 = gkeys->dk_version;
+            keyed->guard2 = (uint64_t)index | PYJ_BUILTIN_FLAG;
+        }
+    }
+}
+
 int
 pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
-    pyj_site_entry *entry = &((pyj_site_cache *)aux)->way[0];
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg >> 1);
-    int cacheable = PyDict_CheckExact(f->f_globals) && PyDict_CheckExact(f->f_builtins);
+    int cacheable = PyDict_CheckExact(f->f_globals) && PyDict_CheckExact(f->f_builtins)
+                    && PyUnicode_CheckExact(name);
     uint64_t gv = 0, bv = 0;
     if (cacheable) {
         gv = ((PyDictObject *)f->f_globals)->ma_version_tag;
@@ -25,9 +93,7 @@ pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
      * nothing changed under it anyway */
     if (cacheable && gv == ((PyDictObject *)f->f_globals)->ma_version_tag
         && bv == ((PyDictObject *)f->f_builtins)->ma_version_tag) {
-        entry->guard1 = gv;
-        entry->guard2 = bv;
-        entry->value = v;
+        record_global((pyj_site_cache *)aux, f, name, v);
     }
     if (oparg & 1) {
         *sp++ = NULL;
@@ -209,7 +275,8 @@ attribute_location(PyObject *owner, PyObject *name, int for_store, uint64_t *whe
         }
         hint = 0;       /* stores do not use the hint */
     }
-    *where = (uint64_t)hint | PYJ_DICT_FLAG;
+    *where = (uint64_t)hint | PYJ_DICT_FLAG
+             | ((tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) ? PYJ_MANAGED_FLAG : 0);
     return 1;
 }
 
@@ -249,7 +316,8 @@ pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
     if (entry != NULL) {
         if (entry->guard2 & PYJ_DICT_FLAG) {
-            res = Py_XNewRef(instance_dict_value(owner, name, entry->guard2 & ~PYJ_DICT_FLAG));
+            res = Py_XNewRef(instance_dict_value(owner, name,
+                                                  entry->guard2 & ~(PYJ_DICT_FLAG | PYJ_MANAGED_FLAG)));
         }
         else {
             PyObject **slot = attribute_slot(entry, owner);
@@ -267,8 +335,10 @@ pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return res == NULL ? -1 : 0;
 }
 
-/* A cached store replaces an existing value only: a new inline value also
- * updates the values' insertion order, which the full setattr does. */
+/* A cached store into a slot or an inline value (a new inline value is
+ * also added to the values' insertion order, as STORE_ATTR_INSTANCE_VALUE
+ * does); one into an instance __dict__ is a dict store, which gives the
+ * dict a new version. */
 int
 pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
@@ -324,7 +394,7 @@ method_guard_holds(pyj_site_entry *entry, PyObject *obj, PyObject *name)
     if (entry->guard2 == 0) {
         return 1;
     }
-    if (entry->guard2 == PYJ_DICT_FLAG) {
+    if (entry->guard2 & PYJ_DICT_FLAG) {
         /* instances with a __dict__: look the name up in it */
         PyDictObject *dict = instance_dict(obj);
         if (dict == NULL) {
@@ -364,7 +434,9 @@ record_method(pyj_site_cache *cache, PyObject *obj, PyObject *name, PyObject *me
         guard2 = (uint64_t)((PyHeapTypeObject *)tp)->ht_cached_keys->dk_nentries + 1;
     }
     else if (instance_dict(obj) != NULL) {
-        guard2 = PYJ_DICT_FLAG;     /* checked against the dict at each use */
+        /* checked against the dict at each use (compiled code probes a
+         * dict it finds before the object) */
+        guard2 = PYJ_DICT_FLAG | ((tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) ? PYJ_MANAGED_FLAG : 0);
     }
     else {
         return;

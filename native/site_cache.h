@@ -12,15 +12,26 @@
 #include <structmember.h>
 
 typedef struct {
-    /* LOAD_GLOBAL (first entry only): ma_version_tag of globals and builtins
+    /* LOAD_GLOBAL, first entry: where the name's entry is, so that
+     *   compiled code reads the current value from it (rebinding a global
+     *   does not invalidate it): guard2 is its index among the keys of
+     *   globals, or of builtins with PYJ_BUILTIN_FLAG set, and then guard1
+     *   is the dk_version of the globals' keys when the name was found
+     *   absent from them (a keys version is unique and changes with any
+     *   insertion or deletion).  Compiled code checks that the entry still
+     *   holds the name (by identity: names are interned).
+     * LOAD_GLOBAL, second entry: the ma_version_tag of globals and builtins
      *   when `value` was found; versions are unique across all dicts and
      *   states, so equal versions mean the same dicts, unchanged, and
-     *   `value` (borrowed) is still what the lookup would return.
+     *   `value` (borrowed) is still what the lookup would return.  For
+     *   builtins while the globals' keys have no version.
      * LOAD_ATTR, STORE_ATTR: the owner's type version (0: empty) and where
      *   the attribute is: the index in the instance's inline values, or
-     *   the offset of a __slots__ member with PYJ_SLOT_FLAG set, or (loads
-     *   only, looked up in C) the index of its entry in the instance's
-     *   __dict__ with PYJ_DICT_FLAG set.
+     *   the offset of a __slots__ member with PYJ_SLOT_FLAG set, or the
+     *   index of its entry in the instance's __dict__ with PYJ_DICT_FLAG set
+     *   (and PYJ_MANAGED_FLAG when the type's instances keep that dict
+     *   pointer before the object: compiled code reads it then; stores are
+     *   done in C).
      * LOAD_METHOD: the type version, the shared-keys guard (site_cache.c)
      *   and the method found on the type (borrowed). */
     uint64_t guard1;
@@ -31,6 +42,8 @@ typedef struct {
 #define PYJ_SITE_WAYS 4
 #define PYJ_SLOT_FLAG ((uint64_t)1 << 62)
 #define PYJ_DICT_FLAG ((uint64_t)1 << 61)
+#define PYJ_MANAGED_FLAG ((uint64_t)1 << 60)
+#define PYJ_BUILTIN_FLAG ((uint64_t)1 << 62)
 
 typedef struct {
     pyj_site_entry way[PYJ_SITE_WAYS];

@@ -80,6 +80,8 @@ class FastPaths:
         self.v_t3 = il.new_local("i")
         self.v_cmp = il.new_local("i4")
         self.v_way = il.new_local("i")
+        self.v_keys = il.new_local("i")
+        self.v_entry = il.new_local("i")
         self.fused = None                   # index of a jump emitted with its compare
         size = self.t["site_cache_size"]
         base = self.t["site_caches"]
@@ -171,11 +173,153 @@ class FastPaths:
         il.op("add")
         il.op("ldind.i8" if field != "site_cache_value" else "ldind.i")
 
-    def attribute_address(self, v, label):
+    def dict_entry_value(self, v_dict, v_index, name, result, label):
+        """result = the value (borrowed) of the entry at index v_index (i8)
+        of the dict in v_dict, if that entry holds the str `name` (an
+        interned name: compared by identity); go to label if it does not,
+        or its value is gone.  A split dict's value is in its ma_values."""
+        il = self.il
+        t = self.t
+        combined, have = il.new_label(), il.new_label()
+        self.load_field(v_dict, t["dict_keys"], "i")
+        il.stloc(self.v_keys)
+        self.load_field(self.v_keys, t["keys_kind"], "u1")
+        il.ldc_i4(t["keys_kind_general"])
+        il.branch("beq", label)
+        il.ldloc(v_index)
+        self.load_field(self.v_keys, t["keys_nentries"], "i8")
+        il.branch("bge.un", label)
+        # entries follow 2**dk_log2_index_bytes bytes of indices
+        il.ldloc(self.v_keys)
+        il.ldc_i4(t["keys_indices"])
+        il.op("add")
+        il.ldc_i8(1)
+        self.load_field(self.v_keys, t["keys_log2_index_bytes"], "u1")
+        il.op("shl")
+        il.op("conv.i")
+        il.op("add")
+        il.ldloc(v_index)
+        il.ldc_i8(t["unicode_entry_size"])
+        il.op("mul")
+        il.op("conv.i")
+        il.op("add")
+        il.stloc(self.v_entry)
+        self.load_field(self.v_entry, t["entry_key"], "i")
+        il.ldc_ptr(name)
+        il.branch("bne.un", label)
+        self.load_field(v_dict, t["dict_values"], "i")
+        il.stloc(result)
+        il.ldloc(result)
+        il.branch("brfalse", combined)
+        il.ldloc(result)
+        il.ldloc(v_index)
+        il.ldc_i8(self.ptr)
+        il.op("mul")
+        il.op("conv.i")
+        il.op("add")
+        il.op("ldind.i")
+        il.stloc(result)
+        il.branch("br", have)
+        il.mark(combined)
+        self.load_field(self.v_entry, t["entry_value"], "i")
+        il.stloc(result)
+        il.mark(have)
+        il.ldloc(result)
+        il.branch("brfalse", label)
+
+    def branch_unless_absent(self, v_dict, name, label):
+        """Go to label unless the str `name` is certainly absent from the
+        dict in v_dict: a probe of its hash table as the dict lookup does
+        (keys by identity, names being interned), up to an empty slot.  A
+        key with the name's hash, general keys, or a table too big for
+        one-byte indices also go to label."""
+        il = self.il
+        t = self.t
+        probe, step, absent = il.new_label(), il.new_label(), il.new_label()
+        name_hash = hash(name)
+        self.load_field(v_dict, t["dict_keys"], "i")
+        il.stloc(self.v_keys)
+        self.load_field(self.v_keys, t["keys_kind"], "u1")
+        il.ldc_i4(t["keys_kind_general"])
+        il.branch("beq", label)
+        self.load_field(self.v_keys, t["keys_log2_index_bytes"], "u1")
+        self.load_field(self.v_keys, t["keys_log2_size"], "u1")
+        il.branch("bne.un", label)          # indices wider than a byte
+        # v_rem = mask, v_ib = perturb, v_ia = slot
+        il.ldc_i8(1)
+        self.load_field(self.v_keys, t["keys_log2_size"], "u1")
+        il.op("shl")
+        il.ldc_i8(1)
+        il.op("sub")
+        il.stloc(self.v_rem)
+        il.ldc_i8(name_hash)
+        il.stloc(self.v_ib)
+        il.ldc_i8(name_hash)
+        il.ldloc(self.v_rem)
+        il.op("and")
+        il.stloc(self.v_ia)
+        il.mark(probe)
+        il.ldloc(self.v_keys)
+        il.ldc_i4(t["keys_indices"])
+        il.op("add")
+        il.ldloc(self.v_ia)
+        il.op("conv.i")
+        il.op("add")
+        il.op("ldind.i1")
+        il.stloc(self.v_cmp)
+        il.ldloc(self.v_cmp)
+        il.ldc_i4(-1)
+        il.branch("beq", absent)            # DKIX_EMPTY
+        il.ldloc(self.v_cmp)
+        il.ldc_i4(0)
+        il.branch("blt", step)              # DKIX_DUMMY
+        # the entry's key: entries follow the 2**log2_size one-byte indices
+        il.ldloc(self.v_keys)
+        il.ldc_i4(t["keys_indices"])
+        il.op("add")
+        il.ldloc(self.v_rem)
+        il.op("conv.i")
+        il.op("add")
+        il.op("ldc.i4.1")
+        il.op("add")
+        il.ldloc(self.v_cmp)
+        il.ldc_i4(t["unicode_entry_size"])
+        il.op("mul")
+        il.op("add")
+        il.ldc_i4(t["entry_key"])
+        il.op("add")
+        il.op("ldind.i")
+        il.stloc(self.v_entry)
+        il.ldloc(self.v_entry)
+        il.ldc_ptr(id(name))
+        il.branch("beq", label)             # present
+        self.load_field(self.v_entry, t["str_hash"], "i8")
+        il.ldc_i8(name_hash)
+        il.branch("beq", label)             # an equal key, maybe
+        il.mark(step)
+        il.ldloc(self.v_ib)
+        il.ldc_i4(5)
+        il.op("shr.un")
+        il.stloc(self.v_ib)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(5)
+        il.op("mul")
+        il.ldloc(self.v_ib)
+        il.op("add")
+        il.ldc_i8(1)
+        il.op("add")
+        il.ldloc(self.v_rem)
+        il.op("and")
+        il.stloc(self.v_ia)
+        il.branch("br", probe)
+        il.mark(absent)
+
+    def attribute_address(self, v, label, in_dict=None):
         """Push the address where the attribute the cache entry (v_way)
         describes is stored for the object in v: a __slots__ member (offset
         flagged in guard2) or an inline-values slot (index in guard2); go to
-        label if the object has no inline values any more."""
+        label if the object has no inline values any more, and to in_dict
+        (default: label) if the entry is of the __dict__ kind."""
         il = self.il
         in_slot = il.new_label()
         have = il.new_label()
@@ -184,7 +328,7 @@ class FastPaths:
         il.ldloc(self.v_ia)
         il.ldc_i8(self.t["site_dict_flag"])
         il.op("and")
-        il.branch("brtrue", label)          # in the instance __dict__: the helper
+        il.branch("brtrue", in_dict if in_dict is not None else label)
         il.ldloc(self.v_ia)
         il.ldc_i8(self.t["site_slot_flag"])
         il.op("and")
@@ -263,23 +407,61 @@ class FastPaths:
 
     # ------------------------------------------------------ LOAD_GLOBAL
     def op_LOAD_GLOBAL(self, ins, depth):
+        """The value from the entry the first cache entry points at (in
+        globals, or in builtins while the globals' keys version vouches
+        that globals lack the name), else the value the second entry
+        holds while both dicts keep their versions (site_cache.h)."""
         il = self.il
+        t = self.t
         cache = self.site_cache[ins.index]
-        miss = il.new_label()
-        done = il.new_label()
+        name = id(self.code.co_names[ins.oparg >> 1])
+        lookup, keyed_miss = il.new_label(), il.new_label()
+        miss, have, done = il.new_label(), il.new_label(), il.new_label()
+        il.ldc_ptr(cache + t["site_cache_guard2"])
+        il.op("ldind.i8")
+        il.stloc(self.v_ia)
+        self.frame_offset(t["frame_globals"])
+        il.op("ldind.i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(t["site_builtin_flag"])
+        il.op("and")
+        il.branch("brfalse", lookup)
+        self.load_field(self.v_t3, t["dict_keys"], "i")
+        il.ldc_i4(t["keys_version"])
+        il.op("add")
+        il.op("ldind.u4")
+        il.op("conv.u8")
+        il.ldc_ptr(cache + t["site_cache_guard1"])
+        il.op("ldind.i8")
+        il.branch("bne.un", keyed_miss)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(t["site_builtin_flag"] - 1)
+        il.op("and")
+        il.stloc(self.v_ia)
+        self.frame_offset(t["frame_builtins"])
+        il.op("ldind.i")
+        il.stloc(self.v_t3)
+        il.mark(lookup)
+        self.branch_unless_type(self.v_t3, t["dict_type"], keyed_miss)
+        self.dict_entry_value(self.v_t3, self.v_ia, name, self.v_t0, keyed_miss)
+        il.branch("br", have)
+        il.mark(keyed_miss)
+        versioned = cache + t["site_entry_size"]
         for frame_field, guard in (("frame_globals", "site_cache_guard1"),
                                    ("frame_builtins", "site_cache_guard2")):
-            self.frame_offset(self.t[frame_field])
+            self.frame_offset(t[frame_field])
             il.op("ldind.i")
-            il.ldc_i4(self.t["dict_version"])
+            il.ldc_i4(t["dict_version"])
             il.op("add")
             il.op("ldind.i8")
-            il.ldc_ptr(cache + self.t[guard])
+            il.ldc_ptr(versioned + t[guard])
             il.op("ldind.i8")
             il.branch("bne.un", miss)
-        il.ldc_ptr(cache + self.t["site_cache_value"])
+        il.ldc_ptr(versioned + t["site_cache_value"])
         il.op("ldind.i")
         il.stloc(self.v_t0)
+        il.mark(have)
         self.incref_local(self.v_t0)
         if ins.oparg & 1:
             self.slot_addr(depth)
@@ -296,12 +478,34 @@ class FastPaths:
     # -------------------------------------------------------- LOAD_ATTR
     def op_LOAD_ATTR(self, ins, depth):
         il = self.il
+        t = self.t
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
-        self.attribute_address(self.v_t0, miss)
+        in_dict, found = il.new_label(), il.new_label()
+        self.attribute_address(self.v_t0, miss, in_dict)
         il.op("ldind.i")
         il.stloc(self.v_t1)
         il.ldloc(self.v_t1)
         il.branch("brfalse", miss)          # attribute deleted
+        il.branch("br", found)
+        # the entry at the recorded index of the instance's own __dict__ (as
+        # LOAD_ATTR_WITH_HINT), when the type keeps it before the object
+        il.mark(in_dict)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(t["site_managed_flag"])
+        il.op("and")
+        il.branch("brfalse", miss)
+        self.load_field(self.v_t0, t["managed_dict_from_object"], "i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.branch("brfalse", miss)
+        self.branch_unless_type(self.v_t3, t["dict_type"], miss)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(t["site_managed_flag"] - 1)
+        il.op("and")
+        il.stloc(self.v_ia)
+        self.dict_entry_value(self.v_t3, self.v_ia, id(self.code.co_names[ins.oparg]),
+                              self.v_t1, miss)
+        il.mark(found)
         self.store_new_reference(depth - 1, self.v_t1)
         self.decref_local(self.v_t0)
         il.branch("br", done)
@@ -337,15 +541,18 @@ class FastPaths:
         """[obj] -> [method, obj] from the cache, when the type is unchanged
         and the instance has no attribute of that name (site_cache.c)."""
         il = self.il
-        found = il.new_label()
+        found, with_dict = il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
         self.load_entry_field("site_cache_guard2")
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
         il.branch("brfalse", found)         # instances have no attributes
         il.ldloc(self.v_ia)
+        il.ldc_i8(self.t["site_dict_flag"] | self.t["site_managed_flag"])
+        il.branch("beq", with_dict)
+        il.ldloc(self.v_ia)
         il.ldc_i8(self.t["site_dict_flag"])
-        il.branch("beq", miss)              # instances with a __dict__: the helper
+        il.branch("beq", miss)              # a __dict__ elsewhere: the helper
         self.load_field(self.v_t0, self.t["managed_dict_from_object"], "i")
         il.branch("brtrue", miss)
         self.load_field(self.v_t0, self.t["values_from_object"], "i")
@@ -362,6 +569,14 @@ class FastPaths:
         il.op("add")
         il.ldloc(self.v_ia)
         il.branch("bne.un", miss)           # a key was added: maybe this name
+        il.branch("br", found)
+        il.mark(with_dict)
+        self.load_field(self.v_t0, self.t["managed_dict_from_object"], "i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.branch("brfalse", miss)
+        self.branch_unless_type(self.v_t3, self.t["dict_type"], miss)
+        self.branch_unless_absent(self.v_t3, self.code.co_names[ins.oparg], miss)
         il.mark(found)
         self.load_entry_field("site_cache_value")
         il.stloc(self.v_t1)

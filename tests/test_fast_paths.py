@@ -422,6 +422,98 @@ def methods_and_attributes_of_objects_with_a_dict():
     return out
 
 
+def globals_keyed_by_their_entries():
+    # the cache points at a name's entry: rebinding does not invalidate it,
+    # new keys (a resize moves entries) and a second globals dict for the
+    # same code must not give a stale or foreign value
+    global X
+    g = globals()
+    seen = []
+    for i in range(40):
+        X = i
+        seen.append((X, len("abc"), abs(-i)))
+        g["_filler_%d" % i] = i             # new keys, resizes on the way
+    for i in range(40):
+        del g["_filler_%d" % i]
+    X = 1
+    return seen
+
+
+def _reads_name():
+    return NAME_IN_TWO_DICTS  # noqa: F821
+
+
+def same_code_with_two_globals_dicts():
+    import types
+    first = {"NAME_IN_TWO_DICTS": "first", "__builtins__": __builtins__}
+    second = {"other": 0, "NAME_IN_TWO_DICTS": "second", "__builtins__": __builtins__}
+    f1 = types.FunctionType(_reads_name.__code__, first)
+    f2 = types.FunctionType(_reads_name.__code__, second)
+    out = [(f1(), f2()) for _ in range(5)]
+    del second["NAME_IN_TWO_DICTS"]
+    try:
+        f2()
+    except NameError as e:
+        out.append(str(e))
+    out.append(f1())
+    return out
+
+
+def attributes_in_an_instance_dict():
+    class Plain:
+        def __init__(self, n):
+            self.n = n
+
+    split = [Plain(i) for i in range(4)]
+    for p in split:
+        p.__dict__                          # the dict is made (split)
+    combined = [Plain(0) for _ in range(4)]
+    for i, p in enumerate(combined):
+        p.__dict__ = {"pad%d" % k: k for k in range(i)} | {"n": 10 + i}
+    general = Plain(0)
+    general.__dict__ = {1: "int key", "n": "general keys"}
+    out = []
+    for round_ in range(3):
+        for p in split + combined + [general]:
+            out.append(p.n)
+        if round_ == 1:
+            del combined[2].n
+            try:
+                combined[2].n
+            except AttributeError as e:
+                out.append(str(e))
+            combined[2].n = "back"
+            Plain.n = property(lambda self: "property wins")
+    return out
+
+
+def methods_of_instances_with_their_own_dict():
+    # the method cache probes the instance __dict__ for the name: an
+    # instance attribute of that name (under an equal but distinct str
+    # too), deleted entries, and tables of every size must be seen
+    class Owner:
+        def method_name(self):
+            return "from the class"
+
+    plain, big, shadowed, equal_key, emptied = (Owner() for _ in range(5))
+    for o in (plain, big, shadowed, equal_key, emptied):
+        o.__dict__ = {"a": 1}               # a combined dict of its own
+    big.__dict__.update(("k%d" % i, i) for i in range(300))
+    emptied.__dict__.update(("k%d" % i, i) for i in range(6))
+    for i in range(6):
+        del emptied.__dict__["k%d" % i]     # dummies on the probe chains
+    out = []
+    for round_ in range(4):
+        for o in (plain, big, shadowed, equal_key, emptied):
+            out.append(o.method_name())
+        if round_ == 1:
+            shadowed.method_name = lambda: "instance attribute"
+            equal_key.__dict__["".join(["method_", "name"])] = lambda: "equal key"
+        if round_ == 2:
+            del shadowed.method_name
+    return out
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -472,6 +564,10 @@ CASES = [
     (bad_operands, ()),
     (globals_change_between_reads, ()),
     (builtin_shadowed_by_global, ()),
+    (globals_keyed_by_their_entries, ()),
+    (same_code_with_two_globals_dicts, ()),
+    (attributes_in_an_instance_dict, ()),
+    (methods_of_instances_with_their_own_dict, ()),
     (attribute_guards, ()),
     (polymorphic_attribute_site, ()),
     (missing_attribute_after_hits, ()),
