@@ -5,7 +5,8 @@ decode():  the un-specialised instructions of a code object (CACHE entries
            skipped, EXTENDED_ARG folded), with jump targets resolved to
            code-unit indices.
 analyze(): stack depth before each reachable instruction, the exception
-           handler covering each one, and the instructions that start blocks.
+           handler covering each one, the instructions that start blocks,
+           and the interpreter's type feedback for each instruction.
 
 Everything here is specific to CPython 3.11's bytecode.
 """
@@ -38,7 +39,7 @@ RETURN_GENERATOR = _opcode.opmap["RETURN_GENERATOR"]
 
 
 class Instr:
-    __slots__ = ("index", "opcode", "oparg", "name", "next_index", "target", "line")
+    __slots__ = ("index", "opcode", "oparg", "name", "next_index", "target", "line", "seen")
 
     def __init__(self, index, op, oparg, next_index, target, line):
         self.index = index              # code-unit index of the opcode itself
@@ -48,6 +49,7 @@ class Instr:
         self.next_index = next_index    # index after this instruction's caches
         self.target = target            # jump target index, or -1
         self.line = line
+        self.seen = None                # type feedback (read_feedback)
 
     def __repr__(self):
         return "%d %s %d" % (self.index, self.name, self.oparg)
@@ -153,6 +155,37 @@ def stack_effect(instr, bint jump):
     return dis.stack_effect(instr.opcode, jump=jump)
 
 
+# Type feedback.  After a few calls the interpreter rewrites its copy of the
+# bytecode (co_code_adaptive) with specialised instructions for what each
+# site has seen: BINARY_OP_ADD_FLOAT, LOAD_ATTR_INSTANCE_VALUE, ...  A site
+# still in its adaptive form with a non-zero counter is backing off after
+# the specialiser failed on what it saw (say, a property, or a str + str).
+_ALL_OPNAME = dis._all_opname
+_SPECIALIZED = {family: frozenset(forms) for family, forms in dis._specializations.items()}
+GENERIC = "generic"
+
+
+def read_feedback(code, instrs):
+    """Set ins.seen for each instruction of a specialisable family: the
+    suffix of the specialised form the interpreter chose ("ADD_FLOAT",
+    "INSTANCE_VALUE", ...), GENERIC when the specialiser gave up on the
+    site, or None when the site has not been specialised (the code has
+    not run often enough in the interpreter, or the site not since)."""
+    adaptive = code._co_code_adaptive
+    for ins in instrs:
+        forms = _SPECIALIZED.get(ins.name)
+        if forms is None:
+            continue
+        name = _ALL_OPNAME[adaptive[2 * ins.index]]
+        if name not in forms:
+            continue
+        if name.endswith("_ADAPTIVE"):
+            counter = adaptive[2 * ins.index + 2] | (adaptive[2 * ins.index + 3] << 8)
+            ins.seen = GENERIC if counter else None
+        else:
+            ins.seen = name[len(ins.name) + 1:]
+
+
 class Analysis:
     def __init__(self, instrs, handlers, depth_before, handler_for, block_starts, max_depth):
         self.instrs = instrs
@@ -172,6 +205,7 @@ def _handler_covering(handlers, int index):
 
 def analyze(code):
     instrs, prefix_of = decode(code)
+    read_feedback(code, instrs)
     handlers = exception_table(code, prefix_of)
     by_index = {ins.index: pos for pos, ins in enumerate(instrs)}
     depth_before = {}

@@ -177,10 +177,10 @@ cdef class ILBuilder:
     cdef public dict notes
     # RyuJIT compiles a method without optimizing it ("MinOpts") when one of
     # these passes its limit: IL instructions, references to locals and
-    # arguments, basic blocks (counted here as branches plus branch targets)
+    # arguments, basic blocks (counted in finish() as RyuJIT finds them)
     cdef public int instructions
     cdef public int variable_refs
-    cdef public int blocks
+    cdef list _block_ends
 
     def __init__(self):
         self.code = bytearray()
@@ -193,7 +193,7 @@ cdef class ILBuilder:
         self.notes = {}
         self.instructions = 0
         self.variable_refs = 0
-        self.blocks = 1
+        self._block_ends = []
 
     # -- labels
     def new_label(self):
@@ -204,7 +204,6 @@ cdef class ILBuilder:
         if self._label_pos[label] != -1:
             raise ValueError("label %d marked twice" % label)
         self._label_pos[label] = len(self.code)
-        self.blocks += 1
 
     def is_marked(self, int label):
         return self._label_pos[label] != -1
@@ -224,7 +223,7 @@ cdef class ILBuilder:
         if name.startswith("ldarg"):
             self.variable_refs += 1
         elif name == "ret":
-            self.blocks += 1
+            self._block_ends.append(len(self.code))
 
     def ldc_i4(self, int value):
         self.instructions += 1
@@ -279,10 +278,10 @@ cdef class ILBuilder:
 
     def branch(self, str name, int label):
         self.instructions += 1
-        self.blocks += 1
         self.code += OPCODES[name][0]
         self._fixups.append((len(self.code), label))
         self.code += b"\0\0\0\0"
+        self._block_ends.append(len(self.code))
 
     def calli(self, bytes signature):
         self.instructions += 1
@@ -296,15 +295,21 @@ cdef class ILBuilder:
         self.code += b"\0\0\0\0"
 
     def finish(self, int max_stack=16):
+        # a block starts at the method's start, at each branch target and
+        # after each branch or return
+        leaders = {0}
+        leaders.update(self._block_ends)
         for pos, label in self._fixups:
             target = self._label_pos[label]
             if target < 0:
                 raise ValueError("branch to unmarked label %d" % label)
             struct.pack_into("<i", self.code, pos, target - (pos + 4))
+            leaders.add(target)
+        leaders.discard(len(self.code))
         locals_sig = (bytes([LOCAL_SIG]) + _compressed(len(self._local_types))
                       + bytes(self._local_types))
         shape = {"il_bytes": len(self.code), "instructions": self.instructions,
-                 "variable_refs": self.variable_refs, "blocks": self.blocks,
+                 "variable_refs": self.variable_refs, "blocks": len(leaders),
                  "locals": len(self._local_types)}
         return CilMethod(bytes(self.code), locals_sig, list(self._signatures),
                          list(self._token_fixups), max_stack, self.notes, shape)

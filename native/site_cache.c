@@ -306,6 +306,34 @@ attribute_slot(pyj_site_entry *entry, PyObject *owner)
     return values != NULL ? &values->values[entry->guard2] : NULL;
 }
 
+/* An attribute of a class whose metatype is `type`, from the cache or
+ * recorded there when type_getattro would return what the class's MRO
+ * holds (nothing of that name on `type`, which never changes, and a value
+ * that is not a descriptor, or a function); NULL if not cacheable. */
+static PyObject *
+class_attribute(pyj_site_cache *cache, PyTypeObject *cls, PyObject *name)
+{
+    if (!has_version(cls)) {
+        return NULL;
+    }
+    uint64_t key = (uint64_t)cls->tp_version_tag + PYJ_CLASS_KEY;
+    for (int i = 0; i < PYJ_SITE_WAYS; i++) {
+        if (cache->way[i].guard1 == key) {
+            return Py_NewRef(cache->way[i].value);
+        }
+    }
+    if (!PyUnicode_CheckExact(name) || _PyType_Lookup(&PyType_Type, name) != NULL) {
+        return NULL;
+    }
+    PyObject *value = _PyType_Lookup(cls, name);
+    if (value == NULL || (Py_TYPE(value)->tp_descr_get != NULL && !PyFunction_Check(value))
+        || !has_version(cls)) {
+        return NULL;
+    }
+    record(cache, (uint64_t)cls->tp_version_tag + PYJ_CLASS_KEY, 0, value);
+    return Py_NewRef(value);
+}
+
 int
 pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
@@ -314,7 +342,10 @@ pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     PyObject *res = NULL;
     pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
-    if (entry != NULL) {
+    if (Py_IS_TYPE(owner, &PyType_Type)) {
+        res = class_attribute(cache, (PyTypeObject *)owner, name);
+    }
+    if (entry != NULL && res == NULL) {
         if (entry->guard2 & PYJ_DICT_FLAG) {
             res = Py_XNewRef(instance_dict_value(owner, name,
                                                   entry->guard2 & ~(PYJ_DICT_FLAG | PYJ_MANAGED_FLAG)));

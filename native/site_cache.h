@@ -32,6 +32,11 @@ typedef struct {
      *   (and PYJ_MANAGED_FLAG when the type's instances keep that dict
      *   pointer before the object: compiled code reads it then; stores are
      *   done in C).
+     * LOAD_ATTR of a class (whose type is `type`): the class's own
+     *   version with PYJ_CLASS_KEY added (so that no instance's type
+     *   matches it) and the attribute found on the class (borrowed): a
+     *   value that is not a descriptor, or a function (which a class hands
+     *   out as itself).
      * LOAD_METHOD: the type version, the shared-keys guard (site_cache.c)
      *   and the method found on the type (borrowed). */
     uint64_t guard1;
@@ -44,6 +49,7 @@ typedef struct {
 #define PYJ_DICT_FLAG ((uint64_t)1 << 61)
 #define PYJ_MANAGED_FLAG ((uint64_t)1 << 60)
 #define PYJ_BUILTIN_FLAG ((uint64_t)1 << 62)
+#define PYJ_CLASS_KEY ((uint64_t)1 << 32)
 
 typedef struct {
     pyj_site_entry way[PYJ_SITE_WAYS];

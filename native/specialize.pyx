@@ -31,6 +31,12 @@ a wrong value through.
   non-negative int index in range.
 - UNPACK_SEQUENCE of a tuple or list of the right length.
 
+When the interpreter has specialised a site (bytecode.read_feedback), only
+the fast paths for what it saw there are emitted: a site specialised for
+floats gets no int path, one it gave up on (a str +, a property) only the
+helper.  Without feedback every fast path is emitted.  Either way the
+guards stay: feedback shrinks the code, it never decides a result.
+
 The emitters are a mixin of translate.Translator and use its primitives
 (stack slots, reference counting, helper calls, error stubs).
 """
@@ -58,6 +64,26 @@ _INT_COMPARE = {0: ("clt",), 1: ("cgt", "not"), 2: ("ceq",), 3: ("ceq", "not"),
                 4: ("cgt",), 5: ("clt", "not")}
 _FLOAT_COMPARE = {0: ("clt",), 1: ("cgt.un", "not"), 2: ("ceq",), 3: ("ceq", "not"),
                   4: ("cgt",), 5: ("clt.un", "not")}
+
+# Operand kinds of the interpreter's specialised BINARY_OP and COMPARE_OP
+# forms; it specialises only +, -, * and compares followed by a jump.
+_SEEN_OPERANDS = {"ADD_FLOAT": "FF", "SUBTRACT_FLOAT": "FF", "MULTIPLY_FLOAT": "FF",
+                  "ADD_INT": "II", "SUBTRACT_INT": "II", "MULTIPLY_INT": "II",
+                  "FLOAT_JUMP": "FF", "INT_JUMP": "II"}
+_SPECIALIZED_ARITH = frozenset((0, 5, 10))
+
+# Specialised forms (bytecode.read_feedback) under which an opcode's inline
+# path can serve the site; under any other, only its helper is emitted.
+_INLINE_SERVES = {
+    "LOAD_ATTR": frozenset(("INSTANCE_VALUE", "SLOT", "WITH_HINT")),
+    "STORE_ATTR": frozenset(("INSTANCE_VALUE", "SLOT")),
+    "LOAD_METHOD": frozenset(("WITH_VALUES", "NO_DICT", "WITH_DICT")),
+    "BINARY_SUBSCR": frozenset(("LIST_INT", "TUPLE_INT")),
+    "STORE_SUBSCR": frozenset(("LIST_INT",)),
+    "UNPACK_SEQUENCE": frozenset(("TWO_TUPLE", "TUPLE", "LIST")),
+}
+# ... and those under which an instance's own __dict__ is never involved
+_NO_INSTANCE_DICT = frozenset(("INSTANCE_VALUE", "SLOT", "WITH_VALUES", "NO_DICT"))
 
 _FUSABLE_JUMPS = {"POP_JUMP_FORWARD_IF_TRUE": True, "POP_JUMP_BACKWARD_IF_TRUE": True,
                   "POP_JUMP_FORWARD_IF_FALSE": False, "POP_JUMP_BACKWARD_IF_FALSE": False}
@@ -89,6 +115,21 @@ class FastPaths:
         for ins in self.a.instrs:
             if ins.name in CACHED_OPS:
                 self.site_cache[ins.index] = base + size * len(self.site_cache)
+
+    # --------------------------------------------------------- feedback
+    def inline_serves(self, ins):
+        """Is the inline path of ins worth emitting, by the feedback?"""
+        return ins.seen is None or ins.seen in _INLINE_SERVES[ins.name]
+
+    def instance_dict_possible(self, ins):
+        return ins.seen not in _NO_INSTANCE_DICT
+
+    def operand_kinds(self, ins, kinds):
+        """Of the operand kinds ("FF", "II") with a fast path, those the
+        feedback (if any) says this site sees."""
+        if ins.seen is None:
+            return kinds
+        return tuple(k for k in kinds if _SEEN_OPERANDS.get(ins.seen) == k)
 
     # ---------------------------------------------------------- readers
     def load_field(self, v, offset, kind):
@@ -155,8 +196,9 @@ class FastPaths:
             entry = cache + way * self.t["site_entry_size"]
             next_way = il.new_label()
             il.ldc_ptr(entry + self.t["site_cache_guard1"])
-            il.op("ldind.i4")
+            il.op("ldind.i8")               # all 64 bits: class entries differ
             il.ldloc(self.v_cmp)
+            il.op("conv.u8")
             il.branch("bne.un", next_way)
             il.ldc_ptr(entry)
             il.stloc(self.v_way)
@@ -358,14 +400,14 @@ class FastPaths:
         floats go to labels["FF"], two one-digit ints to labels["II"]; a
         kind missing from `labels`, and any other pair, go to generic."""
         il = self.il
-        ints = il.new_label()
-        self.branch_unless_type(self.v_t0, self.t["float_type"], ints)
-        self.branch_unless_type(self.v_t1, self.t["float_type"], generic)
-        il.branch("br", labels.get("FF", generic))
-        il.mark(ints)
-        if "II" not in labels:
-            il.branch("br", generic)
-            return
+        if "FF" in labels:
+            not_floats = il.new_label() if "II" in labels else generic
+            self.branch_unless_type(self.v_t0, self.t["float_type"], not_floats)
+            self.branch_unless_type(self.v_t1, self.t["float_type"], generic)
+            il.branch("br", labels["FF"])
+            if "II" not in labels:
+                return
+            il.mark(not_floats)
         for v in (self.v_t0, self.v_t1):
             self.branch_unless_type(v, self.t["long_type"], generic)
             self.branch_unless_small_int(v, generic)
@@ -477,6 +519,9 @@ class FastPaths:
 
     # -------------------------------------------------------- LOAD_ATTR
     def op_LOAD_ATTR(self, ins, depth):
+        if not self.inline_serves(ins):
+            self.call_op("load_attr_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index])
+            return
         il = self.il
         t = self.t
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
@@ -487,9 +532,25 @@ class FastPaths:
         il.ldloc(self.v_t1)
         il.branch("brfalse", miss)          # attribute deleted
         il.branch("br", found)
-        # the entry at the recorded index of the instance's own __dict__ (as
-        # LOAD_ATTR_WITH_HINT), when the type keeps it before the object
         il.mark(in_dict)
+        if self.instance_dict_possible(ins):
+            self.load_from_instance_dict(ins, self.v_t1, miss)
+        else:
+            il.branch("br", miss)
+        il.mark(found)
+        self.store_new_reference(depth - 1, self.v_t1)
+        self.decref_local(self.v_t0)
+        il.branch("br", done)
+        il.mark(miss)
+        self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
+        il.mark(done)
+
+    def load_from_instance_dict(self, ins, result, miss):
+        """result = the attribute from the entry at the recorded index of
+        the owner's (v_t0) own __dict__, as LOAD_ATTR_WITH_HINT, when its
+        type keeps that dict before the object; else go to miss."""
+        il = self.il
+        t = self.t
         il.ldloc(self.v_ia)
         il.ldc_i8(t["site_managed_flag"])
         il.op("and")
@@ -504,19 +565,15 @@ class FastPaths:
         il.op("and")
         il.stloc(self.v_ia)
         self.dict_entry_value(self.v_t3, self.v_ia, id(self.code.co_names[ins.oparg]),
-                              self.v_t1, miss)
-        il.mark(found)
-        self.store_new_reference(depth - 1, self.v_t1)
-        self.decref_local(self.v_t0)
-        il.branch("br", done)
-        il.mark(miss)
-        self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
-        il.mark(done)
+                              result, miss)
 
     # ------------------------------------------------------- STORE_ATTR
     def op_STORE_ATTR(self, ins, depth):
         """[value, owner]: replace an existing inline value (a new one also
         updates the values' insertion order: the helper does that)."""
+        if not self.inline_serves(ins):
+            self.call_op("store_attr_cached", ins, depth, depth - 2, aux=self.site_cache[ins.index])
+            return
         il = self.il
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
         self.attribute_address(self.v_t0, miss)
@@ -540,6 +597,9 @@ class FastPaths:
     def op_LOAD_METHOD(self, ins, depth):
         """[obj] -> [method, obj] from the cache, when the type is unchanged
         and the instance has no attribute of that name (site_cache.c)."""
+        if not self.inline_serves(ins):
+            self.call_op("load_method_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index])
+            return
         il = self.il
         found, with_dict = il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
@@ -549,7 +609,7 @@ class FastPaths:
         il.branch("brfalse", found)         # instances have no attributes
         il.ldloc(self.v_ia)
         il.ldc_i8(self.t["site_dict_flag"] | self.t["site_managed_flag"])
-        il.branch("beq", with_dict)
+        il.branch("beq", with_dict if self.instance_dict_possible(ins) else miss)
         il.ldloc(self.v_ia)
         il.ldc_i8(self.t["site_dict_flag"])
         il.branch("beq", miss)              # a __dict__ elsewhere: the helper
@@ -569,14 +629,15 @@ class FastPaths:
         il.op("add")
         il.ldloc(self.v_ia)
         il.branch("bne.un", miss)           # a key was added: maybe this name
-        il.branch("br", found)
-        il.mark(with_dict)
-        self.load_field(self.v_t0, self.t["managed_dict_from_object"], "i")
-        il.stloc(self.v_t3)
-        il.ldloc(self.v_t3)
-        il.branch("brfalse", miss)
-        self.branch_unless_type(self.v_t3, self.t["dict_type"], miss)
-        self.branch_unless_absent(self.v_t3, self.code.co_names[ins.oparg], miss)
+        if self.instance_dict_possible(ins):
+            il.branch("br", found)
+            il.mark(with_dict)
+            self.load_field(self.v_t0, self.t["managed_dict_from_object"], "i")
+            il.stloc(self.v_t3)
+            il.ldloc(self.v_t3)
+            il.branch("brfalse", miss)
+            self.branch_unless_type(self.v_t3, self.t["dict_type"], miss)
+            self.branch_unless_absent(self.v_t3, self.code.co_names[ins.oparg], miss)
         il.mark(found)
         self.load_entry_field("site_cache_value")
         il.stloc(self.v_t1)
@@ -829,7 +890,7 @@ class FastPaths:
         n = ins.oparg
         generic = il.new_label()
         done = il.new_label()
-        if n <= 8:
+        if n <= 8 and self.inline_serves(ins):
             is_tuple = il.new_label()
             self.load_slot(depth - 1)
             il.stloc(self.v_t0)
@@ -889,6 +950,9 @@ class FastPaths:
         self.item_address(self.v_t0, is_tuple, self.v_ia)
 
     def op_BINARY_SUBSCR(self, ins, depth):
+        if not self.inline_serves(ins):
+            self.call_op("binary_subscr", ins, depth, depth - 2)
+            return
         il = self.il
         generic = il.new_label()
         done = il.new_label()
@@ -905,6 +969,9 @@ class FastPaths:
 
     def op_STORE_SUBSCR(self, ins, depth):
         """[value, container, index]"""
+        if not self.inline_serves(ins):
+            self.call_op("store_subscr", ins, depth, depth - 3)
+            return
         il = self.il
         generic = il.new_label()
         done = il.new_label()
@@ -931,13 +998,16 @@ class FastPaths:
         if base not in _ARITH and base not in _INT_ONLY_ARITH:
             self.call_op("binary_op", ins, depth, depth - 2)
             return
+        kinds = ("FF", "II") if base in _ARITH else ("II",)
+        if base in _SPECIALIZED_ARITH:
+            kinds = self.operand_kinds(ins, kinds)
+        if not kinds:
+            self.call_op("binary_op", ins, depth, depth - 2)
+            return
         il = self.il
         generic = il.new_label()
         done = il.new_label()
-        labels = {}
-        if base in _ARITH:
-            labels["FF"] = il.new_label()
-        labels["II"] = il.new_label()
+        labels = {kind: il.new_label() for kind in kinds}
         self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():
@@ -1081,10 +1151,15 @@ class FastPaths:
         nxt = self.next_instr(ins)
         fuse = (nxt is not None and nxt.name in _FUSABLE_JUMPS
                 and nxt.index not in self.a.block_starts)
+        # the interpreter specialises only a compare that a jump follows
+        kinds = self.operand_kinds(ins, ("FF", "II")) if fuse else ("FF", "II")
+        if not kinds:
+            self.call_op("compare_op", ins, depth, depth - 2)
+            return
         il = self.il
         generic = il.new_label()
         after = il.new_label()
-        self.compare_inline(ins, generic)
+        self.compare_inline(ins, generic, kinds)
         self.decref_local(self.v_t0)
         self.decref_local(self.v_t1)
         if fuse:
@@ -1105,13 +1180,14 @@ class FastPaths:
             self.call_op("compare_op", ins, depth, depth - 2)
         il.mark(after)
 
-    def compare_inline(self, ins, generic):
-        """Compare the two floats or small ints in slots depth-2, depth-1
-        (kept in v_t0, v_t1) into v_cmp (0/1); other operands go to generic."""
+    def compare_inline(self, ins, generic, kinds):
+        """Compare the two floats or small ints (of the operand kinds asked)
+        in slots depth-2, depth-1 (kept in v_t0, v_t1) into v_cmp (0/1);
+        other operands go to generic."""
         il = self.il
         depth = self.a.depth_before[ins.index]
         decided = il.new_label()
-        labels = {"FF": il.new_label(), "II": il.new_label()}
+        labels = {kind: il.new_label() for kind in kinds}
         self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():

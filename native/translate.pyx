@@ -34,7 +34,7 @@ CO_ASYNC_GENERATOR = 0x200
 # builds): such code runs slower than the interpreter, so it is left there.
 # Keyed by the CilMethod.shape fields they bound.
 MINOPTS_LIMITS = {"il_bytes": 60000, "instructions": 20000, "variable_refs": 8000,
-                  "locals": 2000}
+                  "locals": 2000, "blocks": 2000}
 MAX_OPTIMIZED_IL_BYTES = MINOPTS_LIMITS["il_bytes"]
 # No instruction translates to less (a cheap early refusal of huge code)
 MIN_IL_BYTES_PER_INSTRUCTION = 16

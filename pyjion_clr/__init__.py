@@ -17,7 +17,10 @@ from . import _driver, _native, backends
 __all__ = ["enable", "disable", "is_enabled", "config", "info", "dis", "stats", "JitInfo"]
 __version__ = "0.1.0"
 
-DEFAULT_THRESHOLD = 2
+# Calls made in the interpreter first: 3.11 specialises a function's
+# instructions from its ninth call, and the compiler reads what it chose
+# (type feedback) to leave out fast paths the sites do not need.
+DEFAULT_THRESHOLD = 10
 
 
 def enable(backend=None):

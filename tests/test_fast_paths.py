@@ -514,6 +514,50 @@ def methods_of_instances_with_their_own_dict():
     return out
 
 
+def attributes_of_classes():
+    # attributes read from a class object: cached under the class's version
+    # when plain values or functions; descriptors, metaclass attributes and
+    # changes anywhere in the MRO must be seen
+    class Meta(type):
+        @property
+        def shadowed(cls):
+            return "metaclass data descriptor"
+
+    class Base:
+        LIMIT = 1
+        shadowed = "class value"
+
+        def method(self):
+            return "method"
+
+        @classmethod
+        def build(cls):
+            return cls.__name__
+
+        @staticmethod
+        def helper():
+            return "static"
+
+    class Derived(Base):
+        pass
+
+    class WithMeta(metaclass=Meta):
+        shadowed = "hidden by the metaclass"
+
+    out = []
+    for i in range(6):
+        out.append((Base.LIMIT, Derived.LIMIT, Derived.method(Derived()), Derived.build(),
+                    Derived.helper(), WithMeta.shadowed, Base.shadowed, Base.__name__))
+        if i == 1:
+            Base.LIMIT = 2                  # the base's version changes
+        if i == 2:
+            Derived.LIMIT = "own"
+        if i == 3:
+            del Derived.LIMIT
+            Base.method = lambda self: "replaced"
+    return out
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -568,6 +612,7 @@ CASES = [
     (same_code_with_two_globals_dicts, ()),
     (attributes_in_an_instance_dict, ()),
     (methods_of_instances_with_their_own_dict, ()),
+    (attributes_of_classes, ()),
     (attribute_guards, ()),
     (polymorphic_attribute_site, ()),
     (missing_attribute_after_hits, ()),

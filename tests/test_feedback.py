@@ -1,0 +1,90 @@
+"""Type feedback: code the interpreter has specialised is compiled with only
+the fast paths for what each site saw there.  The guards stay, so operands
+of other kinds must still give the interpreter's results."""
+
+import dis
+
+import pytest
+
+import pyjion_clr
+from harness import fresh_copy, run_compiled, run_interpreted
+
+WARM_CALLS = 10     # 3.11 quickens after 8 calls; the next specialises
+
+
+class Holder:
+    def __init__(self, value):
+        self.value = value
+
+    def scale(self, k):
+        return self.value * k
+
+
+class Slotted:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def scale(self, k):
+        return ("slotted", k)
+
+
+def sites(a, b, obj, seq):
+    total = a * b + a - b
+    if a < b:
+        total = total + 1
+    first, second = seq
+    return total, obj.value, obj.scale(a), seq[1], first, second
+
+
+def warmed_copy(fn, *args):
+    """A fresh copy of fn run WARM_CALLS times in the interpreter (hook
+    installed, so the calls are counted), then compiled on the next call."""
+    copy = fresh_copy(fn)
+    pyjion_clr.config(threshold=WARM_CALLS)
+    pyjion_clr.enable()
+    for _ in range(WARM_CALLS):
+        copy(*args)
+    assert not pyjion_clr.info(copy).compiled
+    copy(*args)
+    assert pyjion_clr.info(copy).compiled
+    return copy
+
+
+def specialised_names(code):
+    adaptive = code._co_code_adaptive
+    return {dis._all_opname[adaptive[i]] for i in range(0, len(adaptive), 2)}
+
+
+FLOATS = (1.5, 2.25, Holder(3.0), (1.0, 2.0))
+
+
+def test_specialised_code_compiles_smaller():
+    warm = warmed_copy(sites, *FLOATS)
+    # the interpreter did specialise the sites (else this test proves nothing)
+    assert {"BINARY_OP_MULTIPLY_FLOAT", "COMPARE_OP_FLOAT_JUMP",
+            "LOAD_ATTR_INSTANCE_VALUE"} <= specialised_names(warm.__code__)
+    cold = fresh_copy(sites)
+    run_compiled(cold, *FLOATS)
+    assert pyjion_clr.info(warm).il_bytes < pyjion_clr.info(cold).il_bytes
+
+
+@pytest.mark.parametrize("args", [
+    (3, 4, Holder(2), [5, 6]),                      # ints where floats were seen
+    ("ab", "cd", Holder("x"), "yz"),                # strs: the generic paths
+    (2.5, 1, Slotted(7), (1, 2)),                   # mixed, and another type
+    (1.0, 2.0, Holder(1.0), [1.0]),                 # unpacking fails
+    (1.0, None, Holder(1.0), (1, 2)),               # an operator raises
+])
+def test_other_operands_take_the_generic_paths(args):
+    warm = warmed_copy(sites, *FLOATS)
+    expected = run_interpreted(sites, *args).describe()
+    pyjion_clr.enable()
+    try:
+        got = warm(*args)
+        outcome = ("value", got, repr(got))
+    except Exception as exc:
+        outcome = ("raised", type(exc), str(exc))
+    assert outcome == expected[:len(outcome)]
+    assert pyjion_clr.info(warm).compiled
