@@ -5,6 +5,7 @@ code depends on.  Everything the translator needs to know about the target
 process comes from `target_description()`; it never reads memory itself."""
 
 from cpython.object cimport PyObject, PyTypeObject
+import types
 
 cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_PREV_INSTR
@@ -35,6 +36,7 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_STR_HASH
     Py_ssize_t PYJ_OFFSET_KEYS_INDICES
     int PYJ_DICT_KEYS_GENERAL
+    Py_ssize_t PYJ_OFFSET_MODULE_DICT
     Py_ssize_t PYJ_UNICODE_ENTRY_SIZE
     Py_ssize_t PYJ_OFFSET_ENTRY_KEY
     Py_ssize_t PYJ_OFFSET_ENTRY_VALUE
@@ -110,6 +112,7 @@ cdef extern from "site_cache.h":
     unsigned long long PYJ_DICT_FLAG
     unsigned long long PYJ_MANAGED_FLAG
     unsigned long long PYJ_BUILTIN_FLAG
+    unsigned long long PYJ_MODULE_FLAG
     ctypedef struct pyj_site_cache:
         pyj_site_entry way[4]
 
@@ -313,6 +316,8 @@ def target_description():
         "type_cached_keys": PYJ_OFFSET_CACHED_KEYS,
         "keys_nentries": PYJ_OFFSET_KEYS_NENTRIES,
         "dict_type": id(dict),
+        "module_type": id(types.ModuleType),
+        "module_dict": PYJ_OFFSET_MODULE_DICT,
         "dict_keys": PYJ_OFFSET_DICT_KEYS,
         "dict_values": PYJ_OFFSET_DICT_VALUES,
         "keys_kind": PYJ_OFFSET_KEYS_KIND,
@@ -341,6 +346,7 @@ def target_description():
         "site_dict_flag": PYJ_DICT_FLAG,
         "site_managed_flag": PYJ_MANAGED_FLAG,
         "site_builtin_flag": PYJ_BUILTIN_FLAG,
+        "site_module_flag": PYJ_MODULE_FLAG,
         "site_entry_size": sizeof(pyj_site_entry),
         # compiled code checks the first entry inline (site_cache.h)
         "site_cache_guard1": <size_t>&(<pyj_site_cache *>0).way[0].guard1,

@@ -61,6 +61,7 @@ OPCODES = {
     "ldind.r8": (b"\x4f", "none"),
     "ldind.i": (b"\x4d", "none"),
     "stind.i1": (b"\x52", "none"),
+    "conv.u1": (b"\xd2", "none"),
     "stind.i4": (b"\x54", "none"),
     "stind.i8": (b"\x55", "none"),
     "stind.r8": (b"\x57", "none"),

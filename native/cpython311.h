@@ -30,6 +30,7 @@
 #include "internal/pycore_floatobject.h"
 #include "internal/pycore_long.h"
 #include "internal/pycore_pymem.h"
+#include "internal/pycore_moduleobject.h"
 
 typedef _PyInterpreterFrame PyjFrame;
 
@@ -77,6 +78,7 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_STR_HASH ((Py_ssize_t)offsetof(PyASCIIObject, hash))
 #define PYJ_OFFSET_KEYS_LOG2_INDEX_BYTES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_log2_index_bytes))
 #define PYJ_OFFSET_KEYS_INDICES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_indices))
+#define PYJ_OFFSET_MODULE_DICT ((Py_ssize_t)offsetof(PyModuleObject, md_dict))
 #define PYJ_DICT_KEYS_GENERAL DICT_KEYS_GENERAL
 #define PYJ_UNICODE_ENTRY_SIZE ((Py_ssize_t)sizeof(PyDictUnicodeEntry))
 #define PYJ_OFFSET_ENTRY_KEY ((Py_ssize_t)offsetof(PyDictUnicodeEntry, me_key))

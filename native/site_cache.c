@@ -306,6 +306,45 @@ attribute_slot(pyj_site_entry *entry, PyObject *owner)
     return values != NULL ? &values->values[entry->guard2] : NULL;
 }
 
+/* A module's attribute as the first entry records it: the value of the
+ * entry at the recorded index of its dict if that entry holds the name
+ * (borrowed), else NULL. */
+static PyObject *
+module_attribute(pyj_site_cache *cache, PyObject *module, PyObject *name)
+{
+    uint64_t where = cache->way[0].guard2;
+    if (!(where & PYJ_MODULE_FLAG) || cache->way[0].guard1 != 0) {
+        return NULL;
+    }
+    PyDictObject *dict = (PyDictObject *)((PyModuleObject *)module)->md_dict;
+    Py_ssize_t index = (Py_ssize_t)(where & ~PYJ_MODULE_FLAG);
+    if (dict == NULL || !PyDict_CheckExact(dict) || dict->ma_keys->dk_kind == DICT_KEYS_GENERAL
+        || index >= dict->ma_keys->dk_nentries) {
+        return NULL;
+    }
+    PyDictUnicodeEntry *entry = &DK_UNICODE_ENTRIES(dict->ma_keys)[index];
+    return entry->me_key == name && dict->ma_values == NULL ? entry->me_value : NULL;
+}
+
+/* Record where a module attribute found by a full lookup is, in the first
+ * entry unless it holds something else: module_getattro looks in the
+ * module's dict once ModuleType has nothing of the name. */
+static void
+record_module_attribute(pyj_site_cache *cache, PyObject *module, PyObject *name)
+{
+    pyj_site_entry *entry = &cache->way[0];
+    PyObject *dict = ((PyModuleObject *)module)->md_dict;
+    if ((entry->guard1 != 0 || (entry->guard2 != 0 && !(entry->guard2 & PYJ_MODULE_FLAG)))
+        || dict == NULL || !PyDict_CheckExact(dict) || !PyUnicode_CheckExact(name)
+        || _PyType_Lookup(&PyModule_Type, name) != NULL) {
+        return;
+    }
+    Py_ssize_t index = keys_index_of(((PyDictObject *)dict)->ma_keys, name);
+    if (index >= 0) {
+        entry->guard2 = (uint64_t)index | PYJ_MODULE_FLAG;
+    }
+}
+
 /* An attribute of a class whose metatype is `type`, from the cache or
  * recorded there when type_getattro would return what the class's MRO
  * holds (nothing of that name on `type`, which never changes, and a value
@@ -342,6 +381,18 @@ pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     PyObject *res = NULL;
     pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
+    if (PyModule_CheckExact(owner)) {
+        res = Py_XNewRef(module_attribute(cache, owner, name));
+        if (res == NULL) {
+            res = PyObject_GetAttr(owner, name);
+            if (res != NULL) {
+                record_module_attribute(cache, owner, name);
+            }
+        }
+        Py_DECREF(owner);
+        TOP() = res;
+        return res == NULL ? -1 : 0;
+    }
     if (Py_IS_TYPE(owner, &PyType_Type)) {
         res = class_attribute(cache, (PyTypeObject *)owner, name);
     }
@@ -486,6 +537,23 @@ pyj_op_load_method_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     if (entry != NULL && method_guard_holds(entry, obj, name)) {
         TOP() = Py_NewRef(entry->value);
         sp[0] = obj;
+        return 0;
+    }
+    if (PyModule_CheckExact(obj)) {
+        /* [NULL, attr], as LOAD_METHOD_MODULE */
+        PyObject *attr = Py_XNewRef(module_attribute(cache, obj, name));
+        if (attr == NULL) {
+            attr = PyObject_GetAttr(obj, name);
+            if (attr != NULL) {
+                record_module_attribute(cache, obj, name);
+            }
+        }
+        Py_DECREF(obj);
+        TOP() = NULL;
+        if (attr == NULL) {
+            return -1;
+        }
+        sp[0] = attr;
         return 0;
     }
     PyObject *meth = NULL;

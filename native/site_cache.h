@@ -37,6 +37,10 @@ typedef struct {
      *   matches it) and the attribute found on the class (borrowed): a
      *   value that is not a descriptor, or a function (which a class hands
      *   out as itself).
+     * LOAD_ATTR and LOAD_METHOD of a module (exactly ModuleType, which
+     *   has nothing of the name), first entry: guard1 0, guard2 the index
+     *   of the name's entry in the module's dict with PYJ_MODULE_FLAG set;
+     *   compiled code checks that the entry still holds the name.
      * LOAD_METHOD: the type version, the shared-keys guard (site_cache.c)
      *   and the method found on the type (borrowed). */
     uint64_t guard1;
@@ -50,6 +54,7 @@ typedef struct {
 #define PYJ_MANAGED_FLAG ((uint64_t)1 << 60)
 #define PYJ_BUILTIN_FLAG ((uint64_t)1 << 62)
 #define PYJ_CLASS_KEY ((uint64_t)1 << 32)
+#define PYJ_MODULE_FLAG ((uint64_t)1 << 59)
 
 typedef struct {
     pyj_site_entry way[PYJ_SITE_WAYS];

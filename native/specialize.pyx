@@ -75,9 +75,9 @@ _SPECIALIZED_ARITH = frozenset((0, 5, 10))
 # Specialised forms (bytecode.read_feedback) under which an opcode's inline
 # path can serve the site; under any other, only its helper is emitted.
 _INLINE_SERVES = {
-    "LOAD_ATTR": frozenset(("INSTANCE_VALUE", "SLOT", "WITH_HINT")),
+    "LOAD_ATTR": frozenset(("INSTANCE_VALUE", "SLOT", "WITH_HINT", "MODULE")),
     "STORE_ATTR": frozenset(("INSTANCE_VALUE", "SLOT")),
-    "LOAD_METHOD": frozenset(("WITH_VALUES", "NO_DICT", "WITH_DICT")),
+    "LOAD_METHOD": frozenset(("WITH_VALUES", "NO_DICT", "WITH_DICT", "MODULE")),
     "BINARY_SUBSCR": frozenset(("LIST_INT", "TUPLE_INT")),
     "STORE_SUBSCR": frozenset(("LIST_INT",)),
     "UNPACK_SEQUENCE": frozenset(("TWO_TUPLE", "TUPLE", "LIST")),
@@ -519,31 +519,69 @@ class FastPaths:
 
     # -------------------------------------------------------- LOAD_ATTR
     def op_LOAD_ATTR(self, ins, depth):
+        cache = self.site_cache[ins.index]
         if not self.inline_serves(ins):
-            self.call_op("load_attr_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index])
+            self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
             return
         il = self.il
-        t = self.t
-        cache, miss, done = self.begin_type_keyed_site(ins, depth)
-        in_dict, found = il.new_label(), il.new_label()
-        self.attribute_address(self.v_t0, miss, in_dict)
-        il.op("ldind.i")
-        il.stloc(self.v_t1)
-        il.ldloc(self.v_t1)
-        il.branch("brfalse", miss)          # attribute deleted
-        il.branch("br", found)
-        il.mark(in_dict)
-        if self.instance_dict_possible(ins):
-            self.load_from_instance_dict(ins, self.v_t1, miss)
+        miss, done = il.new_label(), il.new_label()
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        if ins.seen == "MODULE":
+            self.module_attribute(ins, self.v_t1, miss)
         else:
-            il.branch("br", miss)
-        il.mark(found)
+            self.instance_attribute(ins, self.v_t1, miss)
         self.store_new_reference(depth - 1, self.v_t1)
         self.decref_local(self.v_t0)
         il.branch("br", done)
         il.mark(miss)
         self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
         il.mark(done)
+
+    def instance_attribute(self, ins, result, miss):
+        """result = the attribute of the object in v_t0 where the site's
+        cache entry for its type says it is (borrowed); else go to miss."""
+        il = self.il
+        in_dict, found = il.new_label(), il.new_label()
+        self.find_cache_entry(self.v_t0, self.site_cache[ins.index], miss)
+        self.attribute_address(self.v_t0, miss, in_dict)
+        il.op("ldind.i")
+        il.stloc(result)
+        il.ldloc(result)
+        il.branch("brfalse", miss)          # attribute deleted
+        il.branch("br", found)
+        il.mark(in_dict)
+        if self.instance_dict_possible(ins):
+            self.load_from_instance_dict(ins, result, miss)
+        else:
+            il.branch("br", miss)
+        il.mark(found)
+
+    def module_attribute(self, ins, result, miss):
+        """result = the attribute of the module in v_t0 from the entry of
+        its dict that the site's first cache entry points at (borrowed);
+        go to miss unless v_t0 is exactly a module and the entry holds the
+        name.  ModuleType itself has nothing of the name (site_cache.c)."""
+        il = self.il
+        t = self.t
+        self.branch_unless_type(self.v_t0, t["module_type"], miss)
+        il.ldc_ptr(self.site_cache[ins.index] + t["site_cache_guard2"])
+        il.op("ldind.i8")
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(t["site_module_flag"])
+        il.op("and")
+        il.branch("brfalse", miss)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(t["site_module_flag"] - 1)
+        il.op("and")
+        il.stloc(self.v_ia)
+        self.load_field(self.v_t0, t["module_dict"], "i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.branch("brfalse", miss)
+        self.branch_unless_type(self.v_t3, t["dict_type"], miss)
+        self.dict_entry_value(self.v_t3, self.v_ia, id(self.code.co_names[ins.oparg]), result, miss)
 
     def load_from_instance_dict(self, ins, result, miss):
         """result = the attribute from the entry at the recorded index of
@@ -569,29 +607,66 @@ class FastPaths:
 
     # ------------------------------------------------------- STORE_ATTR
     def op_STORE_ATTR(self, ins, depth):
-        """[value, owner]: replace an existing inline value (a new one also
-        updates the values' insertion order: the helper does that)."""
+        """[value, owner]: store into a __slots__ member or an inline value
+        (a new inline value also joins the values' insertion order, as
+        STORE_ATTR_INSTANCE_VALUE does); stores into a __dict__ are the
+        helper's, which gives the dict a new version."""
         if not self.inline_serves(ins):
             self.call_op("store_attr_cached", ins, depth, depth - 2, aux=self.site_cache[ins.index])
             return
         il = self.il
+        new_value, stored = il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
         self.attribute_address(self.v_t0, miss)
         il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
         il.op("ldind.i")
         il.stloc(self.v_t1)
-        il.ldloc(self.v_t1)
-        il.branch("brfalse", miss)
         il.ldloc(self.v_t2)
         self.load_slot(depth - 2)
         il.op("stind.i")                    # the stack's reference moves in
+        il.ldloc(self.v_t1)
+        il.branch("brfalse", new_value)
         self.decref_local(self.v_t1)
+        il.branch("br", stored)
+        il.mark(new_value)
+        il.ldloc(self.v_ia)
+        il.ldc_i8(self.t["site_slot_flag"])
+        il.op("and")
+        il.branch("brtrue", stored)
+        self.add_to_insertion_order(self.v_t3, self.v_ia)
+        il.mark(stored)
         self.decref_local(self.v_t0)
         il.branch("br", done)
         il.mark(miss)
         self.call_op("store_attr_cached", ins, depth, depth - 2, aux=cache)
         il.mark(done)
+
+    def add_to_insertion_order(self, v_values, v_index):
+        """_PyDictValues_AddToInsertionOrder: the bytes before inline values
+        hold their count (at -2) and, below it, the indices in insertion
+        order."""
+        il = self.il
+        il.ldloc(v_values)
+        il.ldc_i4(-2)
+        il.op("add")
+        il.op("ldind.u1")
+        il.op("ldc.i4.1")
+        il.op("add")
+        il.stloc(self.v_cmp)
+        il.ldloc(v_values)
+        il.ldc_i4(-2)
+        il.op("add")
+        il.ldloc(self.v_cmp)
+        il.op("sub")
+        il.ldloc(v_index)
+        il.op("conv.u1")
+        il.op("stind.i1")
+        il.ldloc(v_values)
+        il.ldc_i4(-2)
+        il.op("add")
+        il.ldloc(self.v_cmp)
+        il.op("stind.i1")
 
     # ------------------------------------------------------ LOAD_METHOD
     def op_LOAD_METHOD(self, ins, depth):
@@ -600,6 +675,8 @@ class FastPaths:
         if not self.inline_serves(ins):
             self.call_op("load_method_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index])
             return
+        if ins.seen == "MODULE":
+            return self.module_function(ins, depth)
         il = self.il
         found, with_dict = il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
@@ -648,6 +725,23 @@ class FastPaths:
         il.branch("br", done)
         il.mark(miss)
         self.call_op("load_method_cached", ins, depth, depth - 1, aux=cache)
+        il.mark(done)
+
+    def module_function(self, ins, depth):
+        """[module] -> [NULL, attribute], as LOAD_METHOD_MODULE."""
+        il = self.il
+        miss, done = il.new_label(), il.new_label()
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        self.module_attribute(ins, self.v_t1, miss)
+        self.store_new_reference(depth, self.v_t1)
+        self.slot_addr(depth - 1)
+        il.ldc_ptr(0)
+        il.op("stind.i")
+        self.decref_local(self.v_t0)
+        il.branch("br", done)
+        il.mark(miss)
+        self.call_op("load_method_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index])
         il.mark(done)
 
     # --------------------------------------------------------- FOR_ITER

@@ -88,3 +88,65 @@ def test_other_operands_take_the_generic_paths(args):
         outcome = ("raised", type(exc), str(exc))
     assert outcome == expected[:len(outcome)]
     assert pyjion_clr.info(warm).compiled
+
+
+def module_sites(mod, x):
+    return mod.scale * x, mod.twice(x)
+
+
+def _module(name):
+    import types
+    mod = types.ModuleType(name)
+    mod.scale = 3
+    mod.twice = lambda v: 2 * v
+    return mod
+
+
+def test_module_attributes_follow_the_module():
+    import types
+    mod = _module("fed")
+    warm = warmed_copy(module_sites, mod, 1)
+    assert {"LOAD_ATTR_MODULE", "LOAD_METHOD_MODULE"} <= specialised_names(warm.__code__)
+    other = _module("other")
+    other.scale = "s"
+
+    class Sub(types.ModuleType):
+        scale = property(lambda self: "from the subclass")
+
+        def twice(self, v):
+            return ("method", v)
+
+    sub = Sub("sub")
+    missing = types.ModuleType("missing")
+    lazy = types.ModuleType("lazy")
+    lazy.__getattr__ = lambda name: (lambda v: name) if name == "twice" else 5
+
+    def run(fn):
+        out = []
+        for m in (mod, other, sub, lazy, mod):
+            out.append(_outcome(fn, m, 2))
+        mod.scale = 10                              # rebinding: read again
+        del mod.twice
+        out.append(_outcome(fn, mod, 2))            # AttributeError
+        mod.twice = abs
+        for i in range(20):                         # resizes the module dict
+            setattr(mod, "filler%d" % i, i)
+        out.append(_outcome(fn, mod, -2))
+        out.append(_outcome(fn, missing, 2))
+        mod.scale, mod.twice = 3, (lambda v: 2 * v)
+        for i in range(20):
+            delattr(mod, "filler%d" % i)
+        return out
+
+    pyjion_clr.disable()
+    expected = run(module_sites)
+    pyjion_clr.enable()
+    assert run(warm) == expected
+    assert pyjion_clr.info(warm).compiled
+
+
+def _outcome(fn, *args):
+    try:
+        return ("value", fn(*args))
+    except Exception as exc:
+        return ("raised", type(exc), str(exc))
