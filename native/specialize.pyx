@@ -627,7 +627,7 @@ class FastPaths:
         il.op("stind.i")                    # the stack's reference moves in
         il.ldloc(self.v_t1)
         il.branch("brfalse", new_value)
-        self.decref_local(self.v_t1)
+        self.decref_value(self.v_t1)
         il.branch("br", stored)
         il.mark(new_value)
         il.ldloc(self.v_ia)
@@ -941,12 +941,37 @@ class FastPaths:
 
     def decref_float(self, v):
         """Py_DECREF of an exact float in v: at zero it goes back on the free
-        list without a call (as float_dealloc does), or to _Py_Dealloc when
-        the list is full."""
+        list without a call (as float_dealloc does)."""
+        done = self.il.new_label()
+        self.decrement_refcount(v, done)
+        self.free_float(v)
+        self.il.mark(done)
+
+    def decref_value(self, v, nullable=False):
+        """Py_DECREF of any object (or NULL if nullable) in v, where floats
+        are common (a local or list item being replaced): a float at zero
+        goes back on the free list without a call."""
+        il = self.il
+        done, other = il.new_label(), il.new_label()
+        if nullable:
+            il.ldloc(v)
+            il.branch("brfalse", done)
+        self.decrement_refcount(v, done)
+        self.branch_unless_type(v, self.t["float_type"], other)
+        self.free_float(v)
+        il.branch("br", done)
+        il.mark(other)
+        il.ldloc(v)
+        il.ldc_ptr(self.helpers["dealloc"])
+        il.calli(SIG_DEALLOC)
+        il.mark(done)
+
+    def free_float(self, v):
+        """An exact float in v whose count reached zero: onto the free list,
+        or to _Py_Dealloc when the list is full."""
         il = self.il
         done = il.new_label()
         full = il.new_label()
-        self.decrement_refcount(v, done)
         il.ldc_ptr(self.t["float_numfree"])
         il.op("ldind.i4")
         il.ldc_i4(self.t["float_max_free"])
@@ -1078,7 +1103,7 @@ class FastPaths:
         il.ldloc(self.v_t3)
         self.load_slot(depth - 3)
         il.op("stind.i")                    # the stack's reference moves in
-        self.decref_local(self.v_t2)
+        self.decref_value(self.v_t2)
         self.decref_local(self.v_t0)
         self.decref_local(self.v_t1)
         il.branch("br", done)

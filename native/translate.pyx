@@ -606,7 +606,7 @@ class Translator(FastPaths):
         self.local_addr(ins.oparg)
         self.load_slot(depth - 1)
         il.op("stind.i")
-        self.decref_local(self.v_t0, nullable=True)
+        self.decref_value(self.v_t0, nullable=True)
 
     def op_DELETE_FAST(self, ins, depth):
         il = self.il
