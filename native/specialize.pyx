@@ -42,6 +42,7 @@ The emitters are a mixin of translate.Translator and use its primitives
 """
 
 from . import _cil as cil
+from ._bytecode import GENERIC
 
 SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_signature("i", ["r8"])
 SIG_LONG_FROM_LONGLONG = cil.unmanaged_signature("i", ["i8"])
@@ -397,31 +398,60 @@ class FastPaths:
 
     def classify_operands(self, labels, generic):
         """Dispatch on the kinds of v_t0 (left) and v_t1 (right): two exact
-        floats go to labels["FF"], two one-digit ints to labels["II"]; a
+        floats go to labels["FF"], two one-digit ints to labels["II"], a
+        float with a one-digit int (either way round) to labels["MX"]; a
         kind missing from `labels`, and any other pair, go to generic."""
         il = self.il
-        if "FF" in labels:
-            not_floats = il.new_label() if "II" in labels else generic
-            self.branch_unless_type(self.v_t0, self.t["float_type"], not_floats)
-            self.branch_unless_type(self.v_t1, self.t["float_type"], generic)
-            il.branch("br", labels["FF"])
-            if "II" not in labels:
+        ff, ii, mx = (labels.get(kind, generic) for kind in ("FF", "II", "MX"))
+        if "FF" in labels or "MX" in labels:
+            left_not_float = il.new_label() if ("II" in labels or "MX" in labels) else generic
+            self.branch_unless_type(self.v_t0, self.t["float_type"], left_not_float)
+            if "MX" in labels:
+                right_not_float = il.new_label()
+                self.branch_unless_type(self.v_t1, self.t["float_type"], right_not_float)
+                il.branch("br", ff)
+                il.mark(right_not_float)
+                self.branch_unless_one_digit_int(self.v_t1, generic)
+                il.branch("br", mx)
+            else:
+                self.branch_unless_type(self.v_t1, self.t["float_type"], generic)
+                il.branch("br", ff)
+            if left_not_float == generic:
                 return
-            il.mark(not_floats)
-        for v in (self.v_t0, self.v_t1):
-            self.branch_unless_type(v, self.t["long_type"], generic)
-            self.branch_unless_small_int(v, generic)
-        il.branch("br", labels["II"])
+            il.mark(left_not_float)
+        self.branch_unless_one_digit_int(self.v_t0, generic)
+        if "MX" in labels:
+            right_not_float = il.new_label()
+            self.branch_unless_type(self.v_t1, self.t["float_type"], right_not_float)
+            il.branch("br", mx)
+            il.mark(right_not_float)
+        self.branch_unless_one_digit_int(self.v_t1, generic)
+        il.branch("br", ii)
+
+    def branch_unless_one_digit_int(self, v, label):
+        self.branch_unless_type(v, self.t["long_type"], label)
+        self.branch_unless_small_int(v, label)
 
     def load_as_double(self, v, kind):
-        """Push the value of v (kind "F": a float, "I": a small int) as a
-        double; a one-digit int converts exactly."""
+        """Push the value of v (kind "F": a float, "I": a small int, "N":
+        either, told apart here) as a double; a one-digit int converts
+        exactly."""
         il = self.il
         if kind == "F":
             self.load_field(v, self.t["float_value"], "r8")
-        else:
+        elif kind == "I":
             self.load_small_int(v)
             il.op("conv.r8")
+        else:
+            is_float, loaded = il.new_label(), il.new_label()
+            self.load_field(v, self.t["ob_type"], "i")
+            il.ldc_ptr(self.t["float_type"])
+            il.branch("beq", is_float)
+            self.load_as_double(v, "I")
+            il.branch("br", loaded)
+            il.mark(is_float)
+            self.load_as_double(v, "F")
+            il.mark(loaded)
 
     def load_operands(self, depth):
         """The two operands of a binary instruction into v_t0 and v_t1."""
@@ -1117,9 +1147,16 @@ class FastPaths:
         if base not in _ARITH and base not in _INT_ONLY_ARITH:
             self.call_op("binary_op", ins, depth, depth - 2)
             return
-        kinds = ("FF", "II") if base in _ARITH else ("II",)
-        if base in _SPECIALIZED_ARITH:
-            kinds = self.operand_kinds(ins, kinds)
+        if base in _SPECIALIZED_ARITH and ins.seen == GENERIC:
+            # the interpreter gave up on these operands: a float with an
+            # int, perhaps (it specialises neither)
+            kinds = ("MX",)
+        elif base in _SPECIALIZED_ARITH:
+            kinds = self.operand_kinds(ins, ("FF", "II"))
+        elif base in _ARITH:
+            kinds = ("FF", "II", "MX")      # /: never specialised
+        else:
+            kinds = ("II",)
         if not kinds:
             self.call_op("binary_op", ins, depth, depth - 2)
             return
@@ -1141,25 +1178,25 @@ class FastPaths:
         il.mark(done)
 
     def float_arithmetic(self, ins, depth, base, kinds, generic):
-        """Operands of kinds ("FF", or "II" for /) as doubles; the float
-        result replaces them.  (A float with an int takes the helper: each
-        inline path costs IL, and RyuJIT stops optimizing large methods.)"""
+        """Operands of kinds ("FF", "II" for /, or "MX": a float with an
+        int) as doubles; the float result replaces them."""
         il = self.il
+        left, right = ("N", "N") if kinds == "MX" else kinds
         if _ARITH[base] == "div":
             # a zero divisor raises: leave it to the helper
-            self.load_as_double(self.v_t1, kinds[1])
+            self.load_as_double(self.v_t1, right)
             il.op("ldc.i4.0")
             il.op("conv.r8")
             il.branch("beq", generic)
-        self.load_as_double(self.v_t0, kinds[0])
-        self.load_as_double(self.v_t1, kinds[1])
+        self.load_as_double(self.v_t0, left)
+        self.load_as_double(self.v_t1, right)
         il.op(_ARITH[base])
         il.stloc(self.v_fa)
         if kinds == "FF":
             self.store_float_result(ins, depth)
             return
         self.box_float(ins, depth)
-        self.replace_operands(depth, kinds[0], kinds[1])
+        self.replace_operands(depth, left, right)
 
     def int_arithmetic(self, ins, depth, base, generic):
         """Two one-digit ints: +, -, * cannot overflow int64; // and % round

@@ -3,6 +3,7 @@ the fast paths for what each site saw there.  The guards stay, so operands
 of other kinds must still give the interpreter's results."""
 
 import dis
+import io
 
 import pytest
 
@@ -150,3 +151,26 @@ def _outcome(fn, *args):
         return ("value", fn(*args))
     except Exception as exc:
         return ("raised", type(exc), str(exc))
+
+
+def mixed_sites(a, b):
+    return a + b, a - b, a * b, a / b
+
+
+@pytest.mark.parametrize("args", [
+    (1.5, 2), (2, 1.5), (3, 4), (2.5, 0.5), (-7, 2.0),
+    (2.0, 0), (1, 0), (0, 0.0),                     # division by zero, both ways
+    (2 ** 40, 1.5), (1.5, -2 ** 40), (True, 1.5),   # no one-digit int: generic
+    ("a", "b"), (1.5, None),
+])
+def test_a_site_the_interpreter_gave_up_on(args):
+    warm = warmed_copy(mixed_sites, 1.5, 2)         # a float with an int
+    names = specialised_names(warm.__code__)
+    assert "BINARY_OP_ADAPTIVE" in names and "BINARY_OP_ADD_FLOAT" not in names
+    listing = io.StringIO()
+    pyjion_clr.dis(warm, file=listing)
+    assert "ldind.r8" in listing.getvalue()          # mixed operands inline
+    pyjion_clr.disable()
+    expected = _outcome(fresh_copy(mixed_sites), *args)
+    pyjion_clr.enable()
+    assert _outcome(warm, *args) == expected
