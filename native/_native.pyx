@@ -23,6 +23,7 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_LONG_DIGIT0
     Py_ssize_t PYJ_OFFSET_VAR_SIZE
     Py_ssize_t PYJ_OFFSET_LIST_ITEMS
+    Py_ssize_t PYJ_OFFSET_LIST_ALLOCATED
     Py_ssize_t PYJ_OFFSET_TUPLE_ITEMS
     Py_ssize_t PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT
     Py_ssize_t PYJ_OFFSET_CACHED_KEYS
@@ -310,6 +311,8 @@ def target_description():
         "var_size": PYJ_OFFSET_VAR_SIZE,
         "list_type": id(list),
         "list_items": PYJ_OFFSET_LIST_ITEMS,
+        "list_allocated": PYJ_OFFSET_LIST_ALLOCATED,
+        "list_append": id(list.append),
         "tuple_type": id(tuple),
         "tuple_items": PYJ_OFFSET_TUPLE_ITEMS,
         "managed_dict_from_object": PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT,

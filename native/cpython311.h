@@ -63,6 +63,7 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_VAR_SIZE ((Py_ssize_t)offsetof(PyVarObject, ob_size))
 #define PYJ_OFFSET_LONG_DIGIT0 ((Py_ssize_t)offsetof(PyLongObject, ob_digit))
 #define PYJ_OFFSET_LIST_ITEMS ((Py_ssize_t)offsetof(PyListObject, ob_item))
+#define PYJ_OFFSET_LIST_ALLOCATED ((Py_ssize_t)offsetof(PyListObject, allocated))
 #define PYJ_OFFSET_TUPLE_ITEMS ((Py_ssize_t)offsetof(PyTupleObject, ob_item))
 #define PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT (-3 * (Py_ssize_t)sizeof(PyObject *))
 #define PYJ_OFFSET_CACHED_KEYS ((Py_ssize_t)offsetof(PyHeapTypeObject, ht_cached_keys))

@@ -774,6 +774,57 @@ class FastPaths:
         self.call_op("load_method_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index])
         il.mark(done)
 
+    # ------------------------------------------------------------- CALL
+    def list_append_expected(self, ins):
+        """Has the interpreter seen lst.append(x) at this CALL (feedback on
+        the PRECALL before it)?"""
+        precall = self.previous_of.get(ins.index)
+        return (ins.oparg == 1 and precall is not None and precall.name == "PRECALL"
+                and precall.seen == "NO_KW_LIST_APPEND")
+
+    def list_append(self, depth, done):
+        """[list.append, lst, x]: x appended in place when lst is an exact
+        list with room to spare, then None (as PRECALL_NO_KW_LIST_APPEND);
+        going to done.  Anything else falls through to the call."""
+        il = self.il
+        t = self.t
+        call = il.new_label()
+        self.load_slot(depth - 3)
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(t["list_append"])
+        il.branch("bne.un", call)
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t1)
+        self.branch_unless_type(self.v_t1, t["list_type"], call)
+        self.load_field(self.v_t1, t["var_size"], "i8")
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_ia)
+        self.load_field(self.v_t1, t["list_allocated"], "i8")
+        il.branch("bge", call)
+        self.load_field(self.v_t1, t["list_items"], "i")
+        il.ldloc(self.v_ia)
+        il.ldc_i8(self.ptr)
+        il.op("mul")
+        il.op("conv.i")
+        il.op("add")
+        self.load_slot(depth - 1)
+        il.op("stind.i")                    # the stack's reference moves in
+        il.ldloc(self.v_t1)
+        il.ldc_i4(t["var_size"])
+        il.op("add")
+        il.ldloc(self.v_ia)
+        il.ldc_i8(1)
+        il.op("add")
+        il.op("stind.i8")
+        self.decref_local(self.v_t1)
+        self.decref_local(self.v_t0)
+        il.ldc_ptr(t["py_none"])
+        il.stloc(self.v_t2)
+        self.store_new_reference(depth - 3, self.v_t2)
+        il.branch("br", done)
+        il.mark(call)
+
     # --------------------------------------------------------- FOR_ITER
     def op_FOR_ITER(self, ins, depth):
         il = self.il

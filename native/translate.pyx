@@ -176,6 +176,7 @@ class Translator(FastPaths):
         self.v_cnt = self.il.new_local("i")
         self.v_callee = self.il.new_local("i")
         self.next_of = {a.index: b for a, b in zip(analysis.instrs, analysis.instrs[1:])}
+        self.previous_of = {b.index: a for a, b in zip(analysis.instrs, analysis.instrs[1:])}
         self.init_fast_paths()
 
     # ------------------------------------------------------------ driver
@@ -551,8 +552,14 @@ class Translator(FastPaths):
     # the call, not at the next loop edge.
     def op_CALL(self, ins, depth):
         kwnames, self.kwnames = self.kwnames, 0
+        done = None
+        if not kwnames and self.list_append_expected(ins):
+            done = self.il.new_label()
+            self.list_append(depth, done)
         self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
+        if done is not None:
+            self.il.mark(done)
 
     def op_CALL_FUNCTION_EX(self, ins, depth):
         # [NULL, func, args, kwargs?]: func and args (and kwargs) are consumed

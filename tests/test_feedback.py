@@ -174,3 +174,40 @@ def test_a_site_the_interpreter_gave_up_on(args):
     expected = _outcome(fresh_copy(mixed_sites), *args)
     pyjion_clr.enable()
     assert _outcome(warm, *args) == expected
+
+
+def appender(target, x):
+    target.append(x)        # specialised only when the result is dropped
+    return len(target)
+
+
+class LoudList(list):
+    def append(self, x):
+        super().append(("loud", x))
+
+
+def test_list_append_seen_by_the_interpreter():
+    warm = warmed_copy(appender, [], 0)
+    assert "PRECALL_NO_KW_LIST_APPEND" in specialised_names(warm.__code__)
+
+    def run(fn):
+        out = []
+        grown = []
+        for i in range(40):                     # past several reallocations
+            out.append(fn(grown, i))
+        out.append(grown)
+        loud = LoudList()
+        out.append((fn(loud, 1), loud))
+        out.append(_outcome(fn, (), 1))         # no append: AttributeError
+        out.append(_outcome(fn, [], ))          # missing argument
+        shared = []
+        alias = shared
+        fn(shared, "x")
+        out.append(alias)
+        return out
+
+    pyjion_clr.disable()
+    expected = run(fresh_copy(appender))
+    pyjion_clr.enable()
+    assert run(warm) == expected
+    assert pyjion_clr.info(warm).compiled
