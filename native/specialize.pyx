@@ -787,43 +787,63 @@ class FastPaths:
         list with room to spare, then None (as PRECALL_NO_KW_LIST_APPEND);
         going to done.  Anything else falls through to the call."""
         il = self.il
-        t = self.t
         call = il.new_label()
         self.load_slot(depth - 3)
         il.stloc(self.v_t0)
         il.ldloc(self.v_t0)
-        il.ldc_ptr(t["list_append"])
+        il.ldc_ptr(self.t["list_append"])
         il.branch("bne.un", call)
         self.load_slot(depth - 2)
         il.stloc(self.v_t1)
-        self.branch_unless_type(self.v_t1, t["list_type"], call)
-        self.load_field(self.v_t1, t["var_size"], "i8")
+        self.append_in_place(self.v_t1, depth - 1, call)
+        self.decref_local(self.v_t1)
+        self.decref_local(self.v_t0)
+        il.ldc_ptr(self.t["py_none"])
+        il.stloc(self.v_t2)
+        self.store_new_reference(depth - 3, self.v_t2)
+        il.branch("br", done)
+        il.mark(call)
+
+    def op_LIST_APPEND(self, ins, depth):
+        """[list, ..., x] (oparg items above the list after x is popped): a
+        comprehension's append, in place while the list has room."""
+        il = self.il
+        call, done = il.new_label(), il.new_label()
+        self.load_slot(depth - 1 - ins.oparg)
+        il.stloc(self.v_t1)
+        self.append_in_place(self.v_t1, depth - 1, call)
+        il.branch("br", done)
+        il.mark(call)
+        self.call_op("list_append", ins, depth, depth - 1)
+        il.mark(done)
+
+    def append_in_place(self, v_list, value_slot, label):
+        """The value in stack slot value_slot appended to the exact list in
+        v_list, its reference moving in, if the list has room to spare
+        (no reallocation); else go to label."""
+        il = self.il
+        t = self.t
+        self.branch_unless_type(v_list, t["list_type"], label)
+        self.load_field(v_list, t["var_size"], "i8")
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
-        self.load_field(self.v_t1, t["list_allocated"], "i8")
-        il.branch("bge", call)
-        self.load_field(self.v_t1, t["list_items"], "i")
+        self.load_field(v_list, t["list_allocated"], "i8")
+        il.branch("bge", label)
+        self.load_field(v_list, t["list_items"], "i")
         il.ldloc(self.v_ia)
         il.ldc_i8(self.ptr)
         il.op("mul")
         il.op("conv.i")
         il.op("add")
-        self.load_slot(depth - 1)
-        il.op("stind.i")                    # the stack's reference moves in
-        il.ldloc(self.v_t1)
+        self.load_slot(value_slot)
+        il.op("stind.i")
+        il.ldloc(v_list)
         il.ldc_i4(t["var_size"])
         il.op("add")
         il.ldloc(self.v_ia)
         il.ldc_i8(1)
         il.op("add")
         il.op("stind.i8")
-        self.decref_local(self.v_t1)
-        self.decref_local(self.v_t0)
-        il.ldc_ptr(t["py_none"])
-        il.stloc(self.v_t2)
-        self.store_new_reference(depth - 3, self.v_t2)
-        il.branch("br", done)
-        il.mark(call)
 
     # --------------------------------------------------------- FOR_ITER
     def op_FOR_ITER(self, ins, depth):

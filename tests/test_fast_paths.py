@@ -558,6 +558,15 @@ def attributes_of_classes():
     return out
 
 
+def comprehension_appends():
+    # LIST_APPEND in place while the list has room, reallocating otherwise,
+    # with the list below other stack items in nested loops
+    grid = [(x, y) for x in range(30) for y in range(x % 4) if y != 1]
+    squares = [i * i for i in range(1000)]
+    nested = [[j for j in range(i)] for i in range(20)]
+    return len(grid), grid[:10], sum(squares), squares[-3:], nested[-1], [len(r) for r in nested]
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -613,6 +622,7 @@ CASES = [
     (attributes_in_an_instance_dict, ()),
     (methods_of_instances_with_their_own_dict, ()),
     (attributes_of_classes, ()),
+    (comprehension_appends, ()),
     (attribute_guards, ()),
     (polymorphic_attribute_site, ()),
     (missing_attribute_after_hits, ()),
