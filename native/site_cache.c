@@ -345,6 +345,20 @@ record_module_attribute(pyj_site_cache *cache, PyObject *module, PyObject *name)
     }
 }
 
+/* getattr(module, name) (a new reference), from the cache if it can */
+static PyObject *
+module_getattr(pyj_site_cache *cache, PyObject *module, PyObject *name)
+{
+    PyObject *res = Py_XNewRef(module_attribute(cache, module, name));
+    if (res == NULL) {
+        res = PyObject_GetAttr(module, name);
+        if (res != NULL) {
+            record_module_attribute(cache, module, name);
+        }
+    }
+    return res;
+}
+
 /* An attribute of a class whose metatype is `type`, from the cache or
  * recorded there when type_getattro would return what the class's MRO
  * holds (nothing of that name on `type`, which never changes, and a value
@@ -382,13 +396,7 @@ pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     pyj_site_entry *entry = entry_for_type(cache, Py_TYPE(owner));
     PyObject *name = PyTuple_GET_ITEM(f->f_code->co_names, oparg);
     if (PyModule_CheckExact(owner)) {
-        res = Py_XNewRef(module_attribute(cache, owner, name));
-        if (res == NULL) {
-            res = PyObject_GetAttr(owner, name);
-            if (res != NULL) {
-                record_module_attribute(cache, owner, name);
-            }
-        }
+        res = module_getattr(cache, owner, name);
         Py_DECREF(owner);
         TOP() = res;
         return res == NULL ? -1 : 0;
@@ -541,13 +549,7 @@ pyj_op_load_method_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     }
     if (PyModule_CheckExact(obj)) {
         /* [NULL, attr], as LOAD_METHOD_MODULE */
-        PyObject *attr = Py_XNewRef(module_attribute(cache, obj, name));
-        if (attr == NULL) {
-            attr = PyObject_GetAttr(obj, name);
-            if (attr != NULL) {
-                record_module_attribute(cache, obj, name);
-            }
-        }
+        PyObject *attr = module_getattr(cache, obj, name);
         Py_DECREF(obj);
         TOP() = NULL;
         if (attr == NULL) {

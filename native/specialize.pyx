@@ -216,6 +216,12 @@ class FastPaths:
         il.op("add")
         il.op("ldind.i8" if field != "site_cache_value" else "ldind.i")
 
+    def push_keys_indices(self):
+        """Push the address of the hash table of the keys object in v_keys."""
+        self.il.ldloc(self.v_keys)
+        self.il.ldc_i4(self.t["keys_indices"])
+        self.il.op("add")
+
     def dict_entry_value(self, v_dict, v_index, name, result, label):
         """result = the value (borrowed) of the entry at index v_index (i8)
         of the dict in v_dict, if that entry holds the str `name` (an
@@ -233,9 +239,7 @@ class FastPaths:
         self.load_field(self.v_keys, t["keys_nentries"], "i8")
         il.branch("bge.un", label)
         # entries follow 2**dk_log2_index_bytes bytes of indices
-        il.ldloc(self.v_keys)
-        il.ldc_i4(t["keys_indices"])
-        il.op("add")
+        self.push_keys_indices()
         il.ldc_i8(1)
         self.load_field(self.v_keys, t["keys_log2_index_bytes"], "u1")
         il.op("shl")
@@ -302,9 +306,7 @@ class FastPaths:
         il.op("and")
         il.stloc(self.v_ia)
         il.mark(probe)
-        il.ldloc(self.v_keys)
-        il.ldc_i4(t["keys_indices"])
-        il.op("add")
+        self.push_keys_indices()
         il.ldloc(self.v_ia)
         il.op("conv.i")
         il.op("add")
@@ -317,9 +319,7 @@ class FastPaths:
         il.ldc_i4(0)
         il.branch("blt", step)              # DKIX_DUMMY
         # the entry's key: entries follow the 2**log2_size one-byte indices
-        il.ldloc(self.v_keys)
-        il.ldc_i4(t["keys_indices"])
-        il.op("add")
+        self.push_keys_indices()
         il.ldloc(self.v_rem)
         il.op("conv.i")
         il.op("add")
@@ -403,30 +403,34 @@ class FastPaths:
         kind missing from `labels`, and any other pair, go to generic."""
         il = self.il
         ff, ii, mx = (labels.get(kind, generic) for kind in ("FF", "II", "MX"))
-        if "FF" in labels or "MX" in labels:
-            left_not_float = il.new_label() if ("II" in labels or "MX" in labels) else generic
+        if ff != generic or mx != generic:
+            left_not_float = il.new_label()
             self.branch_unless_type(self.v_t0, self.t["float_type"], left_not_float)
-            if "MX" in labels:
-                right_not_float = il.new_label()
-                self.branch_unless_type(self.v_t1, self.t["float_type"], right_not_float)
-                il.branch("br", ff)
-                il.mark(right_not_float)
-                self.branch_unless_one_digit_int(self.v_t1, generic)
-                il.branch("br", mx)
-            else:
-                self.branch_unless_type(self.v_t1, self.t["float_type"], generic)
-                il.branch("br", ff)
-            if left_not_float == generic:
-                return
+            self.dispatch_on_right(ff, mx, generic)
             il.mark(left_not_float)
+        if ii == generic and mx == generic:
+            il.branch("br", generic)
+            return
         self.branch_unless_one_digit_int(self.v_t0, generic)
-        if "MX" in labels:
-            right_not_float = il.new_label()
-            self.branch_unless_type(self.v_t1, self.t["float_type"], right_not_float)
-            il.branch("br", mx)
-            il.mark(right_not_float)
-        self.branch_unless_one_digit_int(self.v_t1, generic)
-        il.branch("br", ii)
+        self.dispatch_on_right(mx, ii, generic)
+
+    def dispatch_on_right(self, if_float, if_int, generic):
+        """Go to if_float if v_t1 is an exact float, to if_int if it is a
+        one-digit int, else to generic (no check for a label that is
+        generic itself)."""
+        il = self.il
+        if if_float != generic:
+            not_float = il.new_label() if if_int != generic else generic
+            self.branch_unless_type(self.v_t1, self.t["float_type"], not_float)
+            il.branch("br", if_float)
+            if if_int == generic:
+                return
+            il.mark(not_float)
+        if if_int != generic:
+            self.branch_unless_one_digit_int(self.v_t1, generic)
+            il.branch("br", if_int)
+        else:
+            il.branch("br", generic)
 
     def branch_unless_one_digit_int(self, v, label):
         self.branch_unless_type(v, self.t["long_type"], label)
