@@ -319,6 +319,7 @@ def target_description():
         "type_cached_keys": PYJ_OFFSET_CACHED_KEYS,
         "keys_nentries": PYJ_OFFSET_KEYS_NENTRIES,
         "dict_type": id(dict),
+        "type_type": id(type),
         "module_type": id(types.ModuleType),
         "module_dict": PYJ_OFFSET_MODULE_DICT,
         "dict_keys": PYJ_OFFSET_DICT_KEYS,

@@ -779,12 +779,34 @@ class FastPaths:
         il.mark(done)
 
     # ------------------------------------------------------------- CALL
-    def list_append_expected(self, ins):
-        """Has the interpreter seen lst.append(x) at this CALL (feedback on
-        the PRECALL before it)?"""
+    def precall_seen(self, ins):
+        """What the interpreter specialised the PRECALL before this CALL
+        for (feedback), or None."""
         precall = self.previous_of.get(ins.index)
-        return (ins.oparg == 1 and precall is not None and precall.name == "PRECALL"
-                and precall.seen == "NO_KW_LIST_APPEND")
+        return precall.seen if precall is not None and precall.name == "PRECALL" else None
+
+    def type_of(self, depth, done):
+        """[NULL, type, x] -> type(x) without a call, as
+        PRECALL_NO_KW_TYPE_1; going to done.  Anything else falls through
+        to the call."""
+        il = self.il
+        call = il.new_label()
+        self.load_slot(depth - 3)
+        il.branch("brtrue", call)
+        self.load_slot(depth - 2)
+        il.ldc_ptr(self.t["type_type"])
+        il.branch("bne.un", call)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        self.load_field(self.v_t0, self.t["ob_type"], "i")
+        il.stloc(self.v_t1)
+        self.store_new_reference(depth - 3, self.v_t1)
+        self.decref_local(self.v_t0)
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t2)
+        self.decref_immortal_local(self.v_t2)   # `type` itself
+        il.branch("br", done)
+        il.mark(call)
 
     def list_append(self, depth, done):
         """[list.append, lst, x]: x appended in place when lst is an exact
@@ -1485,3 +1507,12 @@ class FastPaths:
     def load_int_operands(self):
         self.load_small_int(self.v_t0)
         self.load_small_int(self.v_t1)
+
+
+# CALLs with one argument done inline when the interpreter specialised the
+# PRECALL before them so: FastPaths emitters taking the stack depth and the
+# label after the call, falling through to the call when their guards fail.
+INLINE_CALLS = {
+    "NO_KW_LIST_APPEND": FastPaths.list_append,
+    "NO_KW_TYPE_1": FastPaths.type_of,
+}

@@ -23,7 +23,7 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
-from ._specialize import SIG_DEALLOC, FastPaths, count_cached_sites
+from ._specialize import INLINE_CALLS, SIG_DEALLOC, FastPaths, count_cached_sites
 
 CO_GENERATOR = 0x20
 CO_COROUTINE = 0x80
@@ -553,9 +553,9 @@ class Translator(FastPaths):
     def op_CALL(self, ins, depth):
         kwnames, self.kwnames = self.kwnames, 0
         done = None
-        if not kwnames and self.list_append_expected(ins):
+        if not kwnames and self.precall_seen(ins) in INLINE_CALLS and ins.oparg == 1:
             done = self.il.new_label()
-            self.list_append(depth, done)
+            INLINE_CALLS[self.precall_seen(ins)](self, depth, done)
         self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
         if done is not None:

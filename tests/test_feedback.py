@@ -211,3 +211,30 @@ def test_list_append_seen_by_the_interpreter():
     pyjion_clr.enable()
     assert run(warm) == expected
     assert pyjion_clr.info(warm).compiled
+
+
+def type_of(x):
+    return type(x)
+
+
+def test_type_of_seen_by_the_interpreter():
+    import builtins
+    warm = warmed_copy(type_of, 1)
+    assert "PRECALL_NO_KW_TYPE_1" in specialised_names(warm.__code__)
+
+    def run(fn):
+        out = [fn(1), fn("s"), fn(Holder(1)), fn(type), fn(None), _outcome(fn)]
+        real = builtins.type
+        builtins.type = lambda x: "shadowed"        # a builtin rebound
+        try:
+            out.append(fn(1))
+        finally:
+            builtins.type = real
+        out.append(fn(2.5))
+        return out
+
+    pyjion_clr.disable()
+    expected = run(fresh_copy(type_of))
+    pyjion_clr.enable()
+    assert run(warm) == expected
+    assert pyjion_clr.info(warm).compiled
