@@ -33,6 +33,9 @@ _UNCONDITIONAL = frozenset(_opcode.opmap[n] for n in (
 _TERMINAL = _UNCONDITIONAL | frozenset(_opcode.opmap[n] for n in (
     "RETURN_VALUE", "RAISE_VARARGS", "RERAISE"))
 
+CO_VARARGS = 0x04
+CO_VARKEYWORDS = 0x08
+
 PRECALL = _opcode.opmap["PRECALL"]
 CALL = _opcode.opmap["CALL"]
 RETURN_GENERATOR = _opcode.opmap["RETURN_GENERATOR"]
@@ -186,14 +189,26 @@ def read_feedback(code, instrs):
             ins.seen = name[len(ins.name) + 1:]
 
 
+def always_bound_locals(code, instrs):
+    """Locals no LOAD_FAST can find unbound: the parameters (bound by the
+    call) that no DELETE_FAST unbinds."""
+    flags = code.co_flags
+    params = (code.co_argcount + code.co_kwonlyargcount
+              + bool(flags & CO_VARARGS) + bool(flags & CO_VARKEYWORDS))
+    deleted = {ins.oparg for ins in instrs if ins.name == "DELETE_FAST"}
+    return frozenset(range(params)) - deleted
+
+
 class Analysis:
-    def __init__(self, instrs, handlers, depth_before, handler_for, block_starts, max_depth):
+    def __init__(self, instrs, handlers, depth_before, handler_for, block_starts, max_depth,
+                 always_bound):
         self.instrs = instrs
         self.handlers = handlers
         self.depth_before = depth_before    # {index: depth} for reachable instructions
         self.handler_for = handler_for      # {index: Handler or None}
         self.block_starts = block_starts    # set of indices that are branch targets
         self.max_depth = max_depth
+        self.always_bound = always_bound    # local indices never unbound
 
 
 def _handler_covering(handlers, int index):
@@ -245,4 +260,5 @@ def analyze(code):
     for d in depth_before.values():
         if d > max_depth:
             max_depth = d
-    return Analysis(instrs, handlers, depth_before, handler_for, block_starts, max_depth)
+    return Analysis(instrs, handlers, depth_before, handler_for, block_starts, max_depth,
+                    always_bound_locals(code, instrs))

@@ -591,15 +591,16 @@ class Translator(FastPaths):
 
     def op_LOAD_FAST(self, ins, depth):
         il = self.il
-        bound = il.new_label()
         self.local_addr(ins.oparg)
         il.op("ldind.i")
         il.stloc(self.v_t0)
-        il.ldloc(self.v_t0)
-        il.branch("brtrue", bound)
-        self.set_prev_instr(ins.index)
-        self.call_op("unbound_local", ins, depth, depth)
-        il.mark(bound)
+        if ins.oparg not in self.a.always_bound:
+            bound = il.new_label()
+            il.ldloc(self.v_t0)
+            il.branch("brtrue", bound)
+            self.set_prev_instr(ins.index)
+            self.call_op("unbound_local", ins, depth, depth)
+            il.mark(bound)
         self.store_new_reference(depth, self.v_t0)
 
     def op_LOAD_CLOSURE(self, ins, depth):

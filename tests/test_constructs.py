@@ -31,6 +31,14 @@ def delete_local():
     return x  # noqa: F821
 
 
+def delete_parameter(a, *rest, flag=True):
+    # parameters are bound by the call; only del can unbind one
+    total = a + len(rest) + flag
+    if flag:
+        del a
+    return total, a  # noqa: F821
+
+
 # ---------------------------------------------------------------- globals, builtins
 def globals_and_builtins():
     global counter
@@ -477,6 +485,7 @@ CASES = [
     (unbound_local, (False,)),
     (unbound_local, (True,)),
     (delete_local, ()),
+    (delete_parameter, (1, 2, 3)),
     (globals_and_builtins, ()),
     (undefined_global, ()),
     (delete_global, ()),
