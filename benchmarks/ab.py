@@ -1,0 +1,110 @@
+"""A quick A/B of pyperformance benchmarks, plain interpreter vs JIT, for
+checking one change in a minute or two (`make bench` is the measurement of
+record: pyperf, 20 worker processes each way).
+
+    python benchmarks/ab.py [--rounds 3] go raytrace
+
+Each round runs every benchmark once in a fresh plain process and once in
+a fresh JIT process (default threshold), alternating, so that drift in the
+machine's speed hits both sides alike.  A process times the benchmark's
+own function in-process: two warm-up calls, then the best of five timed
+batches of about 0.15 s.  Printed: the best time over the rounds, each
+way, and their ratio.  In-process timing leaves out start-up and compile
+time, which `make bench` reports separately.
+"""
+
+import argparse
+import asyncio
+import os
+import runpy
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import benchmark_script  # noqa: E402
+
+BATCH_SECONDS = 0.15
+BATCHES = 5
+
+
+class _TimingRunner:
+    """Stands in for pyperf.Runner inside a child process: records the
+    best per-call time of each benchmark function registered with it."""
+
+    results = {}
+
+    def __init__(self, *args, **kwargs):
+        self.metadata = {}
+        self.argparser = argparse.ArgumentParser()
+
+    def parse_args(self, args=None):
+        return self.argparser.parse_args([])
+
+    def bench_func(self, name, func, *args, inner_loops=None, metadata=None):
+        self._measure(name, lambda loops: _timed_loops(loops, func, args))
+
+    def bench_time_func(self, name, func, *args, inner_loops=None, metadata=None):
+        self._measure(name, lambda loops: func(loops, *args))
+
+    def bench_async_func(self, name, func, *args, inner_loops=None, metadata=None):
+        self._measure(name, lambda loops: _timed_loops(loops, lambda: asyncio.run(func(*args)), ()))
+
+    def _measure(self, name, run_loops):
+        run_loops(1)
+        once = max(run_loops(1), 1e-6)
+        loops = max(1, int(BATCH_SECONDS / once))
+        self.results[name] = min(run_loops(loops) / loops for _ in range(BATCHES))
+
+
+def _timed_loops(loops, func, args):
+    start = time.perf_counter()
+    for _ in range(loops):
+        func(*args)
+    return time.perf_counter() - start
+
+
+def child(name, jit):
+    import pyperf
+    pyperf.Runner = _TimingRunner
+    if jit:
+        import pyjion_clr
+        pyjion_clr.enable()
+    script = benchmark_script(name)
+    os.chdir(os.path.dirname(script))
+    sys.path.insert(0, os.path.dirname(script))
+    runpy.run_path(script, run_name="__main__")
+    for key, seconds in _TimingRunner.results.items():
+        print(key, repr(seconds))
+
+
+def run_child(name, jit):
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "jit" if jit else "plain", name]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit("%s (%s) failed:\n%s" % (name, "jit" if jit else "plain", proc.stderr))
+    return {key: float(value) for key, value in (line.split() for line in proc.stdout.splitlines())}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", choices=("plain", "jit"), help=argparse.SUPPRESS)
+    parser.add_argument("names", nargs="+")
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.names[0], args.child == "jit")
+        return
+    for name in args.names:
+        best = {False: {}, True: {}}
+        for _ in range(args.rounds):
+            for jit in (False, True):
+                for key, seconds in run_child(name, jit).items():
+                    best[jit][key] = min(seconds, best[jit].get(key, seconds))
+        for key in best[False]:
+            plain, jit = best[False][key], best[True][key]
+            print("%-18s plain %10.3f us   jit %10.3f us   %.2fx" % (key, plain * 1e6, jit * 1e6, plain / jit))
+
+
+if __name__ == "__main__":
+    main()
