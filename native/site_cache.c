@@ -361,8 +361,10 @@ module_getattr(pyj_site_cache *cache, PyObject *module, PyObject *name)
 
 /* An attribute of a class whose metatype is `type`, from the cache or
  * recorded there when type_getattro would return what the class's MRO
- * holds (nothing of that name on `type`, which never changes, and a value
- * that is not a descriptor, or a function); NULL if not cacheable. */
+ * holds: nothing of that name on `type` (which never changes), and a
+ * value whose type has no __get__ (or a function, which a class hands out
+ * as itself).  The value's type is guarded by its version too, as giving
+ * it a __get__ later would make the class call it. */
 static PyObject *
 class_attribute(pyj_site_cache *cache, PyTypeObject *cls, PyObject *name)
 {
@@ -371,8 +373,14 @@ class_attribute(pyj_site_cache *cache, PyTypeObject *cls, PyObject *name)
     }
     uint64_t key = (uint64_t)cls->tp_version_tag + PYJ_CLASS_KEY;
     for (int i = 0; i < PYJ_SITE_WAYS; i++) {
-        if (cache->way[i].guard1 == key) {
-            return Py_NewRef(cache->way[i].value);
+        pyj_site_entry *entry = &cache->way[i];
+        if (entry->guard1 == key) {
+            PyTypeObject *vt = Py_TYPE(entry->value);
+            if (has_version(vt) && vt->tp_version_tag == entry->guard2) {
+                return Py_NewRef(entry->value);
+            }
+            entry->guard1 = 0;      /* the value's type changed: look again */
+            break;
         }
     }
     if (!PyUnicode_CheckExact(name) || _PyType_Lookup(&PyType_Type, name) != NULL) {
@@ -380,10 +388,10 @@ class_attribute(pyj_site_cache *cache, PyTypeObject *cls, PyObject *name)
     }
     PyObject *value = _PyType_Lookup(cls, name);
     if (value == NULL || (Py_TYPE(value)->tp_descr_get != NULL && !PyFunction_Check(value))
-        || !has_version(cls)) {
+        || !has_version(cls) || !has_version(Py_TYPE(value))) {
         return NULL;
     }
-    record(cache, (uint64_t)cls->tp_version_tag + PYJ_CLASS_KEY, 0, value);
+    record(cache, (uint64_t)cls->tp_version_tag + PYJ_CLASS_KEY, Py_TYPE(value)->tp_version_tag, value);
     return Py_NewRef(value);
 }
 

@@ -34,9 +34,9 @@ typedef struct {
      *   done in C).
      * LOAD_ATTR of a class (whose type is `type`): the class's own
      *   version with PYJ_CLASS_KEY added (so that no instance's type
-     *   matches it) and the attribute found on the class (borrowed): a
-     *   value that is not a descriptor, or a function (which a class hands
-     *   out as itself).
+     *   matches it), the version of the value's type, and the attribute
+     *   found on the class (borrowed): a value that is not a descriptor, or
+     *   a function (which a class hands out as itself).
      * LOAD_ATTR and LOAD_METHOD of a module (exactly ModuleType, which
      *   has nothing of the name), first entry: guard1 0, guard2 the index
      *   of the name's entry in the module's dict with PYJ_MODULE_FLAG set;

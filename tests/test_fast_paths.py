@@ -567,6 +567,24 @@ def comprehension_appends():
     return len(grid), grid[:10], sum(squares), squares[-3:], nested[-1], [len(r) for r in nested]
 
 
+def class_attribute_whose_type_gains_get():
+    # a cached class attribute is guarded by its own type's version too:
+    # giving that type a __get__ makes the class call it
+    class Marker:
+        pass
+
+    class Owner:
+        MARK = Marker()
+
+    out = []
+    for i in range(5):
+        mark = Owner.MARK
+        out.append(mark if isinstance(mark, str) else type(mark).__name__)
+        if i == 2:
+            Marker.__get__ = lambda self, obj, owner: "now a descriptor"
+    return out
+
+
 class ListSub(list):
     def __getitem__(self, i):
         return ("sub", i)
@@ -622,6 +640,7 @@ CASES = [
     (attributes_in_an_instance_dict, ()),
     (methods_of_instances_with_their_own_dict, ()),
     (attributes_of_classes, ()),
+    (class_attribute_whose_type_gains_get, ()),
     (comprehension_appends, ()),
     (attribute_guards, ()),
     (polymorphic_attribute_site, ()),
