@@ -130,6 +130,10 @@ def test_compiled_loop_lets_other_threads_run():
     pyjion_clr.config(threshold=0)
     pyjion_clr.enable()
     try:
+        # Compiled here first: if the worker reached f while this thread was
+        # compiling something (Event.wait, say), f would run interpreted.
+        assert f([1], 1) == "stopped"
+        assert pyjion_clr.info(f).compiled
         worker = threading.Thread(target=lambda: results.append(f(flag, 2_000_000_000)))
         worker.start()
         # the main thread only gets here again if the compiled loop drops the GIL
@@ -139,7 +143,7 @@ def test_compiled_loop_lets_other_threads_run():
     finally:
         pyjion_clr.disable()
     assert results == ["stopped"]
-    assert pyjion_clr.info(f).compiled
+    assert pyjion_clr.info(f).compiled_calls == 2
 
 
 class Alarm(Exception):
