@@ -182,6 +182,9 @@ cdef class ILBuilder:
     cdef public int instructions
     cdef public int variable_refs
     cdef list _block_ends
+    cdef int _last_br_end           # where the last unconditional br ends
+    cdef int _last_exit_end         # ... the last br or ret
+    cdef int _last_mark             # where the last label was marked
 
     def __init__(self):
         self.code = bytearray()
@@ -195,6 +198,9 @@ cdef class ILBuilder:
         self.instructions = 0
         self.variable_refs = 0
         self._block_ends = []
+        self._last_br_end = -1
+        self._last_exit_end = -1
+        self._last_mark = -1
 
     # -- labels
     def new_label(self):
@@ -204,7 +210,24 @@ cdef class ILBuilder:
     def mark(self, int label):
         if self._label_pos[label] != -1:
             raise ValueError("label %d marked twice" % label)
+        if self._last_br_end == len(self.code) and self._fixups[-1][1] == label:
+            # a br to the very next instruction (a fast path's exit, say)
+            self._fixups.pop()
+            self._block_ends.pop()
+            note = self.notes.pop(len(self.code), None)
+            del self.code[-5:]
+            if note is not None:
+                self.notes.setdefault(len(self.code), []).extend(note)
+            self.instructions -= 1
+        # once a label is here, the br before it must stay
+        self._last_br_end = -1
         self._label_pos[label] = len(self.code)
+        self._last_mark = len(self.code)
+
+    def reachable(self):
+        """Can control reach the next instruction (by falling through or a
+        label marked here)?"""
+        return self._last_exit_end != len(self.code) or self._last_mark == len(self.code)
 
     def is_marked(self, int label):
         return self._label_pos[label] != -1
@@ -225,6 +248,7 @@ cdef class ILBuilder:
             self.variable_refs += 1
         elif name == "ret":
             self._block_ends.append(len(self.code))
+            self._last_exit_end = len(self.code)
 
     def ldc_i4(self, int value):
         self.instructions += 1
@@ -283,6 +307,8 @@ cdef class ILBuilder:
         self._fixups.append((len(self.code), label))
         self.code += b"\0\0\0\0"
         self._block_ends.append(len(self.code))
+        if name == "br":
+            self._last_br_end = self._last_exit_end = len(self.code)
 
     def calli(self, bytes signature):
         self.instructions += 1

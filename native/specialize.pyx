@@ -547,8 +547,7 @@ class FastPaths:
         il.ldloc(self.v_t0)
         il.op("stind.i")
         il.branch("br", done)
-        il.mark(miss)
-        self.call_op("load_global_cached", ins, depth, depth, aux=cache)
+        self.cold(lambda: self.call_op("load_global_cached", ins, depth, depth, aux=cache), done, label=miss)
         il.mark(done)
 
     # -------------------------------------------------------- LOAD_ATTR
@@ -568,8 +567,7 @@ class FastPaths:
         self.store_new_reference(depth - 1, self.v_t1)
         self.decref_local(self.v_t0)
         il.branch("br", done)
-        il.mark(miss)
-        self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
+        self.cold(lambda: self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache), done, label=miss)
         il.mark(done)
 
     def instance_attribute(self, ins, result, miss):
@@ -672,8 +670,7 @@ class FastPaths:
         il.mark(stored)
         self.decref_local(self.v_t0)
         il.branch("br", done)
-        il.mark(miss)
-        self.call_op("store_attr_cached", ins, depth, depth - 2, aux=cache)
+        self.cold(lambda: self.call_op("store_attr_cached", ins, depth, depth - 2, aux=cache), done, label=miss)
         il.mark(done)
 
     def add_to_insertion_order(self, v_values, v_index):
@@ -757,8 +754,7 @@ class FastPaths:
         il.ldloc(self.v_t0)
         il.op("stind.i")
         il.branch("br", done)
-        il.mark(miss)
-        self.call_op("load_method_cached", ins, depth, depth - 1, aux=cache)
+        self.cold(lambda: self.call_op("load_method_cached", ins, depth, depth - 1, aux=cache), done, label=miss)
         il.mark(done)
 
     def module_function(self, ins, depth):
@@ -774,8 +770,7 @@ class FastPaths:
         il.op("stind.i")
         self.decref_local(self.v_t0)
         il.branch("br", done)
-        il.mark(miss)
-        self.call_op("load_method_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index])
+        self.cold(lambda: self.call_op("load_method_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index]), done, label=miss)
         il.mark(done)
 
     # ------------------------------------------------------------- CALL
@@ -896,11 +891,13 @@ class FastPaths:
             il.mark(range_path)
             self.next_from_range_iterator(ins, depth, generic)
             il.branch("br", done)
-        il.mark(generic)
-        self.direct_capable_op("for_iter", ins, depth, depth)
-        il.ldloc(self.v_status)
-        il.branch("brtrue", self.label_for(ins.target))
+        self.cold(lambda: self.generic_for_iter(ins, depth), done, label=generic)
         il.mark(done)
+
+    def generic_for_iter(self, ins, depth):
+        self.direct_capable_op("for_iter", ins, depth, depth)
+        self.il.ldloc(self.v_status)
+        self.il.branch("brtrue", self.label_for(ins.target))
 
     def next_from_sequence_iterator(self, depth, generic):
         """List or tuple iterator in v_t0 (its type in v_t1): push the next
@@ -1058,13 +1055,17 @@ class FastPaths:
         il.ldloc(self.v_fa)
         il.op("stind.r8")
         il.branch("br", done)
-        il.mark(slow)
+        self.cold(lambda: self.float_from_double(ins, depth), done, label=slow)
+        il.mark(done)
+
+    def float_from_double(self, ins, depth):
+        """v_t2 = PyFloat_FromDouble(v_fa)"""
+        il = self.il
         il.ldloc(self.v_fa)
         il.ldc_ptr(self.helpers["PyFloat_FromDouble"])
         il.calli(SIG_FLOAT_FROM_DOUBLE)
         il.stloc(self.v_t2)
         self.fail_if_null_t2(ins, depth)
-        il.mark(done)
 
     def decref_float(self, v):
         """Py_DECREF of an exact float in v: at zero it goes back on the free
@@ -1087,10 +1088,7 @@ class FastPaths:
         self.branch_unless_type(v, self.t["float_type"], other)
         self.free_float(v)
         il.branch("br", done)
-        il.mark(other)
-        il.ldloc(v)
-        il.ldc_ptr(self.helpers["dealloc"])
-        il.calli(SIG_DEALLOC)
+        self.cold(lambda: self.dealloc(v), done, label=other)
         il.mark(done)
 
     def free_float(self, v):
@@ -1114,10 +1112,7 @@ class FastPaths:
         il.ldloc(v)
         il.op("stind.i")
         il.branch("br", done)
-        il.mark(full)
-        il.ldloc(v)
-        il.ldc_ptr(self.helpers["dealloc"])
-        il.calli(SIG_DEALLOC)
+        self.cold(lambda: self.dealloc(v), done, label=full)
         il.mark(done)
 
     def add_to_int32(self, address, delta):
@@ -1163,8 +1158,7 @@ class FastPaths:
                 self.store_new_reference(depth - 1 + n - 1 - i, self.v_t2)
             self.decref_local(self.v_t0)
             il.branch("br", done)
-        il.mark(generic)
-        self.call_op("unpack_sequence", ins, depth, depth - 1)
+        self.cold(lambda: self.call_op("unpack_sequence", ins, depth, depth - 1), done, label=generic)
         il.mark(done)
 
     # ---------------------------------------------- BINARY/STORE_SUBSCR
@@ -1209,8 +1203,7 @@ class FastPaths:
         self.incref_local(self.v_t2)
         self.replace_operands(depth, "I", "I")
         il.branch("br", done)
-        il.mark(generic)
-        self.call_op("binary_subscr", ins, depth, depth - 2)
+        self.cold(lambda: self.call_op("binary_subscr", ins, depth, depth - 2), done, label=generic)
         il.mark(done)
 
     def op_STORE_SUBSCR(self, ins, depth):
@@ -1234,8 +1227,7 @@ class FastPaths:
         self.decref_local(self.v_t0)
         self.decref_local(self.v_t1)
         il.branch("br", done)
-        il.mark(generic)
-        self.call_op("store_subscr", ins, depth, depth - 3)
+        self.cold(lambda: self.call_op("store_subscr", ins, depth, depth - 3), done, label=generic)
         il.mark(done)
 
     # -------------------------------------------------------- BINARY_OP
@@ -1270,8 +1262,7 @@ class FastPaths:
             else:
                 self.float_arithmetic(ins, depth, base, kinds, generic)
             il.branch("br", done)
-        il.mark(generic)
-        self.call_op("binary_op", ins, depth, depth - 2)
+        self.cold(lambda: self.call_op("binary_op", ins, depth, depth - 2), done, label=generic)
         il.mark(done)
 
     def float_arithmetic(self, ins, depth, base, kinds, generic):
@@ -1421,17 +1412,20 @@ class FastPaths:
             il.ldloc(self.v_cmp)
             il.branch("brtrue" if when_true else "brfalse", self.branch_target(nxt, depth - 2))
             il.branch("br", after)
-            # generic: make the bool, then the jump as it would be emitted alone
-            il.mark(generic)
-            self.call_op("compare_op", ins, depth, depth - 2)
-            self.set_prev_instr(nxt.index)
-            self.conditional(nxt, depth - 1, when_true)
+            self.cold(lambda: self.generic_compare_and_jump(ins, depth, nxt, when_true),
+                      after, label=generic)
         else:
             self.push_bool(self.v_cmp, depth - 2)
             il.branch("br", after)
-            il.mark(generic)
-            self.call_op("compare_op", ins, depth, depth - 2)
+            self.cold(lambda: self.call_op("compare_op", ins, depth, depth - 2), after,
+                      label=generic)
         il.mark(after)
+
+    def generic_compare_and_jump(self, ins, depth, nxt, when_true):
+        """Make the bool, then the jump as it would be emitted alone."""
+        self.call_op("compare_op", ins, depth, depth - 2)
+        self.set_prev_instr(nxt.index)
+        self.conditional(nxt, depth - 1, when_true)
 
     def compare_inline(self, ins, generic, kinds):
         """Compare the two floats or small ints (of the operand kinds asked)
@@ -1500,8 +1494,7 @@ class FastPaths:
         self.decref_immortal_local(self.v_t0)
         self.push_bool(self.v_cmp, depth - 1)
         il.branch("br", done)
-        il.mark(generic)
-        self.call_op("unary_not", ins, depth, depth - 1)
+        self.cold(lambda: self.call_op("unary_not", ins, depth, depth - 1), done, label=generic)
         il.mark(done)
 
     def load_int_operands(self):

@@ -168,6 +168,7 @@ class Translator(FastPaths):
         self.exit_label = self.il.new_label()
         self.kwnames = 0
         self.pending_trampolines = []
+        self.cold_paths = []           # (label, emit, resume): see cold()
         # IL locals
         self.v_status = self.il.new_local("i4")
         self.v_errdepth = self.il.new_local("i4")
@@ -207,9 +208,37 @@ class Translator(FastPaths):
                 self.call_op(helper, ins, depth, depth - consumed)
             else:
                 raise Unsupported("opcode " + ins.name)
-        self.emit_trampolines()
+        # each can add to the other: a cold path's backward jump needs a
+        # trampoline, a trampoline's eval-breaker call is cold
+        while self.cold_paths or self.pending_trampolines:
+            self.emit_cold_paths()
+            self.emit_trampolines()
         self.emit_error_paths()
         return il.finish()
+
+    # ------------------------------------------------------- cold code
+    def cold(self, emit, resume, label=None):
+        """Label of the code emit() makes, placed after the method's body and
+        followed by a branch to `resume` (given a label that the code
+        emitted so far would fall into, a branch to it is emitted here).  Slow paths (generic helpers, cache
+        misses, deallocation) go there, so the fast paths of a loop lie
+        together in the instruction cache: RyuJIT, with no profile, lays
+        blocks out in IL order, and each unmanaged call it expands inline
+        (GC-mode switch and all) is large."""
+        if label is None:
+            label = self.il.new_label()
+        elif self.il.reachable():
+            # the code before would have run into it
+            self.il.branch("br", label)
+        self.cold_paths.append((label, emit, resume))
+        return label
+
+    def emit_cold_paths(self):
+        while self.cold_paths:
+            label, emit, resume = self.cold_paths.pop(0)
+            self.il.mark(label)
+            emit()
+            self.il.branch("br", resume)
 
     # ----------------------------------------------------- generators
     def resume_points(self):
@@ -342,15 +371,25 @@ class Translator(FastPaths):
         if nullable:
             il.ldloc(v)
             il.branch("brfalse", done)
-        self.decrement_refcount(v, done)
-        il.ldloc(v)
-        il.ldc_ptr(self.helpers["dealloc"])
-        il.calli(SIG_DEALLOC)
+        self.store_decremented_refcount(v)
+        il.ldloc(self.v_cnt)
+        il.branch("brfalse", self.cold(lambda: self.dealloc(v), done))
         il.mark(done)
+
+    def dealloc(self, v):
+        self.il.ldloc(v)
+        self.il.ldc_ptr(self.helpers["dealloc"])
+        self.il.calli(SIG_DEALLOC)
 
     def decrement_refcount(self, v, done):
         """ob_refcnt -= 1 on the object in IL local v; go to done unless it
         reached zero."""
+        self.store_decremented_refcount(v)
+        self.il.ldloc(self.v_cnt)
+        self.il.branch("brtrue", done)
+
+    def store_decremented_refcount(self, v):
+        """ob_refcnt -= 1 on the object in IL local v; the new count in v_cnt."""
         il = self.il
         il.ldloc(v)
         il.op("ldind.i")
@@ -360,8 +399,6 @@ class Translator(FastPaths):
         il.ldloc(v)
         il.ldloc(self.v_cnt)
         il.op("stind.i")
-        il.ldloc(self.v_cnt)
-        il.branch("brtrue", done)
 
     def store_new_reference(self, slot, v):
         """Stack slot `slot` = the object in IL local v, with a new reference."""
@@ -515,7 +552,11 @@ class Translator(FastPaths):
         il.ldc_ptr(self.t["eval_breaker"])
         il.op("volatile.")
         il.op("ldind.i4")
-        il.branch("brfalse", skip)
+        il.branch("brtrue", self.cold(lambda: self.handle_eval_breaker(ins, depth), skip))
+        il.mark(skip)
+
+    def handle_eval_breaker(self, ins, depth):
+        il = self.il
         self.set_prev_instr(ins.index)
         il.op("ldarg.1")
         il.ldc_ptr(self.helpers["eval_breaker"])
@@ -523,7 +564,6 @@ class Translator(FastPaths):
         il.stloc(self.v_status)
         il.ldloc(self.v_status)
         il.branch("brtrue", self.error_stub(ins, depth))
-        il.mark(skip)
 
     # ----------------------------------------------------- inline ops
     def op_NOP(self, ins, depth):
@@ -756,7 +796,8 @@ class Translator(FastPaths):
         return trampoline
 
     def emit_trampolines(self):
-        for trampoline, ins, depth_after in self.pending_trampolines:
+        while self.pending_trampolines:
+            trampoline, ins, depth_after = self.pending_trampolines.pop(0)
             self.il.mark(trampoline)
             self.poll_eval_breaker(ins, depth_after)
             self.il.branch("br", self.label_for(ins.target))
