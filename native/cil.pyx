@@ -36,6 +36,7 @@ OPCODES = {
     "ldc.i4.s": (b"\x1f", "i1"),
     "ldc.i4": (b"\x20", "i4"),
     "ldc.i8": (b"\x21", "i8"),
+    "ldc.r8": (b"\x23", "r8"),
     "dup": (b"\x25", "none"),
     "pop": (b"\x26", "none"),
     "calli": (b"\x29", "token"),
@@ -52,6 +53,7 @@ OPCODES = {
     "bge.un": (b"\x41", "label32"),
     "bgt.un": (b"\x42", "label32"),
     "ble.un": (b"\x43", "label32"),
+    "blt.un": (b"\x44", "label32"),
     "switch": (b"\x45", "switch"),
     "ldind.i1": (b"\x46", "none"),
     "ldind.u1": (b"\x47", "none"),
@@ -267,6 +269,10 @@ cdef class ILBuilder:
         self.instructions += 1
         self.code += b"\x21" + struct.pack("<q", value)
 
+    def ldc_r8(self, double value):
+        self.instructions += 1
+        self.code += b"\x23" + struct.pack("<d", value)
+
     def ldc_ptr(self, value):
         """Push a native-int constant (an address baked into the code)."""
         self.instructions += 2
@@ -372,6 +378,8 @@ def disassemble(method, names=None):
         elif kind == "i8":
             value = struct.unpack_from("<q", code, pos)[0]; pos += 8
             operand = names.get(value, "0x%x" % value)
+        elif kind == "r8":
+            operand = repr(struct.unpack_from("<d", code, pos)[0]); pos += 8
         elif kind == "token":
             pos += 4
             for fix_pos, index in method.token_fixups:

@@ -47,6 +47,7 @@ from ._bytecode import GENERIC
 SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_signature("i", ["r8"])
 SIG_LONG_FROM_LONGLONG = cil.unmanaged_signature("i", ["i8"])
 SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
+SIG_POW = cil.unmanaged_signature("r8", ["r8", "r8"])
 
 # Opcodes that own one inline cache (site_cache.h), numbered in bytecode order.
 CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD"))
@@ -58,6 +59,10 @@ _ARITH = {0: "add", 10: "sub", 5: "mul", 11: "div"}
 _FLOAT_RESULT_OF_INTS = frozenset((11,))
 # // and % of two ints (of floats: generic)
 _INT_ONLY_ARITH = {2: "floordiv", 6: "mod"}
+# ** with a float operand (of two ints: generic)
+NB_POWER = 8
+DBL_MIN = 2.2250738585072014e-308       # the least normal double
+DBL_MAX = 1.7976931348623157e+308
 
 # COMPARE_OP oparg -> CIL producing 0/1, for (signed) ints and for floats,
 # where unordered (NaN) must give False except for !=
@@ -100,6 +105,7 @@ class FastPaths:
     def init_fast_paths(self):
         il = self.il
         self.v_fa = il.new_local("r8")
+        self.v_fb = il.new_local("r8")
         self.v_ia = il.new_local("i8")
         self.v_ib = il.new_local("i8")
         self.v_rem = il.new_local("i8")
@@ -1233,10 +1239,12 @@ class FastPaths:
     # -------------------------------------------------------- BINARY_OP
     def op_BINARY_OP(self, ins, depth):
         base = ins.oparg - NB_INPLACE if ins.oparg >= NB_INPLACE else ins.oparg
-        if base not in _ARITH and base not in _INT_ONLY_ARITH:
+        if base not in _ARITH and base not in _INT_ONLY_ARITH and base != NB_POWER:
             self.call_op("binary_op", ins, depth, depth - 2)
             return
-        if base in _SPECIALIZED_ARITH and ins.seen == GENERIC:
+        if base == NB_POWER:
+            kinds = ("FF", "MX")            # never specialised
+        elif base in _SPECIALIZED_ARITH and ins.seen == GENERIC:
             # the interpreter gave up on these operands: a float with an
             # int, perhaps (it specialises neither)
             kinds = ("MX",)
@@ -1270,21 +1278,58 @@ class FastPaths:
         int) as doubles; the float result replaces them."""
         il = self.il
         left, right = ("N", "N") if kinds == "MX" else kinds
-        if _ARITH[base] == "div":
-            # a zero divisor raises: leave it to the helper
+        if base == NB_POWER:
+            self.float_power(left, right, generic)
+        else:
+            if _ARITH[base] == "div":
+                # a zero divisor raises: leave it to the helper
+                self.load_as_double(self.v_t1, right)
+                il.op("ldc.i4.0")
+                il.op("conv.r8")
+                il.branch("beq", generic)
+            self.load_as_double(self.v_t0, left)
             self.load_as_double(self.v_t1, right)
-            il.op("ldc.i4.0")
-            il.op("conv.r8")
-            il.branch("beq", generic)
-        self.load_as_double(self.v_t0, left)
-        self.load_as_double(self.v_t1, right)
-        il.op(_ARITH[base])
-        il.stloc(self.v_fa)
+            il.op(_ARITH[base])
+            il.stloc(self.v_fa)
         if kinds == "FF":
             self.store_float_result(ins, depth)
             return
         self.box_float(ins, depth)
         self.replace_operands(depth, left, right)
+
+    def float_power(self, left, right, generic):
+        """v_fa = left ** right by the C library's pow, as float.__pow__
+        computes it once its special cases are excluded: a positive finite
+        base, a finite exponent.  A result that is not a normal finite
+        number (overflow raises, underflow may) goes to generic, which
+        computes it again."""
+        il = self.il
+        self.load_as_double(self.v_t0, left)
+        il.stloc(self.v_fa)
+        self.load_as_double(self.v_t1, right)
+        il.stloc(self.v_fb)
+        il.ldloc(self.v_fa)
+        il.op("ldc.i4.0")
+        il.op("conv.r8")
+        il.branch("ble.un", generic)        # <= 0 or NaN
+        for v in (self.v_fa, self.v_fb):    # x - x is 0 unless x is inf or NaN
+            il.ldloc(v)
+            il.ldloc(v)
+            il.op("sub")
+            il.op("ldc.i4.0")
+            il.op("conv.r8")
+            il.branch("bne.un", generic)
+        il.ldloc(self.v_fa)
+        il.ldloc(self.v_fb)
+        il.ldc_ptr(self.helpers["pow"])
+        il.calli(SIG_POW)
+        il.stloc(self.v_fa)
+        il.ldloc(self.v_fa)
+        il.ldc_r8(DBL_MIN)
+        il.branch("blt.un", generic)
+        il.ldloc(self.v_fa)
+        il.ldc_r8(DBL_MAX)
+        il.branch("bgt.un", generic)
 
     def int_arithmetic(self, ins, depth, base, generic):
         """Two one-digit ints: +, -, * cannot overflow int64; // and % round

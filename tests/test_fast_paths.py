@@ -38,6 +38,31 @@ def arithmetic_mixes():
     return out
 
 
+def powers():
+    # the pow path takes a positive finite base and a finite exponent, and
+    # only normal finite results; everything else is the helper's
+    values = [2.0, 0.5, 1.0, 0.0, -0.0, -2.0, 1e308, 1e-308, 5e-324, float("inf"),
+              float("-inf"), float("nan"), 3, 0, -1, 2, 10.0, -1.5, 1.5, 1000.0, 1e-300,
+              True]
+    out = []
+    for a in values:
+        for b in values:
+            try:
+                out.append(repr(a ** b))
+            except Exception as e:            # noqa: BLE001 - compared both ways
+                out.append((type(e).__name__, str(e)))
+            acc = a
+            try:
+                acc **= b
+                acc **= -0.5
+            except Exception as e:            # noqa: BLE001 - compared both ways
+                acc = (type(e).__name__, str(e))
+            out.append(repr(acc))
+    base = 1.5
+    temps = (base * 2.0) ** 0.5 + base ** 2       # operands the stack alone holds
+    return out, temps, base
+
+
 def float_results_do_not_alias():
     a = 0.5
     b = a * 2.0          # a is held by a local: must not be overwritten
@@ -628,6 +653,7 @@ CASES = [
     (new_attributes_keep_their_order, ()),
     (arithmetic_mixes, ()),
     (float_results_do_not_alias, ()),
+    (powers, ()),
     (comparisons_and_branches, ()),
     (comparison_values_and_not, ()),
     (rich_compare_fallbacks, (0,)),
