@@ -167,7 +167,6 @@ class Translator(FastPaths):
         self.handler_entries = {}      # handler key -> label
         self.exit_label = self.il.new_label()
         self.kwnames = 0
-        self.pending_trampolines = []
         self.cold_paths = []           # (label, emit, resume): see cold()
         # IL locals
         self.v_status = self.il.new_local("i4")
@@ -208,11 +207,7 @@ class Translator(FastPaths):
                 self.call_op(helper, ins, depth, depth - consumed)
             else:
                 raise Unsupported("opcode " + ins.name)
-        # each can add to the other: a cold path's backward jump needs a
-        # trampoline, a trampoline's eval-breaker call is cold
-        while self.cold_paths or self.pending_trampolines:
-            self.emit_cold_paths()
-            self.emit_trampolines()
+        self.emit_cold_paths()
         self.emit_error_paths()
         return il.finish()
 
@@ -234,7 +229,7 @@ class Translator(FastPaths):
         return label
 
     def emit_cold_paths(self):
-        while self.cold_paths:
+        while self.cold_paths:              # emitting one may add others
             label, emit, resume = self.cold_paths.pop(0)
             self.il.mark(label)
             emit()
@@ -786,21 +781,12 @@ class Translator(FastPaths):
         il.mark(after)
 
     def branch_target(self, ins, depth_after):
-        """Label to branch to for ins's jump: backward edges go through a
-        trampoline that polls the eval breaker first."""
+        """Label to branch to for ins's jump: a backward edge goes through
+        out-of-line code that polls the eval breaker first."""
         if ins.target > ins.index:
             return self.label_for(ins.target)
-        il = self.il
-        trampoline = il.new_label()
-        self.pending_trampolines.append((trampoline, ins, depth_after))
-        return trampoline
-
-    def emit_trampolines(self):
-        while self.pending_trampolines:
-            trampoline, ins, depth_after = self.pending_trampolines.pop(0)
-            self.il.mark(trampoline)
-            self.poll_eval_breaker(ins, depth_after)
-            self.il.branch("br", self.label_for(ins.target))
+        return self.cold(lambda: self.poll_eval_breaker(ins, depth_after),
+                         self.label_for(ins.target))
 
     def conditional(self, ins, depth, bint when_true):
         self.emit_truth_branch(ins, depth, when_true, True, self.branch_target(ins, depth - 1))
