@@ -32,7 +32,7 @@ test: build
 	$(PY) -m pytest -q tests
 
 bench-micro: build
-	$(PY) benchmarks/micro.py
+	$(PY) benchmarks/micro.py --json benchmarks/results/micro.json
 
 # pyperformance's benchmarks, plain vs JIT (pyperf); tables and chart in
 # benchmarks/results/.  bench-quick: fewer worker processes, a few minutes.
