@@ -15,7 +15,9 @@ a wrong value through.
   arithmetic inline (with Python's rounding); a
   float result reuses an operand the stack held the only reference to, or
   comes from the float free list; small int results are the interpreter's
-  cached ints.  No call at all on these paths.
+  cached ints.  No call at all on these paths.  ** with a float operand:
+  the C library's pow, called directly, for a positive finite base and a
+  finite exponent.
 - COMPARE_OP on two floats or two small ints: compared inline, and when a
   conditional jump follows, branched on without making a bool.
 - UNARY_NOT of True or False.
@@ -553,7 +555,7 @@ class FastPaths:
         il.ldloc(self.v_t0)
         il.op("stind.i")
         il.branch("br", done)
-        self.cold(lambda: self.call_op("load_global_cached", ins, depth, depth, aux=cache), done, label=miss)
+        self.call_op_out_of_line(miss, done, "load_global_cached", ins, depth, depth, aux=cache)
         il.mark(done)
 
     # -------------------------------------------------------- LOAD_ATTR
@@ -573,7 +575,7 @@ class FastPaths:
         self.store_new_reference(depth - 1, self.v_t1)
         self.decref_local(self.v_t0)
         il.branch("br", done)
-        self.cold(lambda: self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache), done, label=miss)
+        self.call_op_out_of_line(miss, done, "load_attr_cached", ins, depth, depth - 1, aux=cache)
         il.mark(done)
 
     def instance_attribute(self, ins, result, miss):
@@ -676,7 +678,7 @@ class FastPaths:
         il.mark(stored)
         self.decref_local(self.v_t0)
         il.branch("br", done)
-        self.cold(lambda: self.call_op("store_attr_cached", ins, depth, depth - 2, aux=cache), done, label=miss)
+        self.call_op_out_of_line(miss, done, "store_attr_cached", ins, depth, depth - 2, aux=cache)
         il.mark(done)
 
     def add_to_insertion_order(self, v_values, v_index):
@@ -760,7 +762,7 @@ class FastPaths:
         il.ldloc(self.v_t0)
         il.op("stind.i")
         il.branch("br", done)
-        self.cold(lambda: self.call_op("load_method_cached", ins, depth, depth - 1, aux=cache), done, label=miss)
+        self.call_op_out_of_line(miss, done, "load_method_cached", ins, depth, depth - 1, aux=cache)
         il.mark(done)
 
     def module_function(self, ins, depth):
@@ -776,7 +778,8 @@ class FastPaths:
         il.op("stind.i")
         self.decref_local(self.v_t0)
         il.branch("br", done)
-        self.cold(lambda: self.call_op("load_method_cached", ins, depth, depth - 1, aux=self.site_cache[ins.index]), done, label=miss)
+        self.call_op_out_of_line(miss, done, "load_method_cached", ins, depth, depth - 1,
+                                 aux=self.site_cache[ins.index])
         il.mark(done)
 
     # ------------------------------------------------------------- CALL
@@ -1164,7 +1167,7 @@ class FastPaths:
                 self.store_new_reference(depth - 1 + n - 1 - i, self.v_t2)
             self.decref_local(self.v_t0)
             il.branch("br", done)
-        self.cold(lambda: self.call_op("unpack_sequence", ins, depth, depth - 1), done, label=generic)
+        self.call_op_out_of_line(generic, done, "unpack_sequence", ins, depth, depth - 1)
         il.mark(done)
 
     # ---------------------------------------------- BINARY/STORE_SUBSCR
@@ -1209,7 +1212,7 @@ class FastPaths:
         self.incref_local(self.v_t2)
         self.replace_operands(depth, "I", "I")
         il.branch("br", done)
-        self.cold(lambda: self.call_op("binary_subscr", ins, depth, depth - 2), done, label=generic)
+        self.call_op_out_of_line(generic, done, "binary_subscr", ins, depth, depth - 2)
         il.mark(done)
 
     def op_STORE_SUBSCR(self, ins, depth):
@@ -1233,7 +1236,7 @@ class FastPaths:
         self.decref_local(self.v_t0)
         self.decref_local(self.v_t1)
         il.branch("br", done)
-        self.cold(lambda: self.call_op("store_subscr", ins, depth, depth - 3), done, label=generic)
+        self.call_op_out_of_line(generic, done, "store_subscr", ins, depth, depth - 3)
         il.mark(done)
 
     # -------------------------------------------------------- BINARY_OP
@@ -1270,7 +1273,7 @@ class FastPaths:
             else:
                 self.float_arithmetic(ins, depth, base, kinds, generic)
             il.branch("br", done)
-        self.cold(lambda: self.call_op("binary_op", ins, depth, depth - 2), done, label=generic)
+        self.call_op_out_of_line(generic, done, "binary_op", ins, depth, depth - 2)
         il.mark(done)
 
     def float_arithmetic(self, ins, depth, base, kinds, generic):
@@ -1462,8 +1465,7 @@ class FastPaths:
         else:
             self.push_bool(self.v_cmp, depth - 2)
             il.branch("br", after)
-            self.cold(lambda: self.call_op("compare_op", ins, depth, depth - 2), after,
-                      label=generic)
+            self.call_op_out_of_line(generic, after, "compare_op", ins, depth, depth - 2)
         il.mark(after)
 
     def generic_compare_and_jump(self, ins, depth, nxt, when_true):
@@ -1539,7 +1541,7 @@ class FastPaths:
         self.decref_immortal_local(self.v_t0)
         self.push_bool(self.v_cmp, depth - 1)
         il.branch("br", done)
-        self.cold(lambda: self.call_op("unary_not", ins, depth, depth - 1), done, label=generic)
+        self.call_op_out_of_line(generic, done, "unary_not", ins, depth, depth - 1)
         il.mark(done)
 
     def load_int_operands(self):

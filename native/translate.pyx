@@ -215,11 +215,11 @@ class Translator(FastPaths):
     def cold(self, emit, resume, label=None):
         """Label of the code emit() makes, placed after the method's body and
         followed by a branch to `resume` (given a label that the code
-        emitted so far would fall into, a branch to it is emitted here).  Slow paths (generic helpers, cache
-        misses, deallocation) go there, so the fast paths of a loop lie
-        together in the instruction cache: RyuJIT, with no profile, lays
-        blocks out in IL order, and each unmanaged call it expands inline
-        (GC-mode switch and all) is large."""
+        emitted so far would fall into, a branch to it is emitted here).
+        Slow paths (generic helpers, cache misses, deallocation) go there,
+        so the fast paths of a loop lie together in the instruction cache:
+        RyuJIT, with no profile, lays blocks out in IL order, and each
+        unmanaged call it expands inline (GC-mode switch and all) is large."""
         if label is None:
             label = self.il.new_label()
         elif self.il.reachable():
@@ -425,6 +425,10 @@ class Translator(FastPaths):
         il.stloc(self.v_status)
         il.ldloc(self.v_status)
         il.branch("brtrue", self.error_stub(ins, error_depth))
+
+    def call_op_out_of_line(self, label, resume, helper, ins, depth, error_depth, aux=0):
+        """call_op as a cold path at label, continuing at resume."""
+        self.cold(lambda: self.call_op(helper, ins, depth, error_depth, aux), resume, label=label)
 
     def direct_capable_op(self, helper, ins, depth, error_depth, aux=0):
         """A helper that may hand back a compiled callee to run from here,
