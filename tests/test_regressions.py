@@ -201,7 +201,17 @@ def _interrupt_at_call():
     return where
 
 
-def test_signal_raised_by_callee_surfaces_at_the_call():
+@pytest.fixture
+def sigint_raises():
+    """interrupt_main() does nothing while SIGINT is ignored, as it is in a
+    shell's background job: these tests need Python's own handler."""
+    import signal
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_signal_raised_by_callee_surfaces_at_the_call(sigint_raises):
     assert differential(_interrupt_at_call).value == "at the call"
 
 
@@ -211,7 +221,7 @@ def _victim_of_interrupted_compile():
 
 # test_generators: a signal whose handler ran while the compiler was working
 # must still reach the program (it used to be reported as unraisable and lost).
-def test_signal_during_compile_is_not_lost(monkeypatch):
+def test_signal_during_compile_is_not_lost(monkeypatch, sigint_raises):
     import _thread
     from pyjion_clr import backends
     backend = backends.get("coreclr")
