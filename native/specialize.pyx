@@ -466,11 +466,15 @@ class FastPaths:
             il.mark(loaded)
 
     def load_operands(self, depth):
-        """The two operands of a binary instruction into v_t0 and v_t1."""
-        self.load_slot(depth - 2)
+        """The two operands of a binary instruction into v_t0 and v_t1,
+        noting which are borrowed (deferred pushes: not the stack's to
+        release or to reuse)."""
+        self.load_stack_value(depth - 2)
         self.il.stloc(self.v_t0)
-        self.load_slot(depth - 1)
+        self.load_stack_value(depth - 1)
         self.il.stloc(self.v_t1)
+        self.borrowed = {self.v_t0: self.is_deferred(depth - 2),
+                         self.v_t1: self.is_deferred(depth - 1)}
 
     def replace_operands(self, depth, left_kind, right_kind):
         """The new reference in v_t2 replaces the operands v_t0, v_t1 (of
@@ -482,8 +486,10 @@ class FastPaths:
         self.il.op("stind.i")
 
     def release_operand(self, v, kind):
-        """Py_DECREF of an operand: "F" an exact float, anything else any
-        object."""
+        """Py_DECREF of an operand (unless borrowed): "F" an exact float,
+        anything else any object."""
+        if self.borrowed[v]:
+            return
         if kind == "F":
             self.decref_float(v)
         else:
@@ -1243,7 +1249,7 @@ class FastPaths:
     def op_BINARY_OP(self, ins, depth):
         base = ins.oparg - NB_INPLACE if ins.oparg >= NB_INPLACE else ins.oparg
         if base not in _ARITH and base not in _INT_ONLY_ARITH and base != NB_POWER:
-            self.call_op("binary_op", ins, depth, depth - 2)
+            self.generic_binary("binary_op", ins, depth)
             return
         if base == NB_POWER:
             kinds = ("FF", "MX")            # never specialised
@@ -1258,7 +1264,7 @@ class FastPaths:
         else:
             kinds = ("II",)
         if not kinds:
-            self.call_op("binary_op", ins, depth, depth - 2)
+            self.generic_binary("binary_op", ins, depth)
             return
         il = self.il
         generic = il.new_label()
@@ -1273,8 +1279,13 @@ class FastPaths:
             else:
                 self.float_arithmetic(ins, depth, base, kinds, generic)
             il.branch("br", done)
-        self.call_op_out_of_line(generic, done, "binary_op", ins, depth, depth - 2)
+        self.cold(lambda: self.generic_binary("binary_op", ins, depth), done, label=generic)
         il.mark(done)
+
+    def generic_binary(self, helper, ins, depth):
+        """The helper for a binary instruction, its operands in their slots."""
+        self.spill(depth - 2, depth)
+        self.call_op(helper, ins, depth, depth - 2)
 
     def float_arithmetic(self, ins, depth, base, kinds, generic):
         """Operands of kinds ("FF", "II" for /, or "MX": a float with an
@@ -1386,42 +1397,30 @@ class FastPaths:
         """The float in v_fa replaces the operands v_t0, v_t1 (both exact
         floats) on the stack.  An operand only the stack refers to is
         overwritten in place (nothing else can see it) and the other one
-        released; otherwise a new float is made and both are released."""
+        released; otherwise a new float is made and both are released.  A
+        borrowed operand is never the stack's alone."""
         il = self.il
-        reuse = il.new_label()
-        try_right = il.new_label()
-        store = il.new_label()
-        store_new = il.new_label()
         stored = il.new_label()
-        # v_t2: the result; v_t3: the operand left to release
-        il.ldloc(self.v_t0)
-        il.stloc(self.v_t2)
-        il.ldloc(self.v_t1)
-        il.stloc(self.v_t3)
-        self.branch_unless_sole_reference(self.v_t0, try_right)
-        il.branch("br", reuse)
-        il.mark(try_right)
-        il.ldloc(self.v_t1)
-        il.stloc(self.v_t2)
-        il.ldloc(self.v_t0)
-        il.stloc(self.v_t3)
-        self.branch_unless_sole_reference(self.v_t1, store_new)
-        il.mark(reuse)
-        il.ldloc(self.v_t2)
-        il.ldc_i4(self.t["float_value"])
-        il.op("add")
-        il.ldloc(self.v_fa)
-        il.op("stind.r8")
-        il.branch("br", store)
-        il.mark(store_new)
+        owned = [v for v in (self.v_t0, self.v_t1) if not self.borrowed[v]]
+        for v in owned:
+            # v_t2: the result
+            not_sole = il.new_label()
+            self.branch_unless_sole_reference(v, not_sole)
+            il.ldloc(v)
+            il.stloc(self.v_t2)
+            il.ldloc(self.v_t2)
+            il.ldc_i4(self.t["float_value"])
+            il.op("add")
+            il.ldloc(self.v_fa)
+            il.op("stind.r8")
+            for other in owned:
+                if other != v:
+                    self.decref_float(other)
+            il.branch("br", stored)
+            il.mark(not_sole)
         self.box_float(ins, depth)
-        # neither operand was the stack's only reference, so the first
-        # cannot die here; the second only if both are one object
-        self.decref_immortal_local(self.v_t0)
-        self.decref_local(self.v_t1)
-        il.branch("br", stored)
-        il.mark(store)
-        self.decref_float(self.v_t3)
+        for v in owned:
+            self.decref_float(v)
         il.mark(stored)
         self.slot_addr(depth - 2)
         il.ldloc(self.v_t2)
@@ -1438,7 +1437,7 @@ class FastPaths:
     # ------------------------------------------------------- COMPARE_OP
     def op_COMPARE_OP(self, ins, depth):
         if ins.oparg not in _INT_COMPARE:
-            self.call_op("compare_op", ins, depth, depth - 2)
+            self.generic_binary("compare_op", ins, depth)
             return
         nxt = self.next_instr(ins)
         fuse = (nxt is not None and nxt.name in _FUSABLE_JUMPS
@@ -1446,14 +1445,16 @@ class FastPaths:
         # the interpreter specialises only a compare that a jump follows
         kinds = self.operand_kinds(ins, ("FF", "II")) if fuse else ("FF", "II")
         if not kinds:
-            self.call_op("compare_op", ins, depth, depth - 2)
+            self.generic_binary("compare_op", ins, depth)
             return
         il = self.il
         generic = il.new_label()
         after = il.new_label()
+        if fuse:
+            self.spill(0, depth - 2)        # the block ends here
         self.compare_inline(ins, generic, kinds)
-        self.decref_local(self.v_t0)
-        self.decref_local(self.v_t1)
+        self.release_operand(self.v_t0, "N")
+        self.release_operand(self.v_t1, "N")
         if fuse:
             when_true = _FUSABLE_JUMPS[nxt.name]
             self.fused = nxt.index
@@ -1465,12 +1466,12 @@ class FastPaths:
         else:
             self.push_bool(self.v_cmp, depth - 2)
             il.branch("br", after)
-            self.call_op_out_of_line(generic, after, "compare_op", ins, depth, depth - 2)
+            self.cold(lambda: self.generic_binary("compare_op", ins, depth), after, label=generic)
         il.mark(after)
 
     def generic_compare_and_jump(self, ins, depth, nxt, when_true):
         """Make the bool, then the jump as it would be emitted alone."""
-        self.call_op("compare_op", ins, depth, depth - 2)
+        self.generic_binary("compare_op", ins, depth)
         self.set_prev_instr(nxt.index)
         self.conditional(nxt, depth - 1, when_true)
 

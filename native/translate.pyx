@@ -140,6 +140,12 @@ _QUIET = frozenset((
     "LOAD_ASSERTION_ERROR", "RETURN_VALUE", "IS_OP",
 ))
 
+# Deferred pushes (see Translator.defer): opcode -> values it takes from the
+# stack, for the instructions that read a deferred value where it lives.
+# Every other instruction finds all its stack in the frame's slots.
+_READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1,
+                   "BINARY_OP": 2, "COMPARE_OP": 2}
+
 
 def is_generator(code):
     return bool(code.co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR))
@@ -167,7 +173,9 @@ class Translator(FastPaths):
         self.handler_entries = {}      # handler key -> label
         self.exit_label = self.il.new_label()
         self.kwnames = 0
-        self.cold_paths = []           # (label, emit, resume): see cold()
+        self.cold_paths = []           # (label, emit, resume, deferred): see cold()
+        self.deferred = {}             # stack depth -> DeferredValue: see defer()
+        self.spill_stubs = {}          # (error stub, deferred values spilled) -> label
         # IL locals
         self.v_status = self.il.new_local("i4")
         self.v_errdepth = self.il.new_local("i4")
@@ -175,6 +183,7 @@ class Translator(FastPaths):
         self.v_t1 = self.il.new_local("i")
         self.v_cnt = self.il.new_local("i")
         self.v_callee = self.il.new_local("i")
+        self.v_spill = self.il.new_local("i")
         self.next_of = {a.index: b for a, b in zip(analysis.instrs, analysis.instrs[1:])}
         self.previous_of = {b.index: a for a, b in zip(analysis.instrs, analysis.instrs[1:])}
         self.init_fast_paths()
@@ -185,8 +194,11 @@ class Translator(FastPaths):
         resumed_at = set()
         if is_generator(self.code):
             resumed_at = self.emit_resume_dispatch()
+        block_starts = self.a.block_starts | resumed_at
         for ins in self.a.instrs:
-            if ins.index in self.a.block_starts or ins.index in resumed_at:
+            if ins.index in block_starts:
+                # every way in finds the whole stack in the slots
+                assert not self.deferred, "deferred value live across a block boundary"
                 il.mark(self.label_for(ins.index))
             if ins.index == self.fused:
                 continue            # emitted with the instruction before it
@@ -194,22 +206,34 @@ class Translator(FastPaths):
             if depth is None:
                 continue            # unreachable
             il.note("%d %s %d  (line %s, depth %d)" % (ins.index, ins.name, ins.oparg, ins.line, depth))
+            taken = _READS_DEFERRED.get(ins.name)
+            if taken is None:
+                self.spill(0, depth)
             if ins.name not in _QUIET:
                 self.set_prev_instr(ins.index)
-            emitter = getattr(self, "op_" + ins.name, None)
-            if emitter is not None:
-                emitter(ins, depth)
-            elif ins.name in _CONSUMED_BY_OPARG:
-                helper, consumed = _CONSUMED_BY_OPARG[ins.name]
-                self.call_op(helper, ins, depth, depth - consumed(ins.oparg))
-            elif ins.name in HELPER_OPS:
-                helper, consumed = HELPER_OPS[ins.name]
-                self.call_op(helper, ins, depth, depth - consumed)
-            else:
-                raise Unsupported("opcode " + ins.name)
+            self.emit_instruction(ins, depth)
+            if taken:
+                for d in range(depth - taken, depth):
+                    self.deferred.pop(d, None)
+            nxt = self.next_instr(ins)
+            if nxt is not None and nxt.index in block_starts:
+                self.spill(0, self.a.depth_before.get(nxt.index) or 0)
         self.emit_cold_paths()
         self.emit_error_paths()
         return il.finish()
+
+    def emit_instruction(self, ins, depth):
+        emitter = getattr(self, "op_" + ins.name, None)
+        if emitter is not None:
+            emitter(ins, depth)
+        elif ins.name in _CONSUMED_BY_OPARG:
+            helper, consumed = _CONSUMED_BY_OPARG[ins.name]
+            self.call_op(helper, ins, depth, depth - consumed(ins.oparg))
+        elif ins.name in HELPER_OPS:
+            helper, consumed = HELPER_OPS[ins.name]
+            self.call_op(helper, ins, depth, depth - consumed)
+        else:
+            raise Unsupported("opcode " + ins.name)
 
     # ------------------------------------------------------- cold code
     def cold(self, emit, resume, label=None):
@@ -225,15 +249,62 @@ class Translator(FastPaths):
         elif self.il.reachable():
             # the code before would have run into it
             self.il.branch("br", label)
-        self.cold_paths.append((label, emit, resume))
+        self.cold_paths.append((label, emit, resume, dict(self.deferred)))
         return label
 
     def emit_cold_paths(self):
         while self.cold_paths:              # emitting one may add others
-            label, emit, resume = self.cold_paths.pop(0)
+            label, emit, resume, deferred = self.cold_paths.pop(0)
+            # the stack as it was where the path leaves the body
+            self.deferred = deferred
             self.il.mark(label)
             emit()
             self.il.branch("br", resume)
+        self.deferred = {}
+
+    # -------------------------------------------------- deferred pushes
+    # LOAD_FAST and LOAD_CONST push nothing at first: the value stays where
+    # it is (a fast local, a constant) and the instruction that takes it
+    # reads it there, borrowing the local's or the constant's reference, so
+    # `a * b` makes no incref, decref or stack store for its operands.  Any
+    # other instruction, a block boundary, and an error (so the unwinder
+    # finds owned references) first spill deferred values into their slots
+    # with a new reference.  While deferred, a local cannot change: only
+    # STORE_FAST (which spills readers of its local first) and DELETE_FAST
+    # (which spills everything) write locals, and no code run meanwhile can
+    # write this frame's fast locals.
+    def defer(self, depth, kind, what):
+        self.deferred[depth] = (kind, what)
+
+    def is_deferred(self, depth):
+        return depth in self.deferred
+
+    def load_stack_value(self, depth):
+        """Push the object at stack depth `depth`, wherever it is (borrowed
+        if deferred)."""
+        value = self.deferred.get(depth)
+        if value is None:
+            self.load_slot(depth)
+        elif value[0] == "local":
+            self.local_addr(value[1])
+            self.il.op("ldind.i")
+        else:
+            self.il.ldc_ptr(value[1])
+
+    def spill(self, low, high):
+        """Slots low..high-1 get their deferred values, each with a new
+        reference."""
+        for depth in sorted(self.deferred):
+            if low <= depth < high:
+                self.load_stack_value(depth)
+                self.il.stloc(self.v_spill)
+                self.store_new_reference(depth, self.v_spill)
+                del self.deferred[depth]
+
+    def spill_readers_of_local(self, index):
+        for depth, value in list(self.deferred.items()):
+            if value == ("local", index):
+                self.spill(depth, depth + 1)
 
     # ----------------------------------------------------- generators
     def resume_points(self):
@@ -486,7 +557,18 @@ class Translator(FastPaths):
         il.branch("blt", self.error_stub(ins, error_depth))
 
     def error_stub(self, ins, depth):
-        return self.error_stub_at(ins.index, depth)
+        """Label to unwind from, the instruction ins failing with `depth`
+        values on the stack: deferred ones are spilled on the way, so the
+        unwinder owns what it releases."""
+        stub = self.error_stub_at(ins.index, depth)
+        spilled = tuple(sorted((d, v) for d, v in self.deferred.items() if d < depth))
+        if not spilled:
+            return stub
+        key = (stub, spilled)
+        label = self.spill_stubs.get(key)
+        if label is None:
+            label = self.spill_stubs[key] = self.cold(lambda: self.spill(0, depth), stub)
+        return label
 
     def error_stub_at(self, index, depth):
         """Label of the code that unwinds an error raised at bytecode `index`
@@ -607,17 +689,7 @@ class Translator(FastPaths):
         self.poll_eval_breaker(ins, depth - 2 - (ins.oparg & 1))
 
     def op_LOAD_CONST(self, ins, depth):
-        il = self.il
-        addr = id(self.code.co_consts[ins.oparg])
-        self.slot_addr(depth)
-        il.ldc_ptr(addr)
-        il.op("stind.i")
-        il.ldc_ptr(addr)
-        il.ldc_ptr(addr)
-        il.op("ldind.i")
-        il.op("ldc.i4.1")
-        il.op("add")
-        il.op("stind.i")
+        self.defer(depth, "const", id(self.code.co_consts[ins.oparg]))
 
     def op_LOAD_ASSERTION_ERROR(self, ins, depth):
         il = self.il
@@ -629,29 +701,43 @@ class Translator(FastPaths):
         self.incref_local(self.v_t0)
 
     def op_LOAD_FAST(self, ins, depth):
+        self.check_bound(ins, depth)
+        self.defer(depth, "local", ins.oparg)
+
+    def check_bound(self, ins, depth):
+        """UnboundLocalError unless local oparg holds a value."""
         il = self.il
+        if ins.oparg in self.a.always_bound:
+            return
+        bound = il.new_label()
         self.local_addr(ins.oparg)
         il.op("ldind.i")
-        il.stloc(self.v_t0)
-        if ins.oparg not in self.a.always_bound:
-            bound = il.new_label()
-            il.ldloc(self.v_t0)
-            il.branch("brtrue", bound)
-            self.set_prev_instr(ins.index)
-            self.call_op("unbound_local", ins, depth, depth)
-            il.mark(bound)
-        self.store_new_reference(depth, self.v_t0)
+        il.branch("brtrue", bound)
+        self.set_prev_instr(ins.index)
+        self.call_op("unbound_local", ins, depth, depth)
+        il.mark(bound)
 
     def op_LOAD_CLOSURE(self, ins, depth):
-        self.op_LOAD_FAST(ins, depth)
+        self.check_bound(ins, depth)
+        self.local_addr(ins.oparg)
+        self.il.op("ldind.i")
+        self.il.stloc(self.v_t0)
+        self.store_new_reference(depth, self.v_t0)
 
     def op_STORE_FAST(self, ins, depth):
         il = self.il
+        self.spill_readers_of_local(ins.oparg)
         self.local_addr(ins.oparg)
         il.op("ldind.i")
         il.stloc(self.v_t0)
+        self.load_stack_value(depth - 1)
+        if self.is_deferred(depth - 1):
+            il.stloc(self.v_t1)
+            self.incref_local(self.v_t1)
+            il.ldloc(self.v_t1)
+        il.stloc(self.v_t1)
         self.local_addr(ins.oparg)
-        self.load_slot(depth - 1)
+        il.ldloc(self.v_t1)
         il.op("stind.i")
         self.decref_value(self.v_t0, nullable=True)
 
