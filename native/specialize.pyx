@@ -182,7 +182,7 @@ class FastPaths:
         cache = self.site_cache[ins.index]
         miss = il.new_label()
         done = il.new_label()
-        self.load_slot(depth - 1)
+        self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
         self.find_cache_entry(self.v_t0, cache, miss)
         return cache, miss, done
@@ -572,14 +572,14 @@ class FastPaths:
             return
         il = self.il
         miss, done = il.new_label(), il.new_label()
-        self.load_slot(depth - 1)
+        self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
         if ins.seen == "MODULE":
             self.module_attribute(ins, self.v_t1, miss)
         else:
             self.instance_attribute(ins, self.v_t1, miss)
         self.store_new_reference(depth - 1, self.v_t1)
-        self.decref_local(self.v_t0)
+        self.release_stack_value(depth - 1, self.v_t0)
         il.branch("br", done)
         self.call_op_out_of_line(miss, done, "load_attr_cached", ins, depth, depth - 1, aux=cache)
         il.mark(done)
@@ -669,7 +669,7 @@ class FastPaths:
         il.op("ldind.i")
         il.stloc(self.v_t1)
         il.ldloc(self.v_t2)
-        self.load_slot(depth - 2)
+        self.load_stack_reference(depth - 2)
         il.op("stind.i")                    # the stack's reference moves in
         il.ldloc(self.v_t1)
         il.branch("brfalse", new_value)
@@ -682,7 +682,7 @@ class FastPaths:
         il.branch("brtrue", stored)
         self.add_to_insertion_order(self.v_t3, self.v_ia)
         il.mark(stored)
-        self.decref_local(self.v_t0)
+        self.release_stack_value(depth - 1, self.v_t0)
         il.branch("br", done)
         self.call_op_out_of_line(miss, done, "store_attr_cached", ins, depth, depth - 2, aux=cache)
         il.mark(done)
@@ -764,9 +764,11 @@ class FastPaths:
         self.load_entry_field("site_cache_value")
         il.stloc(self.v_t1)
         self.store_new_reference(depth - 1, self.v_t1)
-        self.slot_addr(depth)
+        self.slot_addr(depth)               # the owner moves up
         il.ldloc(self.v_t0)
         il.op("stind.i")
+        if self.is_deferred(depth - 1):
+            self.incref_local(self.v_t0)
         il.branch("br", done)
         self.call_op_out_of_line(miss, done, "load_method_cached", ins, depth, depth - 1, aux=cache)
         il.mark(done)
@@ -775,14 +777,14 @@ class FastPaths:
         """[module] -> [NULL, attribute], as LOAD_METHOD_MODULE."""
         il = self.il
         miss, done = il.new_label(), il.new_label()
-        self.load_slot(depth - 1)
+        self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
         self.module_attribute(ins, self.v_t1, miss)
         self.store_new_reference(depth, self.v_t1)
         self.slot_addr(depth - 1)
         il.ldc_ptr(0)
         il.op("stind.i")
-        self.decref_local(self.v_t0)
+        self.release_stack_value(depth - 1, self.v_t0)
         il.branch("br", done)
         self.call_op_out_of_line(miss, done, "load_method_cached", ins, depth, depth - 1,
                                  aux=self.site_cache[ins.index])
@@ -1236,11 +1238,11 @@ class FastPaths:
         il.op("ldind.i")
         il.stloc(self.v_t2)
         il.ldloc(self.v_t3)
-        self.load_slot(depth - 3)
+        self.load_stack_reference(depth - 3)
         il.op("stind.i")                    # the stack's reference moves in
         self.decref_value(self.v_t2)
-        self.decref_local(self.v_t0)
-        self.decref_local(self.v_t1)
+        self.release_operand(self.v_t0, "N")
+        self.release_operand(self.v_t1, "N")
         il.branch("br", done)
         self.call_op_out_of_line(generic, done, "store_subscr", ins, depth, depth - 3)
         il.mark(done)
@@ -1249,7 +1251,7 @@ class FastPaths:
     def op_BINARY_OP(self, ins, depth):
         base = ins.oparg - NB_INPLACE if ins.oparg >= NB_INPLACE else ins.oparg
         if base not in _ARITH and base not in _INT_ONLY_ARITH and base != NB_POWER:
-            self.generic_binary("binary_op", ins, depth)
+            self.call_op("binary_op", ins, depth, depth - 2)
             return
         if base == NB_POWER:
             kinds = ("FF", "MX")            # never specialised
@@ -1264,7 +1266,7 @@ class FastPaths:
         else:
             kinds = ("II",)
         if not kinds:
-            self.generic_binary("binary_op", ins, depth)
+            self.call_op("binary_op", ins, depth, depth - 2)
             return
         il = self.il
         generic = il.new_label()
@@ -1279,13 +1281,8 @@ class FastPaths:
             else:
                 self.float_arithmetic(ins, depth, base, kinds, generic)
             il.branch("br", done)
-        self.cold(lambda: self.generic_binary("binary_op", ins, depth), done, label=generic)
+        self.call_op_out_of_line(generic, done, "binary_op", ins, depth, depth - 2)
         il.mark(done)
-
-    def generic_binary(self, helper, ins, depth):
-        """The helper for a binary instruction, its operands in their slots."""
-        self.spill(depth - 2, depth)
-        self.call_op(helper, ins, depth, depth - 2)
 
     def float_arithmetic(self, ins, depth, base, kinds, generic):
         """Operands of kinds ("FF", "II" for /, or "MX": a float with an
@@ -1437,7 +1434,7 @@ class FastPaths:
     # ------------------------------------------------------- COMPARE_OP
     def op_COMPARE_OP(self, ins, depth):
         if ins.oparg not in _INT_COMPARE:
-            self.generic_binary("compare_op", ins, depth)
+            self.call_op("compare_op", ins, depth, depth - 2)
             return
         nxt = self.next_instr(ins)
         fuse = (nxt is not None and nxt.name in _FUSABLE_JUMPS
@@ -1445,7 +1442,7 @@ class FastPaths:
         # the interpreter specialises only a compare that a jump follows
         kinds = self.operand_kinds(ins, ("FF", "II")) if fuse else ("FF", "II")
         if not kinds:
-            self.generic_binary("compare_op", ins, depth)
+            self.call_op("compare_op", ins, depth, depth - 2)
             return
         il = self.il
         generic = il.new_label()
@@ -1466,12 +1463,12 @@ class FastPaths:
         else:
             self.push_bool(self.v_cmp, depth - 2)
             il.branch("br", after)
-            self.cold(lambda: self.generic_binary("compare_op", ins, depth), after, label=generic)
+            self.call_op_out_of_line(generic, after, "compare_op", ins, depth, depth - 2)
         il.mark(after)
 
     def generic_compare_and_jump(self, ins, depth, nxt, when_true):
         """Make the bool, then the jump as it would be emitted alone."""
-        self.generic_binary("compare_op", ins, depth)
+        self.call_op("compare_op", ins, depth, depth - 2)
         self.set_prev_instr(nxt.index)
         self.conditional(nxt, depth - 1, when_true)
 

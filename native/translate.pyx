@@ -143,8 +143,9 @@ _QUIET = frozenset((
 # Deferred pushes (see Translator.defer): opcode -> values it takes from the
 # stack, for the instructions that read a deferred value where it lives.
 # Every other instruction finds all its stack in the frame's slots.
-_READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1,
-                   "BINARY_OP": 2, "COMPARE_OP": 2}
+_READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VALUE": 1,
+                   "BINARY_OP": 2, "COMPARE_OP": 2, "BINARY_SUBSCR": 2, "STORE_SUBSCR": 3,
+                   "LOAD_ATTR": 1, "STORE_ATTR": 2, "LOAD_METHOD": 1}
 
 
 def is_generator(code):
@@ -290,6 +291,23 @@ class Translator(FastPaths):
             self.il.op("ldind.i")
         else:
             self.il.ldc_ptr(value[1])
+
+    def load_stack_reference(self, depth):
+        """Push the object at stack depth `depth` with a reference the
+        caller takes over: the stack's own, or a new one if deferred."""
+        if not self.is_deferred(depth):
+            self.load_slot(depth)
+            return
+        self.load_stack_value(depth)
+        self.il.stloc(self.v_spill)
+        self.incref_local(self.v_spill)
+        self.il.ldloc(self.v_spill)
+
+    def release_stack_value(self, depth, v):
+        """Py_DECREF of the object from stack depth `depth`, now in IL local
+        v, unless it was borrowed."""
+        if not self.is_deferred(depth):
+            self.decref_local(v)
 
     def spill(self, low, high):
         """Slots low..high-1 get their deferred values, each with a new
@@ -485,8 +503,11 @@ class Translator(FastPaths):
 
     # --------------------------------------------------------- helpers
     def call_op(self, helper, ins, depth, error_depth, aux=0):
-        """status = helper(frame, sp, oparg, aux); on failure unwind from error_depth."""
+        """status = helper(frame, sp, oparg, aux); on failure unwind from
+        error_depth.  The inputs it consumes are spilled first: helpers find
+        their inputs in the slots."""
         il = self.il
+        self.spill(error_depth, depth)
         il.op("ldarg.1")
         self.slot_addr(depth)
         il.ldc_i4(ins.oparg)
@@ -730,11 +751,7 @@ class Translator(FastPaths):
         self.local_addr(ins.oparg)
         il.op("ldind.i")
         il.stloc(self.v_t0)
-        self.load_stack_value(depth - 1)
-        if self.is_deferred(depth - 1):
-            il.stloc(self.v_t1)
-            self.incref_local(self.v_t1)
-            il.ldloc(self.v_t1)
+        self.load_stack_reference(depth - 1)
         il.stloc(self.v_t1)
         self.local_addr(ins.oparg)
         il.ldloc(self.v_t1)
@@ -784,7 +801,8 @@ class Translator(FastPaths):
         il.op("stind.i")
 
     def op_RETURN_VALUE(self, ins, depth):
-        self.load_slot(depth - 1)
+        self.spill(0, depth - 1)
+        self.load_stack_reference(depth - 1)
         self.il.op("ret")
 
     def op_IS_OP(self, ins, depth):

@@ -1,0 +1,122 @@
+"""Deferred pushes: LOAD_FAST and LOAD_CONST leave the value in the local
+or the constant, and the instruction that takes it borrows it there.  These
+tests aim at what that could break: a borrowed value being modified (a
+float reused in place), references lost or doubled when a value is spilled
+(on an error, into an attribute, a list item, a local, a return), and the
+unwinder meeting a slot that holds nothing yet."""
+
+import sys
+
+from harness import differential
+
+
+def borrowed_floats_are_not_overwritten(n):
+    a = 1.5
+    out = []
+    for i in range(n):
+        b = a * 2.0         # the local b alone refers to the result
+        c = b + a           # b is borrowed: its float must not become c
+        d = c - 0.25        # nor may a constant
+        out.append((a, b, c, d, 0.25, 2.0))
+    return out
+
+
+def refcounts_when_an_operation_fails_above_borrowed_values(n):
+    obj = [1.0]
+    x = 2
+    before = sys.getrefcount(obj)
+    errors = 0
+    for i in range(n):
+        # leaves a pointer to obj in the stack slot that obj, deferred,
+        # stands for below: an unwinder releasing that slot without the
+        # spill would take a reference from obj
+        y = obj if i >= 0 else None
+        try:
+            obj + (x + None)            # obj and x wait below the failing +
+        except TypeError:
+            errors += 1
+        try:
+            obj + x.no_such_attribute   # a failing LOAD_ATTR
+        except AttributeError:
+            errors += 1
+        try:
+            x < obj[5]                  # a failing BINARY_SUBSCR
+        except IndexError:
+            errors += 1
+    del y
+    return errors, sys.getrefcount(obj) - before
+
+
+class Box:
+    def __init__(self):
+        self.v = None
+
+
+def refcounts_of_stored_values(n):
+    val = object()
+    box = Box()
+    lst = [None]
+    before = sys.getrefcount(val)
+    for i in range(n):
+        box.v = val                 # STORE_ATTR of a borrowed value
+        lst[0] = val                # STORE_SUBSCR of a borrowed value
+        lst.append(val)             # LOAD_METHOD on a borrowed owner
+        same = val                  # STORE_FAST of a borrowed value
+        same = same                 # ... of itself
+    held = sys.getrefcount(val) - before
+    lst.clear()
+    box.v = None
+    del same
+    return held, sys.getrefcount(val) - before, box.v is None
+
+
+def give_back(value):
+    return value                    # RETURN_VALUE of a borrowed value
+
+
+def returned_references(n):
+    val = object()
+    before = sys.getrefcount(val)
+    kept = [give_back(val) for i in range(n)]
+    return len(kept), sys.getrefcount(val) - before - n
+
+
+def mixed_stack_at_a_join(flag, n):
+    total = 0.0
+    for i in range(n):
+        # the value of the conditional expression arrives from two blocks
+        total += (i * 0.5 if flag else i) + (total if i % 3 else 1.0)
+    return total
+
+
+def unbound_local_after_borrowed_values(flag):
+    a = 3.0
+    if flag:
+        b = 1.0
+    return a + b
+
+
+def test_borrowed_floats_are_not_overwritten():
+    differential(borrowed_floats_are_not_overwritten, 50)
+
+
+def test_refcounts_when_an_operation_fails_above_borrowed_values():
+    assert differential(refcounts_when_an_operation_fails_above_borrowed_values, 30).value == (90, 0)
+
+
+def test_refcounts_of_stored_values():
+    assert differential(refcounts_of_stored_values, 20).value == (23, 0, True)
+
+
+def test_returned_references():
+    assert differential(returned_references, 40).value == (40, 0)
+
+
+def test_mixed_stack_at_a_join():
+    differential(mixed_stack_at_a_join, True, 40)
+    differential(mixed_stack_at_a_join, False, 40)
+
+
+def test_unbound_local_after_borrowed_values():
+    differential(unbound_local_after_borrowed_values, True)
+    differential(unbound_local_after_borrowed_values, False)
