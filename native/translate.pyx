@@ -145,7 +145,11 @@ _QUIET = frozenset((
 # Every other instruction finds all its stack in the frame's slots.
 _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VALUE": 1,
                    "BINARY_OP": 2, "COMPARE_OP": 2, "BINARY_SUBSCR": 2, "STORE_SUBSCR": 3,
-                   "LOAD_ATTR": 1, "STORE_ATTR": 2, "LOAD_METHOD": 1}
+                   "LOAD_ATTR": 1, "STORE_ATTR": 2, "LOAD_METHOD": 1, "IS_OP": 2,
+                   "POP_JUMP_FORWARD_IF_TRUE": 1, "POP_JUMP_BACKWARD_IF_TRUE": 1,
+                   "POP_JUMP_FORWARD_IF_FALSE": 1, "POP_JUMP_BACKWARD_IF_FALSE": 1,
+                   "POP_JUMP_FORWARD_IF_NONE": 1, "POP_JUMP_BACKWARD_IF_NONE": 1,
+                   "POP_JUMP_FORWARD_IF_NOT_NONE": 1, "POP_JUMP_BACKWARD_IF_NOT_NONE": 1}
 
 
 def is_generator(code):
@@ -809,12 +813,12 @@ class Translator(FastPaths):
         il = self.il
         is_true = il.new_label()
         done = il.new_label()
-        self.load_slot(depth - 2)
+        self.load_stack_value(depth - 2)
         il.stloc(self.v_t0)
-        self.load_slot(depth - 1)
+        self.load_stack_value(depth - 1)
         il.stloc(self.v_t1)
-        self.decref_local(self.v_t0)
-        self.decref_local(self.v_t1)
+        self.release_stack_value(depth - 2, self.v_t0)
+        self.release_stack_value(depth - 1, self.v_t1)
         # identity of the (possibly now freed) pointers is still meaningful
         il.ldloc(self.v_t0)
         il.ldloc(self.v_t1)
@@ -852,7 +856,9 @@ class Translator(FastPaths):
         is_false = il.new_label()
         check_false = il.new_label()
         after = il.new_label()
-        self.load_slot(depth - 1)
+        self.spill(0, depth - 1)            # the block ends here
+        borrowed = self.is_deferred(depth - 1)
+        self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
         # exact True / False need no call
         il.ldloc(self.v_t0)
@@ -863,15 +869,18 @@ class Translator(FastPaths):
         il.branch("beq", is_false)
         if pop_always:
             # pop_truth consumes TOS; v_status = truth
+            self.spill(depth - 1, depth)
             self.call_branch_op("pop_truth", ins, depth, depth - 1)
             il.ldloc(self.v_status)
             il.branch("brtrue", target if when_true else after)
             il.branch("br", after if when_true else target)
             il.mark(is_true)
-            self.decref_immortal_local(self.v_t0)
+            if not borrowed:
+                self.decref_immortal_local(self.v_t0)
             il.branch("br", target if when_true else after)
             il.mark(is_false)
-            self.decref_immortal_local(self.v_t0)
+            if not borrowed:
+                self.decref_immortal_local(self.v_t0)
             il.branch("br", after if when_true else target)
         else:
             # peek_truth leaves TOS; it stays when jumping, is dropped otherwise
@@ -916,9 +925,10 @@ class Translator(FastPaths):
 
     def none_jump(self, ins, depth, bint jump_if_none):
         il = self.il
-        self.load_slot(depth - 1)
+        self.spill(0, depth - 1)            # the block ends here
+        self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
-        self.decref_local(self.v_t0)
+        self.release_stack_value(depth - 1, self.v_t0)
         # identity of the (possibly now freed) pointer is still meaningful
         il.ldloc(self.v_t0)
         il.ldc_ptr(self.t["py_none"])

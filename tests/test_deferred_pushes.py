@@ -7,7 +7,7 @@ unwinder meeting a slot that holds nothing yet."""
 
 import sys
 
-from harness import differential
+from harness import differential, fresh_copy, run_compiled
 
 
 def borrowed_floats_are_not_overwritten(n):
@@ -120,3 +120,41 @@ def test_mixed_stack_at_a_join():
 def test_unbound_local_after_borrowed_values():
     differential(unbound_local_after_borrowed_values, True)
     differential(unbound_local_after_borrowed_values, False)
+
+
+class Truthy:
+    def __init__(self, value):
+        self.value = value
+
+    def __bool__(self):
+        return self.value
+
+
+def branches_on_borrowed_values(n):
+    t, f, none, obj = Truthy(True), Truthy(False), None, Truthy(True)
+    before = sys.getrefcount(t), sys.getrefcount(f), sys.getrefcount(obj), sys.getrefcount(True)
+    taken = []
+    for i in range(n):
+        if t:                       # __bool__: the value is spilled for the call
+            taken.append(1)
+        if not f:
+            taken.append(2)
+        if i % 2 == 0 and obj is not None:
+            taken.append(3)
+        if none is None:
+            taken.append(4)
+        if obj is none:
+            taken.append(5)
+        flag = i > 3
+        if flag:                    # exactly True or False: no call
+            taken.append(6)
+    after = sys.getrefcount(t), sys.getrefcount(f), sys.getrefcount(obj), sys.getrefcount(True)
+    return taken, [a - b for a, b in zip(after, before)]
+
+
+def test_branches_on_borrowed_values():
+    # compiling a function keeps a reference to True (its JIT record): let
+    # Truthy's methods be compiled before the run that counts
+    run_compiled(fresh_copy(branches_on_borrowed_values), 8)
+    taken, leaked = differential(branches_on_borrowed_values, 8).value
+    assert leaked == [0, 0, 0, 1]           # the local `flag` holds True
