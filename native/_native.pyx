@@ -20,6 +20,7 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_TYPE_VERSION
     Py_ssize_t PYJ_OFFSET_VALUES_FROM_OBJECT
     Py_ssize_t PYJ_OFFSET_FLOAT_VALUE
+    Py_ssize_t PYJ_OFFSET_CELL_REF
     Py_ssize_t PYJ_OFFSET_LONG_DIGIT0
     Py_ssize_t PYJ_OFFSET_VAR_SIZE
     Py_ssize_t PYJ_OFFSET_LIST_ITEMS
@@ -298,6 +299,7 @@ def target_description():
         "values_from_object": PYJ_OFFSET_VALUES_FROM_OBJECT,
         "float_type": id(float),
         "float_value": PYJ_OFFSET_FLOAT_VALUE,
+        "cell_ref": PYJ_OFFSET_CELL_REF,
         "long_type": id(int),
         "long_digit0": PYJ_OFFSET_LONG_DIGIT0,
         "float_free_list": <size_t>pyj_float_free_list_address(PyInterpreterState_Get()),

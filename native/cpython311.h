@@ -58,6 +58,7 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 /* _PyObject_ValuesPointer: the inline values of a managed-dict object */
 #define PYJ_OFFSET_VALUES_FROM_OBJECT (-4 * (Py_ssize_t)sizeof(PyObject *))
 #define PYJ_OFFSET_FLOAT_VALUE ((Py_ssize_t)offsetof(PyFloatObject, ob_fval))
+#define PYJ_OFFSET_CELL_REF ((Py_ssize_t)offsetof(PyCellObject, ob_ref))
 /* ob_size: the length of a list or tuple; for an int, the signed digit
  * count, so -1..1 means |value| < 2**30 */
 #define PYJ_OFFSET_VAR_SIZE ((Py_ssize_t)offsetof(PyVarObject, ob_size))

@@ -67,8 +67,6 @@ class Unsupported(Exception):
 HELPER_OPS = {
     "MAKE_CELL": ("make_cell", 0),
     "COPY_FREE_VARS": ("copy_free_vars", 0),
-    "LOAD_DEREF": ("load_deref", 0),
-    "STORE_DEREF": ("store_deref", 1),
     "DELETE_DEREF": ("delete_deref", 0),
     "LOAD_CLASSDEREF": ("load_classderef", 0),
     "STORE_GLOBAL": ("store_global", 1),
@@ -146,6 +144,7 @@ _QUIET = frozenset((
 _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VALUE": 1,
                    "BINARY_OP": 2, "COMPARE_OP": 2, "BINARY_SUBSCR": 2, "STORE_SUBSCR": 3,
                    "LOAD_ATTR": 1, "STORE_ATTR": 2, "LOAD_METHOD": 1, "IS_OP": 2,
+                   "STORE_DEREF": 1,
                    "POP_JUMP_FORWARD_IF_TRUE": 1, "POP_JUMP_BACKWARD_IF_TRUE": 1,
                    "POP_JUMP_FORWARD_IF_FALSE": 1, "POP_JUMP_BACKWARD_IF_FALSE": 1,
                    "POP_JUMP_FORWARD_IF_NONE": 1, "POP_JUMP_BACKWARD_IF_NONE": 1,
@@ -759,6 +758,37 @@ class Translator(FastPaths):
         il.stloc(self.v_t1)
         self.local_addr(ins.oparg)
         il.ldloc(self.v_t1)
+        il.op("stind.i")
+        self.decref_value(self.v_t0, nullable=True)
+
+    def cell_value_address(self, index):
+        """Push the address of the value field of the cell in local index."""
+        self.local_addr(index)
+        self.il.op("ldind.i")
+        self.il.ldc_i4(self.t["cell_ref"])
+        self.il.op("add")
+
+    def op_LOAD_DEREF(self, ins, depth):
+        """The cell's value; an empty cell is the helper's, which raises."""
+        il = self.il
+        done = il.new_label()
+        self.cell_value_address(ins.oparg)
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.branch("brfalse", self.cold(lambda: self.call_op("load_deref", ins, depth, depth), done))
+        self.store_new_reference(depth, self.v_t0)
+        il.mark(done)
+
+    def op_STORE_DEREF(self, ins, depth):
+        il = self.il
+        self.cell_value_address(ins.oparg)
+        il.stloc(self.v_t1)
+        il.ldloc(self.v_t1)
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t1)
+        self.load_stack_reference(depth - 1)
         il.op("stind.i")
         self.decref_value(self.v_t0, nullable=True)
 

@@ -649,7 +649,40 @@ def new_attributes_keep_their_order():
             [(s.a, s.b) for s in slotted])
 
 
+def cells(n):
+    import sys
+    obj = object()
+    before = sys.getrefcount(obj)
+    box = 0.5
+
+    def put(v):
+        nonlocal box
+        box = v                 # STORE_DEREF: the old float goes back
+
+    def get():
+        return box              # LOAD_DEREF
+
+    seen = []
+    for i in range(n):
+        put(obj)
+        seen.append(get() is obj)
+        put(i * 0.5)
+        seen.append(get())
+    put(None)
+
+    def too_early():
+        return later            # an empty cell: NameError from the helper
+
+    try:
+        too_early()
+    except NameError as e:
+        seen.append(str(e))
+    later = 1
+    return seen, sys.getrefcount(obj) - before, too_early()
+
+
 CASES = [
+    (cells, (6,)),
     (new_attributes_keep_their_order, ()),
     (arithmetic_mixes, ()),
     (float_results_do_not_alias, ()),
