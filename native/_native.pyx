@@ -23,6 +23,7 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_CELL_REF
     Py_ssize_t PYJ_OFFSET_LONG_DIGIT0
     Py_ssize_t PYJ_OFFSET_VAR_SIZE
+    Py_ssize_t PYJ_OFFSET_DICT_USED
     Py_ssize_t PYJ_OFFSET_LIST_ITEMS
     Py_ssize_t PYJ_OFFSET_LIST_ALLOCATED
     Py_ssize_t PYJ_OFFSET_TUPLE_ITEMS
@@ -311,6 +312,7 @@ def target_description():
         "small_ints_count": PYJ_SMALL_INTS_COUNT,
         "long_object_size": PYJ_LONG_OBJECT_SIZE,
         "var_size": PYJ_OFFSET_VAR_SIZE,
+        "dict_used": PYJ_OFFSET_DICT_USED,
         "list_type": id(list),
         "list_items": PYJ_OFFSET_LIST_ITEMS,
         "list_allocated": PYJ_OFFSET_LIST_ALLOCATED,
@@ -322,6 +324,7 @@ def target_description():
         "keys_nentries": PYJ_OFFSET_KEYS_NENTRIES,
         "dict_type": id(dict),
         "type_type": id(type),
+        "builtin_len": id(len),
         "module_type": id(types.ModuleType),
         "module_dict": PYJ_OFFSET_MODULE_DICT,
         "dict_keys": PYJ_OFFSET_DICT_KEYS,

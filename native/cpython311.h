@@ -62,6 +62,7 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 /* ob_size: the length of a list or tuple; for an int, the signed digit
  * count, so -1..1 means |value| < 2**30 */
 #define PYJ_OFFSET_VAR_SIZE ((Py_ssize_t)offsetof(PyVarObject, ob_size))
+#define PYJ_OFFSET_DICT_USED ((Py_ssize_t)offsetof(PyDictObject, ma_used))
 #define PYJ_OFFSET_LONG_DIGIT0 ((Py_ssize_t)offsetof(PyLongObject, ob_digit))
 #define PYJ_OFFSET_LIST_ITEMS ((Py_ssize_t)offsetof(PyListObject, ob_item))
 #define PYJ_OFFSET_LIST_ALLOCATED ((Py_ssize_t)offsetof(PyListObject, allocated))

@@ -797,7 +797,7 @@ class FastPaths:
         precall = self.previous_of.get(ins.index)
         return precall.seen if precall is not None and precall.name == "PRECALL" else None
 
-    def type_of(self, depth, done):
+    def type_of(self, ins, depth, done):
         """[NULL, type, x] -> type(x) without a call, as
         PRECALL_NO_KW_TYPE_1; going to done.  Anything else falls through
         to the call."""
@@ -820,7 +820,46 @@ class FastPaths:
         il.branch("br", done)
         il.mark(call)
 
-    def list_append(self, depth, done):
+    def length_of(self, ins, depth, done):
+        """[NULL, len, x] -> len(x) of an exact list, tuple or dict without
+        a call, as PRECALL_NO_KW_LEN; going to done.  Anything else falls
+        through to the call."""
+        il = self.il
+        call, have = il.new_label(), il.new_label()
+        self.load_slot(depth - 3)
+        il.branch("brtrue", call)
+        self.load_slot(depth - 2)
+        il.ldc_ptr(self.t["builtin_len"])
+        il.branch("bne.un", call)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+        self.load_field(self.v_t0, self.t["ob_type"], "i")
+        il.stloc(self.v_t1)
+        for sized, field in (("list_type", "var_size"), ("tuple_type", "var_size"),
+                             ("dict_type", "dict_used")):
+            next_type = il.new_label()
+            il.ldloc(self.v_t1)
+            il.ldc_ptr(self.t[sized])
+            il.branch("bne.un", next_type)
+            self.load_field(self.v_t0, self.t[field], "i8")
+            il.stloc(self.v_ia)
+            il.branch("br", have)
+            il.mark(next_type)
+        il.branch("br", call)
+        il.mark(have)
+        il.ldloc(self.v_ia)
+        self.box_int(ins, depth)
+        self.decref_local(self.v_t0)
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t1)
+        self.decref_immortal_local(self.v_t1)   # `len` itself
+        self.slot_addr(depth - 3)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+        il.branch("br", done)
+        il.mark(call)
+
+    def list_append(self, ins, depth, done):
         """[list.append, lst, x]: x appended in place when lst is an exact
         list with room to spare, then None (as PRECALL_NO_KW_LIST_APPEND);
         going to done.  Anything else falls through to the call."""
@@ -1553,4 +1592,5 @@ class FastPaths:
 INLINE_CALLS = {
     "NO_KW_LIST_APPEND": FastPaths.list_append,
     "NO_KW_TYPE_1": FastPaths.type_of,
+    "NO_KW_LEN": FastPaths.length_of,
 }

@@ -700,7 +700,7 @@ class Translator(FastPaths):
         done = None
         if not kwnames and self.precall_seen(ins) in INLINE_CALLS and ins.oparg == 1:
             done = self.il.new_label()
-            INLINE_CALLS[self.precall_seen(ins)](self, depth, done)
+            INLINE_CALLS[self.precall_seen(ins)](self, ins, depth, done)
         self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
         if done is not None:

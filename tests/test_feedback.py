@@ -238,3 +238,45 @@ def test_type_of_seen_by_the_interpreter():
     pyjion_clr.enable()
     assert run(warm) == expected
     assert pyjion_clr.info(warm).compiled
+
+
+def length(x):
+    return len(x)
+
+
+class Sized:
+    def __len__(self):
+        return 7
+
+
+class ListSubclass(list):
+    def __len__(self):
+        return 99
+
+
+def test_len_seen_by_the_interpreter():
+    import builtins
+    warm = warmed_copy(length, [1, 2])
+    assert "PRECALL_NO_KW_LEN" in specialised_names(warm.__code__)
+    big = list(range(300))
+
+    def run(fn):
+        out = [fn([]), fn([1, 2, 3]), fn(big), fn(()), fn((1,)), fn({}), fn({1: 2, 3: 4}),
+               fn("text"), fn(Sized()), fn(ListSubclass([1])), _outcome(fn, 5), _outcome(fn)]
+        d = {i: i for i in range(10)}
+        for i in range(5):
+            del d[i]                        # used entries, not slots
+        out.append(fn(d))
+        real = builtins.len
+        builtins.len = lambda x: "shadowed"        # a builtin rebound
+        try:
+            out.append(fn([1]))
+        finally:
+            builtins.len = real
+        return out
+
+    pyjion_clr.disable()
+    expected = run(fresh_copy(length))
+    pyjion_clr.enable()
+    assert run(warm) == expected
+    assert pyjion_clr.info(warm).compiled
