@@ -21,6 +21,11 @@ a wrong value through.
 - COMPARE_OP on two floats or two small ints: compared inline, and when a
   conditional jump follows, branched on without making a bool.
 - UNARY_NOT of True or False.
+- Calls the interpreter specialised to type(x), len(x) (of an exact list,
+  tuple or dict) and list.append(x): done in IL, the call otherwise.
+- Operands a deferred LOAD_FAST or LOAD_CONST left in place
+  (translate.Translator.defer) are read there and borrowed: no reference
+  count traffic, and a borrowed float is never overwritten in place.
 - LOAD_METHOD: a per-site cache of the method found on the type, valid
   while the type's version holds and the instance cannot shadow it.
 - STORE_ATTR: the LOAD_ATTR cache, for replacing an existing value.
@@ -797,26 +802,41 @@ class FastPaths:
         precall = self.previous_of.get(ins.index)
         return precall.seen if precall is not None and precall.name == "PRECALL" else None
 
+    def builtin_call_operand(self, depth, builtin, call):
+        """For [NULL, builtin, x]: x into v_t0, unless the callable is not
+        the builtin object at address `builtin` (go to call)."""
+        il = self.il
+        self.load_slot(depth - 3)
+        il.branch("brtrue", call)
+        self.load_slot(depth - 2)
+        il.ldc_ptr(builtin)
+        il.branch("bne.un", call)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t0)
+
+    def replace_builtin_call(self, depth, v_result):
+        """The new reference in v_result replaces [NULL, builtin, x] (x in
+        v_t0, as builtin_call_operand left it)."""
+        il = self.il
+        self.decref_local(self.v_t0)
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t1)
+        self.decref_immortal_local(self.v_t1)   # the builtin itself
+        self.slot_addr(depth - 3)
+        il.ldloc(v_result)
+        il.op("stind.i")
+
     def type_of(self, ins, depth, done):
         """[NULL, type, x] -> type(x) without a call, as
         PRECALL_NO_KW_TYPE_1; going to done.  Anything else falls through
         to the call."""
         il = self.il
         call = il.new_label()
-        self.load_slot(depth - 3)
-        il.branch("brtrue", call)
-        self.load_slot(depth - 2)
-        il.ldc_ptr(self.t["type_type"])
-        il.branch("bne.un", call)
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t0)
+        self.builtin_call_operand(depth, self.t["type_type"], call)
         self.load_field(self.v_t0, self.t["ob_type"], "i")
-        il.stloc(self.v_t1)
-        self.store_new_reference(depth - 3, self.v_t1)
-        self.decref_local(self.v_t0)
-        self.load_slot(depth - 2)
         il.stloc(self.v_t2)
-        self.decref_immortal_local(self.v_t2)   # `type` itself
+        self.incref_local(self.v_t2)
+        self.replace_builtin_call(depth, self.v_t2)
         il.branch("br", done)
         il.mark(call)
 
@@ -826,13 +846,7 @@ class FastPaths:
         through to the call."""
         il = self.il
         call, have = il.new_label(), il.new_label()
-        self.load_slot(depth - 3)
-        il.branch("brtrue", call)
-        self.load_slot(depth - 2)
-        il.ldc_ptr(self.t["builtin_len"])
-        il.branch("bne.un", call)
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t0)
+        self.builtin_call_operand(depth, self.t["builtin_len"], call)
         self.load_field(self.v_t0, self.t["ob_type"], "i")
         il.stloc(self.v_t1)
         for sized, field in (("list_type", "var_size"), ("tuple_type", "var_size"),
@@ -849,13 +863,7 @@ class FastPaths:
         il.mark(have)
         il.ldloc(self.v_ia)
         self.box_int(ins, depth)
-        self.decref_local(self.v_t0)
-        self.load_slot(depth - 2)
-        il.stloc(self.v_t1)
-        self.decref_immortal_local(self.v_t1)   # `len` itself
-        self.slot_addr(depth - 3)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
+        self.replace_builtin_call(depth, self.v_t2)
         il.branch("br", done)
         il.mark(call)
 
