@@ -1078,8 +1078,7 @@ class FastPaths:
         il.branch("br", done)
         il.mark(big)
         il.ldloc(self.v_ib)
-        il.ldc_ptr(self.helpers["PyLong_FromLongLong"])
-        il.calli(SIG_LONG_FROM_LONGLONG)
+        self.call_native(self.helpers["PyLong_FromLongLong"], SIG_LONG_FROM_LONGLONG)
         il.stloc(self.v_t2)
         self.fail_if_null_t2(ins, depth)
         il.mark(done)
@@ -1126,8 +1125,7 @@ class FastPaths:
         """v_t2 = PyFloat_FromDouble(v_fa)"""
         il = self.il
         il.ldloc(self.v_fa)
-        il.ldc_ptr(self.helpers["PyFloat_FromDouble"])
-        il.calli(SIG_FLOAT_FROM_DOUBLE)
+        self.call_native(self.helpers["PyFloat_FromDouble"], SIG_FLOAT_FROM_DOUBLE)
         il.stloc(self.v_t2)
         self.fail_if_null_t2(ins, depth)
 
@@ -1379,8 +1377,7 @@ class FastPaths:
             il.branch("bne.un", generic)
         il.ldloc(self.v_fa)
         il.ldloc(self.v_fb)
-        il.ldc_ptr(self.helpers["pow"])
-        il.calli(SIG_POW)
+        self.call_native(self.helpers["pow"], SIG_POW, observes_frame=False)
         il.stloc(self.v_fa)
         il.ldloc(self.v_fa)
         il.ldc_r8(DBL_MIN)
@@ -1516,7 +1513,7 @@ class FastPaths:
     def generic_compare_and_jump(self, ins, depth, nxt, when_true):
         """Make the bool, then the jump as it would be emitted alone."""
         self.call_op("compare_op", ins, depth, depth - 2)
-        self.set_prev_instr(nxt.index)
+        self.current_index = nxt.index      # the truth test is the jump's
         self.conditional(nxt, depth - 1, when_true)
 
     def compare_inline(self, ins, generic, kinds):

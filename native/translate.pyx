@@ -129,15 +129,6 @@ _CONSUMED_BY_OPARG = {
     "MAKE_FUNCTION": ("make_function", lambda a: 1 + bin(a & 0xF).count("1")),
 }
 
-# Instructions that cannot raise or run arbitrary code, so they need not
-# update frame->prev_instr.
-_QUIET = frozenset((
-    "NOP", "PRECALL", "KW_NAMES", "LOAD_CONST", "LOAD_FAST", "LOAD_CLOSURE",
-    "STORE_FAST", "POP_TOP",
-    "PUSH_NULL", "COPY", "SWAP", "JUMP_FORWARD", "JUMP_BACKWARD_NO_INTERRUPT",
-    "LOAD_ASSERTION_ERROR", "RETURN_VALUE", "IS_OP",
-))
-
 # Deferred pushes (see Translator.defer): opcode -> values it takes from the
 # stack, for the instructions that read a deferred value where it lives.
 # Every other instruction finds all its stack in the frame's slots.
@@ -177,7 +168,8 @@ class Translator(FastPaths):
         self.handler_entries = {}      # handler key -> label
         self.exit_label = self.il.new_label()
         self.kwnames = 0
-        self.cold_paths = []           # (label, emit, resume, deferred): see cold()
+        self.cold_paths = []           # (label, emit, resume, deferred, index): see cold()
+        self.current_index = 0         # the instruction being emitted: see call_native
         self.deferred = {}             # stack depth -> DeferredValue: see defer()
         self.spill_stubs = {}          # (error stub, deferred values spilled) -> label
         # IL locals
@@ -213,8 +205,7 @@ class Translator(FastPaths):
             taken = _READS_DEFERRED.get(ins.name)
             if taken is None:
                 self.spill(0, depth)
-            if ins.name not in _QUIET:
-                self.set_prev_instr(ins.index)
+            self.current_index = ins.index
             self.emit_instruction(ins, depth)
             if taken:
                 for d in range(depth - taken, depth):
@@ -253,12 +244,12 @@ class Translator(FastPaths):
         elif self.il.reachable():
             # the code before would have run into it
             self.il.branch("br", label)
-        self.cold_paths.append((label, emit, resume, dict(self.deferred)))
+        self.cold_paths.append((label, emit, resume, dict(self.deferred), self.current_index))
         return label
 
     def emit_cold_paths(self):
         while self.cold_paths:              # emitting one may add others
-            label, emit, resume, deferred = self.cold_paths.pop(0)
+            label, emit, resume, deferred, self.current_index = self.cold_paths.pop(0)
             # the stack as it was where the path leaves the body
             self.deferred = deferred
             self.il.mark(label)
@@ -393,9 +384,10 @@ class Translator(FastPaths):
 
     def op_YIELD_VALUE(self, ins, depth):
         """Suspend: mark the generator suspended, record the stack depth
-        without the yielded value (prev_instr is already this instruction)
+        without the yielded value and this instruction (where it resumes)
         and return the value to gen_send_ex."""
         il = self.il
+        self.set_prev_instr(ins.index)
         self.frame_offset(self.t["gen_state_from_frame"])
         il.ldc_i4(self.t["frame_suspended"])
         il.op("stind.i1")
@@ -435,6 +427,17 @@ class Translator(FastPaths):
     def local_addr(self, index):
         self.frame_offset(self.local_base + self.ptr * index)
 
+    def call_native(self, address, signature, observes_frame=True):
+        """calli of the native function at `address`, its arguments pushed.
+        frame->prev_instr is stored first unless the callee cannot look at
+        the frame: anything that can raise, run Python code (a __del__, a
+        GC callback) or switch threads can see the line number, and only
+        such calls can, so fast paths without a call never store it."""
+        if observes_frame:
+            self.set_prev_instr(self.current_index)
+        self.il.ldc_ptr(address)
+        self.il.calli(signature)
+
     def set_prev_instr(self, index):
         self.frame_offset(self.t["frame_prev_instr"])
         self.il.ldc_ptr(self.units + 2 * index)
@@ -465,8 +468,7 @@ class Translator(FastPaths):
 
     def dealloc(self, v):
         self.il.ldloc(v)
-        self.il.ldc_ptr(self.helpers["dealloc"])
-        self.il.calli(SIG_DEALLOC)
+        self.call_native(self.helpers["dealloc"], SIG_DEALLOC)
 
     def decrement_refcount(self, v, done):
         """ob_refcnt -= 1 on the object in IL local v; go to done unless it
@@ -515,8 +517,7 @@ class Translator(FastPaths):
         self.slot_addr(depth)
         il.ldc_i4(ins.oparg)
         il.ldc_ptr(aux)
-        il.ldc_ptr(self.helpers[helper])
-        il.calli(SIG_OP)
+        self.call_native(self.helpers[helper], SIG_OP)
         il.stloc(self.v_status)
         il.ldloc(self.v_status)
         il.branch("brtrue", self.error_stub(ins, error_depth))
@@ -537,8 +538,7 @@ class Translator(FastPaths):
         il.ldc_i4(ins.oparg)
         il.ldc_ptr(aux)
         il.ldloca(self.v_callee)
-        il.ldc_ptr(self.helpers[helper])
-        il.calli(SIG_DIRECT_CAPABLE)
+        self.call_native(self.helpers[helper], SIG_DIRECT_CAPABLE)
         il.stloc(self.v_t0)
         il.ldloc(self.v_t0)
         il.ldc_i4(DIRECT_ERROR)
@@ -573,8 +573,7 @@ class Translator(FastPaths):
         self.slot_addr(depth)
         il.ldc_i4(ins.oparg)
         il.ldc_ptr(0)
-        il.ldc_ptr(self.helpers[helper])
-        il.calli(SIG_OP)
+        self.call_native(self.helpers[helper], SIG_OP)
         il.stloc(self.v_status)
         il.ldloc(self.v_status)
         il.op("ldc.i4.0")
@@ -737,7 +736,6 @@ class Translator(FastPaths):
         self.local_addr(ins.oparg)
         il.op("ldind.i")
         il.branch("brtrue", bound)
-        self.set_prev_instr(ins.index)
         self.call_op("unbound_local", ins, depth, depth)
         il.mark(bound)
 

@@ -475,6 +475,45 @@ def frame_introspection(a):
             inspect.currentframe().f_lineno, f.f_back.f_code.co_name, b)
 
 
+class _ReportsItsCallersLine:
+    def __init__(self, log):
+        self.log = log
+
+    def __del__(self):
+        import sys
+        self.log.append(("del", sys._getframe(1).f_lineno))
+
+
+def _callers_line():
+    import sys
+    return sys._getframe(1).f_lineno
+
+
+def _suspends():
+    yield 1
+    yield 2
+
+
+def lines_seen_from_outside(n):
+    """The current line as code run from a compiled frame sees it: compiled
+    code stores it only before calls, so each kind of call must."""
+    log = []
+    x = _ReportsItsCallersLine(log)
+    total = n * 2.5
+    x = None                            # __del__ from a STORE_FAST
+    log.append(("call", _callers_line()))
+    pair = [_callers_line(),
+            total + _callers_line()]
+    g = _suspends()
+    next(g)
+    log.append(("suspended", g.gi_frame.f_lineno))
+    x = _ReportsItsCallersLine(log)
+    del x                               # __del__ from a DELETE_FAST
+    items = [_ReportsItsCallersLine(log)]
+    items[0] = total                    # __del__ from a STORE_SUBSCR
+    return log, pair
+
+
 def deep_recursion(n):
     return deep_recursion(n + 1)
 
@@ -554,6 +593,7 @@ CASES = [
     (except_star_rejects_groups, ()),
     (module_body_with_star_import, ()),
     (frame_introspection, (1,)),
+    (lines_seen_from_outside, (3,)),
     (deep_recursion, (0,)),
 ]
 
