@@ -11,7 +11,8 @@ a wrong value through.
   LOAD_ATTR_INSTANCE_VALUE does, with up to four types per site (all
   checked inline).
 - BINARY_OP +, -, *, / (and in-place forms) on two floats or two small
-  ints (|v| < 2**30, one digit), and //, % on two small ints: the
+  ints (|v| < 2**30, one digit), and //, %, &, |, ^, <<, >> on two small
+  ints (shift counts 0..32): the
   arithmetic inline (with Python's rounding); a
   float result reuses an operand the stack held the only reference to, or
   comes from the float free list; small int results are the interpreter's
@@ -64,8 +65,10 @@ NB_INPLACE = 13
 _ARITH = {0: "add", 10: "sub", 5: "mul", 11: "div"}
 # / of two ints is a float
 _FLOAT_RESULT_OF_INTS = frozenset((11,))
-# // and % of two ints (of floats: generic)
-_INT_ONLY_ARITH = {2: "floordiv", 6: "mod"}
+# Of two ints only (of floats: generic): //, %, the bitwise operations
+# (never specialised by the interpreter) and shifts by 0..MAX_SHIFT
+_INT_ONLY_ARITH = {2: "floordiv", 6: "mod", 1: "and", 7: "or", 12: "xor", 3: "shl", 9: "shr"}
+MAX_SHIFT = 32                          # |v| < 2**30: v << 32 fits int64
 # ** with a float operand (of two ints: generic)
 NB_POWER = 8
 DBL_MIN = 2.2250738585072014e-308       # the least normal double
@@ -1387,52 +1390,72 @@ class FastPaths:
         il.branch("bgt.un", generic)
 
     def int_arithmetic(self, ins, depth, base, generic):
-        """Two one-digit ints: +, -, * cannot overflow int64; // and % round
-        toward minus infinity as Python does (CIL's div/rem truncate)."""
+        """Two one-digit ints (|v| < 2**30): +, -, *, &, |, ^ cannot
+        overflow int64, nor a shift by at most MAX_SHIFT (a larger or
+        negative count goes to generic); // and % round as Python does."""
         il = self.il
-        if base in _INT_ONLY_ARITH:
-            adjusted = il.new_label()
+        op = _ARITH.get(base) or _INT_ONLY_ARITH[base]
+        if op in ("floordiv", "mod"):
+            self.floor_division(op, generic)
+        elif op in ("shl", "shr"):
             self.load_small_int(self.v_t1)
             il.stloc(self.v_ib)
             il.ldloc(self.v_ib)
-            il.branch("brfalse", generic)   # ZeroDivisionError: the helper
+            il.ldc_i4(MAX_SHIFT)
+            il.op("conv.i8")
+            il.branch("bgt.un", generic)    # negative counts too
             self.load_small_int(self.v_t0)
-            il.stloc(self.v_ia)
-            # truncated quotient in v_ia, remainder (sign of a) in v_rem
-            il.ldloc(self.v_ia)
             il.ldloc(self.v_ib)
-            il.op("rem")
-            il.stloc(self.v_rem)
-            il.ldloc(self.v_ia)
-            il.ldloc(self.v_ib)
-            il.op("div")
-            il.stloc(self.v_ia)
-            # remainder with the divisor's sign: floor adjustment
-            il.ldloc(self.v_rem)
-            il.branch("brfalse", adjusted)
-            il.ldloc(self.v_rem)
-            il.ldloc(self.v_ib)
-            il.op("xor")
-            il.op("ldc.i4.0")
-            il.op("conv.i8")
-            il.branch("bge", adjusted)
-            il.ldloc(self.v_ia)
-            il.op("ldc.i4.1")
-            il.op("conv.i8")
-            il.op("sub")
-            il.stloc(self.v_ia)
-            il.ldloc(self.v_rem)
-            il.ldloc(self.v_ib)
-            il.op("add")
-            il.stloc(self.v_rem)
-            il.mark(adjusted)
-            il.ldloc(self.v_ia if _INT_ONLY_ARITH[base] == "floordiv" else self.v_rem)
+            il.op("conv.i4")
+            il.op(op)                       # shr: arithmetic, i.e. floor
         else:
             self.load_small_int(self.v_t0)
             self.load_small_int(self.v_t1)
-            il.op(_ARITH[base])          # |a|, |b| < 2**30: no int64 overflow
+            il.op(op)
         self.box_int(ins, depth)
         self.replace_operands(depth, "I", "I")
+
+    def floor_division(self, op, generic):
+        """Push v_t0 // v_t1 or v_t0 % v_t1 (op "floordiv" or "mod") of two
+        one-digit ints, rounding toward minus infinity as Python does
+        (CIL's div and rem truncate); a zero divisor goes to generic."""
+        il = self.il
+        adjusted = il.new_label()
+        self.load_small_int(self.v_t1)
+        il.stloc(self.v_ib)
+        il.ldloc(self.v_ib)
+        il.branch("brfalse", generic)       # ZeroDivisionError: the helper
+        self.load_small_int(self.v_t0)
+        il.stloc(self.v_ia)
+        # truncated quotient in v_ia, remainder (sign of a) in v_rem
+        il.ldloc(self.v_ia)
+        il.ldloc(self.v_ib)
+        il.op("rem")
+        il.stloc(self.v_rem)
+        il.ldloc(self.v_ia)
+        il.ldloc(self.v_ib)
+        il.op("div")
+        il.stloc(self.v_ia)
+        # remainder with the divisor's sign: floor adjustment
+        il.ldloc(self.v_rem)
+        il.branch("brfalse", adjusted)
+        il.ldloc(self.v_rem)
+        il.ldloc(self.v_ib)
+        il.op("xor")
+        il.op("ldc.i4.0")
+        il.op("conv.i8")
+        il.branch("bge", adjusted)
+        il.ldloc(self.v_ia)
+        il.op("ldc.i4.1")
+        il.op("conv.i8")
+        il.op("sub")
+        il.stloc(self.v_ia)
+        il.ldloc(self.v_rem)
+        il.ldloc(self.v_ib)
+        il.op("add")
+        il.stloc(self.v_rem)
+        il.mark(adjusted)
+        il.ldloc(self.v_ia if op == "floordiv" else self.v_rem)
 
     def store_float_result(self, ins, depth):
         """The float in v_fa replaces the operands v_t0, v_t1 (both exact

@@ -649,6 +649,37 @@ def new_attributes_keep_their_order():
             [(s.a, s.b) for s in slotted])
 
 
+def bitwise_and_shifts():
+    values = [0, 1, -1, 5, -6, 255, 256, -257, 2 ** 29, -(2 ** 29), 2 ** 30 - 1, -(2 ** 30 - 1),
+              2 ** 30, 2 ** 40, -(2 ** 62), True, 3.0]
+    counts = [0, 1, 5, 31, 32, 33, 40, 63, 64, 100, -1, -(2 ** 40), True]
+    out = []
+    for a in values:
+        for b in values:
+            for op in (lambda x, y: x & y, lambda x, y: x | y, lambda x, y: x ^ y):
+                try:
+                    out.append(op(a, b))
+                except TypeError as e:
+                    out.append(str(e))
+        for n in counts:
+            for op in (lambda x, y: x << y, lambda x, y: x >> y):
+                try:
+                    out.append(op(a, n))
+                except (TypeError, ValueError, OverflowError) as e:
+                    out.append(type(e).__name__)
+        c = a
+        try:
+            c &= 0xFF
+            c |= 0x100
+            c ^= 3
+            c <<= 2
+            c >>= 1
+        except TypeError as e:
+            c = str(e)
+        out.append(c)
+    return out, [type(x).__name__ for x in out[:60]]
+
+
 def cells(n):
     import sys
     obj = object()
@@ -682,6 +713,7 @@ def cells(n):
 
 
 CASES = [
+    (bitwise_and_shifts, ()),
     (cells, (6,)),
     (new_attributes_keep_their_order, ()),
     (arithmetic_mixes, ()),
