@@ -145,8 +145,16 @@ class FastPaths:
         """Of the operand kinds ("FF", "II") with a fast path, those the
         feedback (if any) says this site sees."""
         if ins.seen is None:
-            return kinds
+            return self.unspecialised_kinds(kinds)
         return tuple(k for k in kinds if _SEEN_OPERANDS.get(ins.seen) == k)
+
+    def unspecialised_kinds(self, kinds):
+        """The operand kinds to emit fast paths for at a site without
+        feedback: all of them, or in compact code (a function too large
+        otherwise) only two small ints where that is one of them."""
+        if self.compact and "II" in kinds:
+            return ("II",)
+        return kinds
 
     # ---------------------------------------------------------- readers
     def load_field(self, v, offset, kind):
@@ -1310,7 +1318,7 @@ class FastPaths:
         elif base in _SPECIALIZED_ARITH:
             kinds = self.operand_kinds(ins, ("FF", "II"))
         elif base in _ARITH:
-            kinds = ("FF", "II", "MX")      # /: never specialised
+            kinds = self.unspecialised_kinds(("FF", "II", "MX"))    # /: never specialised
         else:
             kinds = ("II",)
         if not kinds:
@@ -1507,7 +1515,8 @@ class FastPaths:
         fuse = (nxt is not None and nxt.name in _FUSABLE_JUMPS
                 and nxt.index not in self.a.block_starts)
         # the interpreter specialises only a compare that a jump follows
-        kinds = self.operand_kinds(ins, ("FF", "II")) if fuse else ("FF", "II")
+        kinds = (self.operand_kinds(ins, ("FF", "II")) if fuse
+                 else self.unspecialised_kinds(("FF", "II")))
         if not kinds:
             self.call_op("compare_op", ins, depth, depth - 2)
             return

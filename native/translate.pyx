@@ -152,8 +152,9 @@ def check_supported(code, target):
 
 
 class Translator(FastPaths):
-    def __init__(self, code, analysis, target):
+    def __init__(self, code, analysis, target, compact=False):
         self.code = code
+        self.compact = compact         # see FastPaths.unspecialised_kinds
         self.a = analysis
         self.t = target
         self.helpers = target["helpers"]
@@ -994,8 +995,20 @@ def translate(code, target, site_caches):
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
     method = Translator(code, analysis, target).translate()
-    for field, limit in MINOPTS_LIMITS.items():
-        if method.shape[field] > limit:
-            raise Unsupported("too large: over %d %s, which RyuJIT does not optimize"
-                              % (limit, "IL bytes" if field == "il_bytes" else field.replace("_", " ")))
+    if over_minopts_limit(method.shape):
+        # fewer fast paths rather than the interpreter
+        method = Translator(code, analysis, target, compact=True).translate()
+    exceeded = over_minopts_limit(method.shape)
+    if exceeded:
+        raise Unsupported("too large: over %d %s, which RyuJIT does not optimize"
+                          % (MINOPTS_LIMITS[exceeded],
+                             "IL bytes" if exceeded == "il_bytes" else exceeded.replace("_", " ")))
     return method
+
+
+def over_minopts_limit(shape):
+    """The first CilMethod.shape field past RyuJIT's limit, or None."""
+    for field, limit in MINOPTS_LIMITS.items():
+        if shape[field] > limit:
+            return field
+    return None

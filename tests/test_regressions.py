@@ -310,3 +310,32 @@ def test_code_past_any_minopts_limit_is_left_to_the_interpreter(monkeypatch):
     info = pyjion_clr.info(copy)
     assert not info.compiled
     assert info.reason == "unsupported: too large: over 100 instructions, which RyuJIT does not optimize"
+
+
+# Code over a limit with every fast path can fit with fewer: it is
+# translated again in compact form (sites without feedback get the small-int
+# path only) before being left to the interpreter.  17 of the 141 standard
+# library functions over a limit fit that way.
+def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
+    from pyjion_clr import _bytecode, _native, _translate
+
+    def body(n, x):
+        total = 0
+        for i in range(n):
+            total = total + i * x - (i - x) * 2 + x * x
+        return total
+
+    def instructions(compact):
+        target = dict(_native.target_description(), site_caches=0)
+        target.update(_native.code_facts(body.__code__))
+        analysis = _bytecode.analyze(body.__code__)
+        translator = _translate.Translator(body.__code__, analysis, target, compact=compact)
+        return translator.translate().shape["instructions"]
+
+    full, compact = instructions(False), instructions(True)
+    assert compact < full
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (full + compact) // 2)
+    for x in (3, 0.5):                  # the float takes the helpers now
+        copy = fresh_copy(body)
+        assert run_compiled(copy, 30, x).describe() == run_interpreted(body, 30, x).describe()
+        assert pyjion_clr.info(copy).compiled
