@@ -2,7 +2,7 @@
 checking one change in a minute or two (`make bench` is the measurement of
 record: pyperf, 20 worker processes each way).
 
-    python benchmarks/ab.py [--rounds 3] go raytrace
+    python benchmarks/ab.py [--rounds 3] [--against TREE] go raytrace
 
 Each round runs every benchmark once in a fresh plain process and once in
 a fresh JIT process (default threshold), alternating, so that drift in the
@@ -11,6 +11,11 @@ own function in-process: two warm-up calls, then the best of five timed
 batches of about 0.15 s.  Printed: the best time over the rounds, each
 way, and their ratio.  In-process timing leaves out start-up and compile
 time, which `make bench` reports separately.
+
+--against TREE adds a third side to each round: the JIT of another
+checkout (its extensions built in place, e.g. a `git worktree` of the
+commit before a change, built with `setup.py build_ext --inplace`), so a
+change is compared with its base in the same rounds.
 """
 
 import argparse
@@ -78,9 +83,14 @@ def child(name, jit):
         print(key, repr(seconds))
 
 
-def run_child(name, jit):
+def run_child(name, jit, tree=None):
+    """Per-call seconds of benchmark `name` in a fresh process; `tree`: the
+    checkout whose pyjion_clr it imports (default: the installed one)."""
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "jit" if jit else "plain", name]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.path.abspath(tree) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit("%s (%s) failed:\n%s" % (name, "jit" if jit else "plain", proc.stderr))
     return {key: float(value) for key, value in (line.split() for line in proc.stdout.splitlines())}
@@ -89,21 +99,28 @@ def run_child(name, jit):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--against", metavar="TREE", help="also time the JIT of this checkout")
     parser.add_argument("--child", choices=("plain", "jit"), help=argparse.SUPPRESS)
     parser.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
     if args.child:
         child(args.names[0], args.child == "jit")
         return
+    sides = [("plain", False, None), ("jit", True, None)]
+    if args.against:
+        sides.append(("against", True, args.against))
     for name in args.names:
-        best = {False: {}, True: {}}
+        best = {side: {} for side, _, _ in sides}
         for _ in range(args.rounds):
-            for jit in (False, True):
-                for key, seconds in run_child(name, jit).items():
-                    best[jit][key] = min(seconds, best[jit].get(key, seconds))
-        for key in best[False]:
-            plain, jit = best[False][key], best[True][key]
-            print("%-18s plain %10.3f us   jit %10.3f us   %.2fx" % (key, plain * 1e6, jit * 1e6, plain / jit))
+            for side, jit, tree in sides:
+                for key, seconds in run_child(name, jit, tree).items():
+                    best[side][key] = min(seconds, best[side].get(key, seconds))
+        for key in best["plain"]:
+            plain, jit = best["plain"][key], best["jit"][key]
+            line = "%-18s plain %10.3f us   jit %10.3f us   %.2fx" % (key, plain * 1e6, jit * 1e6, plain / jit)
+            if args.against:
+                line += "   against %.2fx" % (plain / best["against"][key])
+            print(line)
 
 
 if __name__ == "__main__":
