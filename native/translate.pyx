@@ -171,7 +171,7 @@ class Translator(FastPaths):
         self.kwnames = 0
         self.cold_paths = []           # (label, emit, resume, deferred, index): see cold()
         self.current_index = 0         # the instruction being emitted: see call_native
-        self.deferred = {}             # stack depth -> DeferredValue: see defer()
+        self.deferred = {}             # stack depth -> ("local", index) or ("const", address): see defer()
         self.spill_stubs = {}          # (error stub, deferred values spilled) -> label
         # IL locals
         self.v_status = self.il.new_local("i4")
@@ -748,15 +748,21 @@ class Translator(FastPaths):
         self.store_new_reference(depth, self.v_t0)
 
     def op_STORE_FAST(self, ins, depth):
-        il = self.il
         self.spill_readers_of_local(ins.oparg)
         self.local_addr(ins.oparg)
+        self.store_top_at_address(depth)
+
+    def store_top_at_address(self, depth):
+        """*address (on the IL stack) = the value at depth-1, which the
+        stack gives up (a new reference if deferred); the old value there,
+        if any, is released."""
+        il = self.il
+        il.stloc(self.v_t1)
+        il.ldloc(self.v_t1)
         il.op("ldind.i")
         il.stloc(self.v_t0)
-        self.load_stack_reference(depth - 1)
-        il.stloc(self.v_t1)
-        self.local_addr(ins.oparg)
         il.ldloc(self.v_t1)
+        self.load_stack_reference(depth - 1)
         il.op("stind.i")
         self.decref_value(self.v_t0, nullable=True)
 
@@ -780,27 +786,15 @@ class Translator(FastPaths):
         il.mark(done)
 
     def op_STORE_DEREF(self, ins, depth):
-        il = self.il
         self.cell_value_address(ins.oparg)
-        il.stloc(self.v_t1)
-        il.ldloc(self.v_t1)
-        il.op("ldind.i")
-        il.stloc(self.v_t0)
-        il.ldloc(self.v_t1)
-        self.load_stack_reference(depth - 1)
-        il.op("stind.i")
-        self.decref_value(self.v_t0, nullable=True)
+        self.store_top_at_address(depth)
 
     def op_DELETE_FAST(self, ins, depth):
         il = self.il
-        bound = il.new_label()
+        self.check_bound(ins, depth)        # a deleted local is never always bound
         self.local_addr(ins.oparg)
         il.op("ldind.i")
         il.stloc(self.v_t0)
-        il.ldloc(self.v_t0)
-        il.branch("brtrue", bound)
-        self.call_op("unbound_local", ins, depth, depth)
-        il.mark(bound)
         self.local_addr(ins.oparg)
         il.ldc_ptr(0)
         il.op("stind.i")
