@@ -58,6 +58,27 @@ def specialised_names(code):
     return {dis._all_opname[adaptive[i]] for i in range(0, len(adaptive), 2)}
 
 
+def assert_runs_as_interpreted(warm, original, run):
+    """run(fn) gives the same with the compiled `warm` as with a copy of
+    `original` in the interpreter, and `warm` stayed compiled."""
+    pyjion_clr.disable()
+    expected = run(original)
+    pyjion_clr.enable()
+    assert run(warm) == expected
+    assert pyjion_clr.info(warm).compiled
+
+
+def call_with_builtin_shadowed(name, call):
+    """call() while builtins.<name> is rebound to a stand-in."""
+    import builtins
+    real = getattr(builtins, name)
+    setattr(builtins, name, lambda x: "shadowed")
+    try:
+        return call()
+    finally:
+        setattr(builtins, name, real)
+
+
 FLOATS = (1.5, 2.25, Holder(3.0), (1.0, 2.0))
 
 
@@ -139,11 +160,7 @@ def test_module_attributes_follow_the_module():
             delattr(mod, "filler%d" % i)
         return out
 
-    pyjion_clr.disable()
-    expected = run(module_sites)
-    pyjion_clr.enable()
-    assert run(warm) == expected
-    assert pyjion_clr.info(warm).compiled
+    assert_runs_as_interpreted(warm, module_sites, run)
 
 
 def _outcome(fn, *args):
@@ -206,11 +223,7 @@ def test_list_append_seen_by_the_interpreter():
         out.append(alias)
         return out
 
-    pyjion_clr.disable()
-    expected = run(fresh_copy(appender))
-    pyjion_clr.enable()
-    assert run(warm) == expected
-    assert pyjion_clr.info(warm).compiled
+    assert_runs_as_interpreted(warm, fresh_copy(appender), run)
 
 
 def type_of(x):
@@ -218,26 +231,16 @@ def type_of(x):
 
 
 def test_type_of_seen_by_the_interpreter():
-    import builtins
     warm = warmed_copy(type_of, 1)
     assert "PRECALL_NO_KW_TYPE_1" in specialised_names(warm.__code__)
 
     def run(fn):
         out = [fn(1), fn("s"), fn(Holder(1)), fn(type), fn(None), _outcome(fn)]
-        real = builtins.type
-        builtins.type = lambda x: "shadowed"        # a builtin rebound
-        try:
-            out.append(fn(1))
-        finally:
-            builtins.type = real
+        out.append(call_with_builtin_shadowed("type", lambda: fn(1)))
         out.append(fn(2.5))
         return out
 
-    pyjion_clr.disable()
-    expected = run(fresh_copy(type_of))
-    pyjion_clr.enable()
-    assert run(warm) == expected
-    assert pyjion_clr.info(warm).compiled
+    assert_runs_as_interpreted(warm, fresh_copy(type_of), run)
 
 
 def length(x):
@@ -255,7 +258,6 @@ class ListSubclass(list):
 
 
 def test_len_seen_by_the_interpreter():
-    import builtins
     warm = warmed_copy(length, [1, 2])
     assert "PRECALL_NO_KW_LEN" in specialised_names(warm.__code__)
     big = list(range(300))
@@ -267,16 +269,7 @@ def test_len_seen_by_the_interpreter():
         for i in range(5):
             del d[i]                        # used entries, not slots
         out.append(fn(d))
-        real = builtins.len
-        builtins.len = lambda x: "shadowed"        # a builtin rebound
-        try:
-            out.append(fn([1]))
-        finally:
-            builtins.len = real
+        out.append(call_with_builtin_shadowed("len", lambda: fn([1])))
         return out
 
-    pyjion_clr.disable()
-    expected = run(fresh_copy(length))
-    pyjion_clr.enable()
-    assert run(warm) == expected
-    assert pyjion_clr.info(warm).compiled
+    assert_runs_as_interpreted(warm, fresh_copy(length), run)
