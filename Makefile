@@ -47,7 +47,7 @@ bench: build $(BENCH_STAMP)
 bench-quick: build $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py --quick --out benchmarks/results/quick
 
-# CPython's regression suite plain vs JIT at threshold 0 (5-10 min on 2 cores);
+# CPython's regression suite plain vs JIT at threshold 0 (5-15 min on 2 cores);
 # the table is kept in tests/conformance/results/.
 conformance: build
 	$(PY) tests/conformance/run.py --out tests/conformance/results
