@@ -40,6 +40,13 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_KEYS_INDICES
     int PYJ_DICT_KEYS_GENERAL
     Py_ssize_t PYJ_OFFSET_MODULE_DICT
+    Py_ssize_t PYJ_OFFSET_CFUNCTION_DEF
+    Py_ssize_t PYJ_OFFSET_CFUNCTION_SELF
+    Py_ssize_t PYJ_OFFSET_DESCR_TYPE
+    Py_ssize_t PYJ_OFFSET_DESCR_DEF
+    Py_ssize_t PYJ_OFFSET_METHODDEF_FUNCTION
+    Py_ssize_t PYJ_OFFSET_METHODDEF_FLAGS
+    Py_ssize_t PYJ_OFFSET_RECURSION_REMAINING
     Py_ssize_t PYJ_UNICODE_ENTRY_SIZE
     Py_ssize_t PYJ_OFFSET_ENTRY_KEY
     Py_ssize_t PYJ_OFFSET_ENTRY_VALUE
@@ -327,6 +334,15 @@ def target_description():
         "builtin_len": id(len),
         "module_type": id(types.ModuleType),
         "module_dict": PYJ_OFFSET_MODULE_DICT,
+        "cfunction_type": id(type(len)),
+        "cfunction_def": PYJ_OFFSET_CFUNCTION_DEF,
+        "cfunction_self": PYJ_OFFSET_CFUNCTION_SELF,
+        "method_descr_type": id(type(list.append)),
+        "descr_type": PYJ_OFFSET_DESCR_TYPE,
+        "descr_def": PYJ_OFFSET_DESCR_DEF,
+        "methoddef_function": PYJ_OFFSET_METHODDEF_FUNCTION,
+        "methoddef_flags": PYJ_OFFSET_METHODDEF_FLAGS,
+        "tstate_recursion_remaining": PYJ_OFFSET_RECURSION_REMAINING,
         "dict_keys": PYJ_OFFSET_DICT_KEYS,
         "dict_values": PYJ_OFFSET_DICT_VALUES,
         "keys_kind": PYJ_OFFSET_KEYS_KIND,

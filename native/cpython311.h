@@ -82,6 +82,17 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_KEYS_LOG2_INDEX_BYTES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_log2_index_bytes))
 #define PYJ_OFFSET_KEYS_INDICES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_indices))
 #define PYJ_OFFSET_MODULE_DICT ((Py_ssize_t)offsetof(PyModuleObject, md_dict))
+/* Calling a C function as the interpreter's specialised PRECALLs do: a
+ * builtin's PyMethodDef and self, a method descriptor's PyMethodDef and
+ * owning type, and the thread's recursion budget (non-vectorcall calls are
+ * counted against it) */
+#define PYJ_OFFSET_CFUNCTION_DEF ((Py_ssize_t)offsetof(PyCFunctionObject, m_ml))
+#define PYJ_OFFSET_CFUNCTION_SELF ((Py_ssize_t)offsetof(PyCFunctionObject, m_self))
+#define PYJ_OFFSET_DESCR_TYPE ((Py_ssize_t)offsetof(PyMethodDescrObject, d_common.d_type))
+#define PYJ_OFFSET_DESCR_DEF ((Py_ssize_t)offsetof(PyMethodDescrObject, d_method))
+#define PYJ_OFFSET_METHODDEF_FUNCTION ((Py_ssize_t)offsetof(PyMethodDef, ml_meth))
+#define PYJ_OFFSET_METHODDEF_FLAGS ((Py_ssize_t)offsetof(PyMethodDef, ml_flags))
+#define PYJ_OFFSET_RECURSION_REMAINING ((Py_ssize_t)offsetof(PyThreadState, recursion_remaining))
 #define PYJ_DICT_KEYS_GENERAL DICT_KEYS_GENERAL
 #define PYJ_UNICODE_ENTRY_SIZE ((Py_ssize_t)sizeof(PyDictUnicodeEntry))
 #define PYJ_OFFSET_ENTRY_KEY ((Py_ssize_t)offsetof(PyDictUnicodeEntry, me_key))

@@ -785,6 +785,16 @@ pyj_call_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, P
     return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
 }
 
+/* Compiled code calling a C function directly (as the interpreter's
+ * specialised PRECALLs do) spent the last of the thread's recursion budget:
+ * RecursionError (the budget given back), or the budget renewed after a
+ * raised limit.  0: go on with the call. */
+static int
+pyj_recursion_exhausted(PyThreadState *ts)
+{
+    return _Py_CheckRecursiveCall(ts, " while calling a Python object");
+}
+
 static int
 check_args_iterable(PyObject *func, PyObject *args)
 {
@@ -2335,6 +2345,7 @@ const pyj_helper_entry pyj_helper_table[] = {
     {"for_iter_return", (void *)pyj_for_iter_return},
     HELPER(call),
     {"call_return", (void *)pyj_call_return},
+    {"recursion_exhausted", (void *)pyj_recursion_exhausted},
     {"send_return", (void *)pyj_send_return},
     HELPER(call_function_ex),
     HELPER(make_function),

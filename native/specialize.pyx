@@ -24,6 +24,10 @@ a wrong value through.
 - UNARY_NOT of True or False.
 - Calls the interpreter specialised to type(x), len(x) (of an exact list,
   tuple or dict) and list.append(x): done in IL, the call otherwise.
+- Calls it specialised to a C function (a builtin, or a method descriptor
+  called on its own type's instance, METH_O / NOARGS / FASTCALL, without
+  keywords): its ml_meth called directly, as the specialised PRECALLs do
+  (the recursion budget counted for O and NOARGS), not through vectorcall.
 - Operands a deferred LOAD_FAST or LOAD_CONST left in place
   (translate.Translator.defer) are read there and borrowed: no reference
   count traffic, and a borrowed float is never overwritten in place.
@@ -56,6 +60,20 @@ SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_signature("i", ["r8"])
 SIG_LONG_FROM_LONGLONG = cil.unmanaged_signature("i", ["i8"])
 SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
 SIG_POW = cil.unmanaged_signature("r8", ["r8", "r8"])
+SIG_RECURSION_EXHAUSTED = cil.unmanaged_signature("i4", ["i"])
+
+# C functions by their PyMethodDef flags (methodobject.h): a builtin's or
+# method descriptor's ml_meth is called as one of these
+METH_NOARGS = 0x0004
+METH_O = 0x0008
+METH_KEYWORDS = 0x0002
+METH_FASTCALL = 0x0080
+_C_FUNCTION_SIGNATURES = {
+    METH_O: cil.unmanaged_signature("i", ["i", "i"]),           # (self, arg)
+    METH_NOARGS: cil.unmanaged_signature("i", ["i", "i"]),      # (self, NULL)
+    METH_FASTCALL: cil.unmanaged_signature("i", ["i", "i", "i"]),   # (self, args, nargs)
+    METH_FASTCALL | METH_KEYWORDS: cil.unmanaged_signature("i", ["i", "i", "i", "i"]),
+}
 
 # Opcodes that own one inline cache (site_cache.h), numbered in bytecode order.
 CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD"))
@@ -900,6 +918,113 @@ class FastPaths:
         il.branch("br", done)
         il.mark(call)
 
+    def c_function_call(self, ins, depth, form, called):
+        """CALL of a C function without keywords, made here as the
+        interpreter's specialised PRECALL does: `form` is (callable kind,
+        METH_* flags) from C_CALLS.  A builtin is [NULL, builtin, args], a
+        method descriptor [descriptor, self, args] with self of the type
+        that defines it; the flags must be exactly `flags`.  The result
+        replaces the call's values, going to `called`; a failed guard falls
+        through to the generic call."""
+        il = self.il
+        kind, flags = form
+        nargs = ins.oparg
+        base = depth - nargs - 2
+        call = il.new_label()
+        if (flags == METH_O and nargs != 1) or (flags == METH_NOARGS and nargs != 0):
+            return
+        self.load_slot(base)
+        il.branch("brtrue" if kind == "builtin" else "brfalse", call)
+        callable_slot = base + 1 if kind == "builtin" else base
+        self.load_slot(callable_slot)
+        il.stloc(self.v_t0)
+        if kind == "builtin":
+            self.branch_unless_type(self.v_t0, self.t["cfunction_type"], call)
+            self.load_field(self.v_t0, self.t["cfunction_def"], "i")
+        else:
+            self.branch_unless_type(self.v_t0, self.t["method_descr_type"], call)
+            self.load_slot(base + 1)
+            il.stloc(self.v_t1)
+            self.load_field(self.v_t1, self.t["ob_type"], "i")
+            self.load_field(self.v_t0, self.t["descr_type"], "i")
+            il.branch("bne.un", call)
+            self.load_field(self.v_t0, self.t["descr_def"], "i")
+        il.stloc(self.v_t3)                 # the PyMethodDef
+        self.load_field(self.v_t3, self.t["methoddef_flags"], "i4")
+        il.ldc_i4(flags)
+        il.branch("bne.un", call)
+        counted = flags in (METH_O, METH_NOARGS)
+        if counted:
+            self.enter_recursive_call(ins, depth)
+        # the function's self, then its arguments (above the builtin, or
+        # above the descriptor's self)
+        if kind == "builtin":
+            self.load_field(self.v_t0, self.t["cfunction_self"], "i")
+        else:
+            il.ldloc(self.v_t1)
+        first_arg = base + 2
+        if flags == METH_O:
+            self.load_slot(first_arg)
+        elif flags == METH_NOARGS:
+            il.ldc_ptr(0)
+        else:
+            self.slot_addr(first_arg)
+            il.ldc_ptr(depth - first_arg)
+            if flags & METH_KEYWORDS:
+                il.ldc_ptr(0)
+        self.load_field(self.v_t3, self.t["methoddef_function"], "i")
+        il.calli(_C_FUNCTION_SIGNATURES[flags])
+        il.stloc(self.v_t2)
+        if counted:
+            self.add_to_tstate_recursion(1)
+        for d in range(callable_slot + 1, depth):
+            self.load_slot(d)
+            il.stloc(self.v_t1)
+            self.decref_local(self.v_t1)
+        self.decref_local(self.v_t0)
+        self.slot_addr(base)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+        self.slot_addr(base + 1)
+        il.ldc_ptr(0)
+        il.op("stind.i")
+        il.ldloc(self.v_t2)
+        il.branch("brfalse", self.error_stub(ins, base))
+        il.branch("br", called)
+        il.mark(call)
+
+    def enter_recursive_call(self, ins, depth):
+        """_Py_EnterRecursiveCallTstate: spend one of the thread's recursion
+        budget; when none was left, the helper raises RecursionError (the
+        call's values still on the stack) or renews the budget."""
+        il = self.il
+        self.add_to_tstate_recursion(-1)
+        il.op("ldarg.0")
+        il.ldc_i4(self.t["tstate_recursion_remaining"])
+        il.op("add")
+        il.op("ldind.i4")
+        il.op("ldc.i4.0")
+        go_on = il.new_label()
+        il.branch("bge", go_on)
+
+        def exhausted():
+            il.op("ldarg.0")
+            self.call_native(self.helpers["recursion_exhausted"], SIG_RECURSION_EXHAUSTED)
+            il.branch("brtrue", self.error_stub(ins, depth))
+        self.cold(exhausted, go_on, label=il.new_label())
+        il.mark(go_on)
+
+    def add_to_tstate_recursion(self, delta):
+        il = self.il
+        il.op("ldarg.0")
+        il.ldc_i4(self.t["tstate_recursion_remaining"])
+        il.op("add")
+        il.op("dup")
+        il.op("ldind.i4")
+        il.ldc_i4(delta)
+        il.op("add")
+        il.op("stind.i4")
+
     def op_LIST_APPEND(self, ins, depth):
         """[list, ..., x] (oparg items above the list after x is popped): a
         comprehension's append, in place while the list has room."""
@@ -1630,4 +1755,18 @@ INLINE_CALLS = {
     "NO_KW_LIST_APPEND": FastPaths.list_append,
     "NO_KW_TYPE_1": FastPaths.type_of,
     "NO_KW_LEN": FastPaths.length_of,
+}
+
+# CALLs the interpreter specialised to a direct call of a C function:
+# (callable kind, the PyMethodDef flags it requires) for
+# FastPaths.c_function_call.  isinstance is a METH_FASTCALL builtin.
+C_CALLS = {
+    "NO_KW_BUILTIN_O": ("builtin", METH_O),
+    "NO_KW_BUILTIN_FAST": ("builtin", METH_FASTCALL),
+    "NO_KW_ISINSTANCE": ("builtin", METH_FASTCALL),
+    "BUILTIN_FAST_WITH_KEYWORDS": ("builtin", METH_FASTCALL | METH_KEYWORDS),
+    "NO_KW_METHOD_DESCRIPTOR_O": ("descriptor", METH_O),
+    "NO_KW_METHOD_DESCRIPTOR_NOARGS": ("descriptor", METH_NOARGS),
+    "NO_KW_METHOD_DESCRIPTOR_FAST": ("descriptor", METH_FASTCALL),
+    "METHOD_DESCRIPTOR_FAST_WITH_KEYWORDS": ("descriptor", METH_FASTCALL | METH_KEYWORDS),
 }

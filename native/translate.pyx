@@ -23,7 +23,7 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
-from ._specialize import INLINE_CALLS, SIG_DEALLOC, FastPaths, count_cached_sites
+from ._specialize import C_CALLS, INLINE_CALLS, SIG_DEALLOC, FastPaths, count_cached_sites
 
 CO_GENERATOR = 0x20
 CO_COROUTINE = 0x80
@@ -697,14 +697,16 @@ class Translator(FastPaths):
     # the call, not at the next loop edge.
     def op_CALL(self, ins, depth):
         kwnames, self.kwnames = self.kwnames, 0
-        done = None
-        if not kwnames and self.precall_seen(ins) in INLINE_CALLS and ins.oparg == 1:
-            done = self.il.new_label()
-            INLINE_CALLS[self.precall_seen(ins)](self, ins, depth, done)
+        seen = self.precall_seen(ins)
+        done, called = self.il.new_label(), self.il.new_label()
+        if not kwnames and seen in INLINE_CALLS and ins.oparg == 1:
+            INLINE_CALLS[seen](self, ins, depth, done)
+        elif not kwnames and seen in C_CALLS:
+            self.c_function_call(ins, depth, C_CALLS[seen], called)
         self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
+        self.il.mark(called)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
-        if done is not None:
-            self.il.mark(done)
+        self.il.mark(done)
 
     def op_CALL_FUNCTION_EX(self, ins, depth):
         # [NULL, func, args, kwargs?]: func and args (and kwargs) are consumed

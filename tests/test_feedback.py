@@ -4,6 +4,8 @@ of other kinds must still give the interpreter's results."""
 
 import dis
 import io
+import math
+import sys
 
 import pytest
 
@@ -273,3 +275,115 @@ def test_len_seen_by_the_interpreter():
         return out
 
     assert_runs_as_interpreted(warm, fresh_copy(length), run)
+
+
+def c_calls(x, d, s, seq):
+    return (abs(x),                     # a METH_O builtin
+            math.sqrt(x),               # a module's METH_O function
+            isinstance(x, float),       # METH_FASTCALL
+            min(x, 2.0),                # METH_FASTCALL | METH_KEYWORDS
+            d.get("k", 5),              # method descriptors: METH_FASTCALL,
+            s.upper(),                  # METH_NOARGS,
+            seq.count(3),               # METH_O,
+            sorted(seq, reverse=True),  # (with keywords: the generic call)
+            "-".join(seq_strings(seq)))
+
+
+def seq_strings(seq):
+    return [str(v) for v in seq]
+
+
+class CountingDict(dict):
+    def get(self, key, default=None):
+        return ("subclass", key, default)
+
+
+def test_c_functions_called_directly():
+    """Calls the interpreter specialised to a C function are made from
+    compiled code as the specialised PRECALLs make them; guards send other
+    callables and receivers to the generic call, errors unwind as there."""
+    warm = warmed_copy(c_calls, 4.0, {"k": 1}, "abc", [3, 1, 3])
+    seen = specialised_names(warm.__code__)
+    for form in ("NO_KW_BUILTIN_O", "NO_KW_ISINSTANCE", "BUILTIN_FAST_WITH_KEYWORDS",
+                 "NO_KW_METHOD_DESCRIPTOR_FAST", "NO_KW_METHOD_DESCRIPTOR_NOARGS",
+                 "NO_KW_METHOD_DESCRIPTOR_O"):
+        assert "PRECALL_" + form in seen
+
+    def run(fn):
+        out = [fn(4.0, {"k": 1}, "abc", [3, 1, 3]), fn(9, {}, "xyz", (3, 3)),
+               fn(2.25, CountingDict(), "q", [])]
+        out.append(_outcome(fn, -1.0, {}, "q", []))         # math domain error
+        out.append(_outcome(fn, "s", {}, "q", []))          # abs() of a str
+        out.append(_outcome(fn, 1.0, {}, 5, []))            # int has no upper
+        out.append(_outcome(fn, 1.0, {}, "q", None))        # None has no count
+        out.append(call_with_builtin_shadowed("abs", lambda: fn(4.0, {}, "q", [])))
+        return out
+
+    assert_runs_as_interpreted(warm, fresh_copy(c_calls), run)
+
+
+def test_c_function_calls_release_their_arguments():
+    warm = warmed_copy(c_calls, 4.0, {"k": 1}, "abc", [3, 1, 3])
+    key, seq = object(), [3, 1, 3]
+    d = {key: 1}
+    d_refs, seq_refs = sys.getrefcount(d), sys.getrefcount(seq)
+    for _ in range(5):
+        warm(16.0, d, "abc", seq)
+        _outcome(warm, -1.0, d, "abc", seq)
+    assert (sys.getrefcount(d), sys.getrefcount(seq)) == (d_refs, seq_refs)
+
+
+class Nested:
+    """repr() recursing through a METH_O builtin, once per link."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    @classmethod
+    def chain(cls, depth):
+        obj = None
+        for _ in range(depth):
+            obj = cls(obj)
+        return obj
+
+    def __repr__(self):
+        return describe(self.inner)
+
+
+def describe(obj):
+    return "<" + repr(obj) + ">"
+
+
+describe_original = describe
+
+
+def deepest_chain_repr(fn, limit=300):
+    """The shortest Nested chain fn cannot describe under `limit`."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        for n in range(1, limit):
+            try:
+                fn(Nested.chain(n))
+            except RecursionError:
+                return n
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def test_c_calls_count_against_the_recursion_limit():
+    """A METH_O call spends one of the recursion budget, as in the
+    interpreter: repr() recursing through compiled code runs out at the
+    same depth."""
+    warm = warmed_copy(describe, None)
+    assert "PRECALL_NO_KW_BUILTIN_O" in specialised_names(warm.__code__)
+    try:
+        pyjion_clr.disable()
+        globals()["describe"] = fresh_copy(describe_original)
+        expected = deepest_chain_repr(describe)
+        pyjion_clr.enable()
+        globals()["describe"] = warm
+        assert expected is not None
+        assert deepest_chain_repr(warm) == expected
+    finally:
+        globals()["describe"] = describe_original
