@@ -135,7 +135,7 @@ _CONSUMED_BY_OPARG = {
 _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VALUE": 1,
                    "BINARY_OP": 2, "COMPARE_OP": 2, "BINARY_SUBSCR": 2, "STORE_SUBSCR": 3,
                    "LOAD_ATTR": 1, "STORE_ATTR": 2, "LOAD_METHOD": 1, "IS_OP": 2,
-                   "STORE_DEREF": 1,
+                   "STORE_DEREF": 1, "POP_TOP": 1, "COPY": 0, "SWAP": 0,
                    "POP_JUMP_FORWARD_IF_TRUE": 1, "POP_JUMP_BACKWARD_IF_TRUE": 1,
                    "POP_JUMP_FORWARD_IF_FALSE": 1, "POP_JUMP_BACKWARD_IF_FALSE": 1,
                    "POP_JUMP_FORWARD_IF_NONE": 1, "POP_JUMP_BACKWARD_IF_NONE": 1,
@@ -803,6 +803,8 @@ class Translator(FastPaths):
         self.decref_local(self.v_t0)
 
     def op_POP_TOP(self, ins, depth):
+        if self.is_deferred(depth - 1):
+            return                  # borrowed: nothing to release
         self.load_slot(depth - 1)
         self.il.stloc(self.v_t0)
         self.decref_local(self.v_t0)
@@ -812,22 +814,39 @@ class Translator(FastPaths):
         self.il.ldc_ptr(0)
         self.il.op("stind.i")
 
+    # COPY and SWAP of deferred values move the notes, not the values:
+    # `x.a += 1` and `v[i] -= d` then touch no reference count for x, v, i.
     def op_COPY(self, ins, depth):
-        il = self.il
-        self.load_slot(depth - ins.oparg)
-        il.stloc(self.v_t0)
+        source = depth - ins.oparg
+        if self.is_deferred(source):
+            self.deferred[depth] = self.deferred[source]
+            return
+        self.load_slot(source)
+        self.il.stloc(self.v_t0)
         self.store_new_reference(depth, self.v_t0)
 
     def op_SWAP(self, ins, depth):
         il = self.il
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t0)
-        self.slot_addr(depth - 1)
-        self.load_slot(depth - ins.oparg)
-        il.op("stind.i")
-        self.slot_addr(depth - ins.oparg)
-        il.ldloc(self.v_t0)
-        il.op("stind.i")
+        top, other = depth - 1, depth - ins.oparg
+        noted = {d: self.deferred.pop(d) for d in (top, other) if d in self.deferred}
+        if len(noted) == 1:
+            # one value is in its slot: it moves to the other's
+            (was_noted,) = noted
+            moved = other if was_noted == top else top
+            self.slot_addr(was_noted)
+            self.load_slot(moved)
+            il.op("stind.i")
+        elif not noted:
+            self.load_slot(top)
+            il.stloc(self.v_t0)
+            self.slot_addr(top)
+            self.load_slot(other)
+            il.op("stind.i")
+            self.slot_addr(other)
+            il.ldloc(self.v_t0)
+            il.op("stind.i")
+        for d, value in noted.items():
+            self.deferred[other if d == top else top] = value
 
     def op_RETURN_VALUE(self, ins, depth):
         self.spill(0, depth - 1)

@@ -158,3 +158,41 @@ def test_branches_on_borrowed_values():
     run_compiled(fresh_copy(branches_on_borrowed_values), 8)
     taken, leaked = differential(branches_on_borrowed_values, 8).value
     assert leaked == [0, 0, 0, 1]           # the local `flag` holds True
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+
+def augmented_assignments_of_borrowed_values(n):
+    """COPY and SWAP of deferred values (v, i, box below an in-place
+    operation) move notes, not references: the counts must come out even,
+    on success, when the operation fails, and when the index is rebound
+    while copies of it wait on the stack."""
+    v, box, i = [0, 1.5, "s"], Counter(), 1
+    before = sys.getrefcount(v), sys.getrefcount(box)
+    errors = 0
+    for k in range(n):
+        v[0] += k                   # LOAD_FAST v, LOAD_CONST 0, COPY 2, COPY 2 ... SWAP 3, SWAP 2
+        v[i] *= 1.0                 # a local index
+        box.n += 2                  # COPY 1 ... SWAP 2
+        try:
+            v[2] -= 1               # str - int fails with v and 2 copied on the stack
+        except TypeError:
+            errors += 1
+        try:
+            box.missing += 1        # LOAD_ATTR fails above the copy
+        except AttributeError:
+            errors += 1
+        v[i] += (i := 0) + 1        # the old i is the index stored to
+        i = 1
+        v[-1], v[0] = v[0], v[-1]   # SWAP of the two values built
+        v[0], v[-1] = v[-1], v[0]
+        box                         # POP_TOP of a borrowed value
+    after = sys.getrefcount(v), sys.getrefcount(box)
+    return v, box.n, errors, [a - b for a, b in zip(after, before)]
+
+
+def test_augmented_assignments_of_borrowed_values():
+    assert differential(augmented_assignments_of_borrowed_values, 30).value[2:] == (60, [0, 0])
