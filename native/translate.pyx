@@ -130,16 +130,37 @@ _CONSUMED_BY_OPARG = {
 }
 
 # Deferred pushes (see Translator.defer): opcode -> values it takes from the
-# stack, for the instructions that read a deferred value where it lives.
-# Every other instruction finds all its stack in the frame's slots.
+# stack, for the instructions that read a deferred value where it lives or
+# take nothing (inputs_taken_in_place adds those that spill their own
+# inputs).  Values below an instruction's inputs stay deferred across it:
+# nothing it runs can write this frame's fast locals.  Every other
+# instruction finds all its stack in the frame's slots.
 _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VALUE": 1,
                    "BINARY_OP": 2, "COMPARE_OP": 2, "BINARY_SUBSCR": 2, "STORE_SUBSCR": 3,
                    "LOAD_ATTR": 1, "STORE_ATTR": 2, "LOAD_METHOD": 1, "IS_OP": 2,
                    "STORE_DEREF": 1, "POP_TOP": 1, "COPY": 0, "SWAP": 0,
+                   # pushing only, they leave the values below where they are
+                   "LOAD_GLOBAL": 0, "LOAD_DEREF": 0, "LOAD_CLOSURE": 0, "PUSH_NULL": 0,
+                   "LOAD_ASSERTION_ERROR": 0, "NOP": 0, "RESUME": 0, "PRECALL": 0,
+                   "KW_NAMES": 0,
                    "POP_JUMP_FORWARD_IF_TRUE": 1, "POP_JUMP_BACKWARD_IF_TRUE": 1,
                    "POP_JUMP_FORWARD_IF_FALSE": 1, "POP_JUMP_BACKWARD_IF_FALSE": 1,
                    "POP_JUMP_FORWARD_IF_NONE": 1, "POP_JUMP_BACKWARD_IF_NONE": 1,
                    "POP_JUMP_FORWARD_IF_NOT_NONE": 1, "POP_JUMP_BACKWARD_IF_NOT_NONE": 1}
+
+
+def inputs_taken_in_place(ins):
+    """How many values ins takes from the top of the stack while those
+    below stay deferred (None: it needs the whole stack in the slots).  A
+    CALL and the builders of _CONSUMED_BY_OPARG spill their own inputs."""
+    taken = _READS_DEFERRED.get(ins.name)
+    if taken is not None:
+        return taken
+    if ins.name == "CALL":
+        return ins.oparg + 2
+    if ins.name in _CONSUMED_BY_OPARG:
+        return _CONSUMED_BY_OPARG[ins.name][1](ins.oparg)
+    return None
 
 
 def is_generator(code):
@@ -203,7 +224,7 @@ class Translator(FastPaths):
             if depth is None:
                 continue            # unreachable
             il.note("%d %s %d  (line %s, depth %d)" % (ins.index, ins.name, ins.oparg, ins.line, depth))
-            taken = _READS_DEFERRED.get(ins.name)
+            taken = inputs_taken_in_place(ins)
             if taken is None:
                 self.spill(0, depth)
             self.current_index = ins.index
@@ -696,6 +717,7 @@ class Translator(FastPaths):
     # signal raised by the callee (say _thread.interrupt_main()) surfaces at
     # the call, not at the next loop edge.
     def op_CALL(self, ins, depth):
+        self.spill(depth - ins.oparg - 2, depth)
         kwnames, self.kwnames = self.kwnames, 0
         seen = self.precall_seen(ins)
         done, called = self.il.new_label(), self.il.new_label()

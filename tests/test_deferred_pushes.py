@@ -196,3 +196,30 @@ def augmented_assignments_of_borrowed_values(n):
 
 def test_augmented_assignments_of_borrowed_values():
     assert differential(augmented_assignments_of_borrowed_values, 30).value[2:] == (60, [0, 0])
+
+
+def values_waiting_across_calls(n):
+    """A deferred local or constant below a call, a global load or a
+    builder stays where it is while they run (and when they fail)."""
+    a, lst = 1.5, []
+    before = sys.getrefcount(lst)
+    errors = 0
+    out = []
+    for i in range(n):
+        out.append(a + len(lst))                    # a waits below LOAD_GLOBAL, CALL
+        out.append(a * float(i) - abs(-a))
+        out.append((lst, (i, a)))                   # BUILD_TUPLE above a deferred lst
+        try:
+            out.append(a + int("x"))                # the call fails with a deferred below
+        except ValueError:
+            errors += 1
+        try:
+            out.append(lst + [a, undefined_name])   # LOAD_GLOBAL fails above lst, a
+        except NameError:
+            errors += 1
+    del out
+    return errors, sys.getrefcount(lst) - before
+
+
+def test_values_waiting_across_calls():
+    assert differential(values_waiting_across_calls, 30).value == (60, 0)
