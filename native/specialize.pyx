@@ -19,6 +19,9 @@ a wrong value through.
   cached ints.  No call at all on these paths.  ** with a float operand:
   the C library's pow, called directly, for a positive finite base and a
   finite exponent.
+- An int result of the small-int path that a BINARY_OP or COMPARE_OP takes
+  next stays unboxed, an int64 in an IL local, until then: `(i + j) *
+  (i + j + 1) // 2` makes no int objects (translate's deferred pushes).
 - COMPARE_OP on two floats or two small ints: compared inline, and when a
   conditional jump follows, branched on without making a bool.
 - UNARY_NOT of True or False.
@@ -87,6 +90,7 @@ _FLOAT_RESULT_OF_INTS = frozenset((11,))
 # (never specialised by the interpreter) and shifts by 0..MAX_SHIFT
 _INT_ONLY_ARITH = {2: "floordiv", 6: "mod", 1: "and", 7: "or", 12: "xor", 3: "shl", 9: "shr"}
 MAX_SHIFT = 32                          # |v| < 2**30: v << 32 fits int64
+ONE_DIGIT_MAX = 2 ** 30 - 1
 # ** with a float operand (of two ints: generic)
 NB_POWER = 8
 DBL_MIN = 2.2250738585072014e-308       # the least normal double
@@ -144,6 +148,9 @@ class FastPaths:
         self.v_keys = il.new_local("i")
         self.v_entry = il.new_local("i")
         self.fused = None                   # index of a jump emitted with its compare
+        self.unboxed_locals = {}            # stack depth -> i8 IL local (unboxed ints)
+        self.unboxed_operands = {}          # v_t0 / v_t1 -> depth, while one is unboxed
+        self.unboxed_result = None          # depth of the unboxed int an op just left
         size = self.t["site_cache_size"]
         base = self.t["site_caches"]
         self.site_cache = {}
@@ -168,10 +175,14 @@ class FastPaths:
 
     def unspecialised_kinds(self, kinds):
         """The operand kinds to emit fast paths for at a site without
-        feedback: all of them, or in compact code (a function too large
-        otherwise) only two small ints where that is one of them."""
-        if self.compact and "II" in kinds:
+        feedback: all of them; in compact code (a function too large
+        otherwise) at level 1 not a float with an int ("MX") -- nor, at any
+        level, unboxed int results (int_arithmetic) -- at level 2 only two
+        small ints where that is one of them."""
+        if self.compact >= 2 and "II" in kinds:
             return ("II",)
+        if self.compact >= 1 and "MX" in kinds and len(kinds) > 1:
+            return tuple(k for k in kinds if k != "MX")
         return kinds
 
     # ---------------------------------------------------------- readers
@@ -185,13 +196,40 @@ class FastPaths:
         il.op("ldind." + kind)
 
     def branch_unless_type(self, v, type_address, label):
+        il = self.il
+        checked = None
+        if v in self.unboxed_operands:
+            # NULL: an unboxed int
+            checked = il.new_label()
+            il.ldloc(v)
+            il.branch("brfalse", checked if type_address == self.t["long_type"] else label)
         self.load_field(v, self.t["ob_type"], "i")
-        self.il.ldc_ptr(type_address)
-        self.il.branch("bne.un", label)
+        il.ldc_ptr(type_address)
+        il.branch("bne.un", label)
+        if checked is not None:
+            il.mark(checked)
 
     def branch_unless_small_int(self, v, label):
         """Go to label unless the int in v has at most one digit."""
         il = self.il
+        depth = self.unboxed_operands.get(v)
+        if depth is not None:
+            boxed, small = il.new_label(), il.new_label()
+            il.ldloc(v)
+            il.branch("brtrue", boxed)
+            # |value| < 2**30, as one digit holds
+            il.ldloc(self.unboxed_local(depth))
+            il.ldc_i8(ONE_DIGIT_MAX)
+            il.op("add")
+            il.ldc_i8(2 * ONE_DIGIT_MAX)
+            il.branch("bgt.un", label)
+            il.branch("br", small)
+            il.mark(boxed)
+            self.unboxed_operands.pop(v)
+            self.branch_unless_small_int(v, label)
+            self.unboxed_operands[v] = depth
+            il.mark(small)
+            return
         self.load_field(v, self.t["var_size"], "i8")
         il.op("ldc.i4.1")
         il.op("conv.i8")
@@ -201,8 +239,21 @@ class FastPaths:
         il.branch("bgt.un", label)
 
     def load_small_int(self, v):
-        """Push the value of a one-digit int as int64: size (-1, 0, 1) * digit."""
+        """Push the value of a one-digit int as int64: size (-1, 0, 1) * digit
+        (of an unboxed one, its value)."""
         il = self.il
+        depth = self.unboxed_operands.pop(v, None)
+        if depth is not None:
+            boxed, loaded = il.new_label(), il.new_label()
+            il.ldloc(v)
+            il.branch("brtrue", boxed)
+            il.ldloc(self.unboxed_local(depth))
+            il.branch("br", loaded)
+            il.mark(boxed)
+            self.load_small_int(v)
+            il.mark(loaded)
+            self.unboxed_operands[v] = depth
+            return
         self.load_field(v, self.t["var_size"], "i8")
         self.load_field(v, self.t["long_digit0"], "u4")
         il.op("conv.u8")
@@ -483,6 +534,19 @@ class FastPaths:
         either, told apart here) as a double; a one-digit int converts
         exactly."""
         il = self.il
+        if kind == "N" and v in self.unboxed_operands:
+            # NULL: an unboxed int (one digit: classify_operands checked)
+            is_object, loaded = il.new_label(), il.new_label()
+            il.ldloc(v)
+            il.branch("brtrue", is_object)
+            self.load_as_double(v, "I")
+            il.branch("br", loaded)
+            il.mark(is_object)
+            depth = self.unboxed_operands.pop(v)
+            self.load_as_double(v, "N")
+            self.unboxed_operands[v] = depth
+            il.mark(loaded)
+            return
         if kind == "F":
             self.load_field(v, self.t["float_value"], "r8")
         elif kind == "I":
@@ -502,13 +566,18 @@ class FastPaths:
     def load_operands(self, depth):
         """The two operands of a binary instruction into v_t0 and v_t1,
         noting which are borrowed (deferred pushes: not the stack's to
-        release or to reuse)."""
-        self.load_stack_value(depth - 2)
-        self.il.stloc(self.v_t0)
-        self.load_stack_value(depth - 1)
-        self.il.stloc(self.v_t1)
-        self.borrowed = {self.v_t0: self.is_deferred(depth - 2),
-                         self.v_t1: self.is_deferred(depth - 1)}
+        release or to reuse) and which may be unboxed ints (NULL, the value
+        in unboxed_local(depth))."""
+        self.borrowed, self.unboxed_operands = {}, {}
+        for v, d in ((self.v_t0, depth - 2), (self.v_t1, depth - 1)):
+            unboxed = self.deferred.get(d, ("",))[0] == "int"
+            if unboxed:
+                self.load_slot(d)
+                self.unboxed_operands[v] = d
+            else:
+                self.load_stack_value(d)
+            self.il.stloc(v)
+            self.borrowed[v] = self.is_deferred(d) and not unboxed
 
     def replace_operands(self, depth, left_kind, right_kind):
         """The new reference in v_t2 replaces the operands v_t0, v_t1 (of
@@ -520,11 +589,13 @@ class FastPaths:
         self.il.op("stind.i")
 
     def release_operand(self, v, kind):
-        """Py_DECREF of an operand (unless borrowed): "F" an exact float,
-        anything else any object."""
+        """Py_DECREF of an operand (unless borrowed, or an unboxed int): "F"
+        an exact float, anything else any object."""
         if self.borrowed[v]:
             return
-        if kind == "F":
+        if v in self.unboxed_operands:
+            self.decref_local(v, nullable=True)
+        elif kind == "F":
             self.decref_float(v)
         else:
             self.decref_local(v)
@@ -1545,8 +1616,43 @@ class FastPaths:
             self.load_small_int(self.v_t0)
             self.load_small_int(self.v_t1)
             il.op(op)
+        if not self.compact and self.read_unboxed_next(ins, depth - 2):
+            # left unboxed: no int object made (see translate's deferred pushes)
+            il.stloc(self.unboxed_local(depth - 2))
+            self.release_operand(self.v_t0, "I")
+            self.release_operand(self.v_t1, "I")
+            self.slot_addr(depth - 2)
+            il.ldc_ptr(0)
+            il.op("stind.i")
+            self.unboxed_result = depth - 2
+            return
         self.box_int(ins, depth)
         self.replace_operands(depth, "I", "I")
+
+    def unboxed_local(self, depth):
+        """The i8 IL local an unboxed int at stack depth `depth` lives in."""
+        v = self.unboxed_locals.get(depth)
+        if v is None:
+            v = self.unboxed_locals[depth] = self.il.new_local("i8")
+        return v
+
+    def box_unboxed(self, depth):
+        """The slot at `depth` gets the unboxed int's value as an object
+        (raising MemoryError at the current instruction if none can be
+        made).  Only a generic path boxes what the next reader was to take
+        unboxed (read_unboxed_next): the call is short code."""
+        il = self.il
+        boxed = il.new_label()
+        self.load_slot(depth)
+        il.branch("brtrue", boxed)
+        il.ldloc(self.unboxed_local(depth))
+        self.call_native(self.helpers["PyLong_FromLongLong"], SIG_LONG_FROM_LONGLONG)
+        il.stloc(self.v_t2)
+        self.fail_if_null_t2(self.current_ins, self.current_depth)
+        self.slot_addr(depth)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+        il.mark(boxed)
 
     def floor_division(self, op, generic):
         """Push v_t0 // v_t1 or v_t0 % v_t1 (op "floordiv" or "mod") of two

@@ -36,6 +36,9 @@ CO_ASYNC_GENERATOR = 0x200
 MINOPTS_LIMITS = {"il_bytes": 60000, "instructions": 20000, "variable_refs": 8000,
                   "locals": 2000, "blocks": 2000}
 MAX_OPTIMIZED_IL_BYTES = MINOPTS_LIMITS["il_bytes"]
+# Code past a limit is translated again with fewer fast paths at sites
+# without feedback, down to this many levels (FastPaths.unspecialised_kinds)
+COMPACT_LEVELS = 3
 # No instruction translates to less (a cheap early refusal of huge code)
 MIN_IL_BYTES_PER_INSTRUCTION = 16
 
@@ -147,6 +150,9 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
                    "POP_JUMP_FORWARD_IF_FALSE": 1, "POP_JUMP_BACKWARD_IF_FALSE": 1,
                    "POP_JUMP_FORWARD_IF_NONE": 1, "POP_JUMP_BACKWARD_IF_NONE": 1,
                    "POP_JUMP_FORWARD_IF_NOT_NONE": 1, "POP_JUMP_BACKWARD_IF_NOT_NONE": 1}
+# ... and those of them that also take an unboxed int where it is (the
+# others get it boxed first)
+_READS_UNBOXED = frozenset(("BINARY_OP", "COMPARE_OP"))
 
 
 def inputs_taken_in_place(ins):
@@ -173,7 +179,7 @@ def check_supported(code, target):
 
 
 class Translator(FastPaths):
-    def __init__(self, code, analysis, target, compact=False):
+    def __init__(self, code, analysis, target, compact=0):
         self.code = code
         self.compact = compact         # see FastPaths.unspecialised_kinds
         self.a = analysis
@@ -192,7 +198,10 @@ class Translator(FastPaths):
         self.kwnames = 0
         self.cold_paths = []           # (label, emit, resume, deferred, index): see cold()
         self.current_index = 0         # the instruction being emitted: see call_native
-        self.deferred = {}             # stack depth -> ("local", index) or ("const", address): see defer()
+        self.current_ins = None        # ... and the one an error in a spill is raised at,
+        self.current_depth = 0         # with this many values on the stack
+        self.deferred = {}             # stack depth -> ("local", index), ("const", address)
+                                       # or ("int", None): see defer()
         self.spill_stubs = {}          # (error stub, deferred values spilled) -> label
         # IL locals
         self.v_status = self.il.new_local("i4")
@@ -224,17 +233,24 @@ class Translator(FastPaths):
             if depth is None:
                 continue            # unreachable
             il.note("%d %s %d  (line %s, depth %d)" % (ins.index, ins.name, ins.oparg, ins.line, depth))
+            self.current_index, self.current_ins, self.current_depth = ins.index, ins, depth
             taken = inputs_taken_in_place(ins)
             if taken is None:
                 self.spill(0, depth)
-            self.current_index = ins.index
+            elif ins.name not in _READS_UNBOXED:
+                self.spill(depth - taken, depth, only_unboxed=True)
+            self.unboxed_operands = {}
             self.emit_instruction(ins, depth)
             if taken:
                 for d in range(depth - taken, depth):
                     self.deferred.pop(d, None)
+            if self.unboxed_result is not None:
+                self.defer(self.unboxed_result, "int", None)
+                self.unboxed_result = None
             nxt = self.next_instr(ins)
             if nxt is not None and nxt.index in block_starts:
-                self.spill(0, self.a.depth_before.get(nxt.index) or 0)
+                self.current_depth = self.a.depth_before.get(nxt.index) or 0
+                self.spill(0, self.current_depth)
         self.emit_cold_paths()
         self.emit_error_paths()
         return il.finish()
@@ -266,12 +282,15 @@ class Translator(FastPaths):
         elif self.il.reachable():
             # the code before would have run into it
             self.il.branch("br", label)
-        self.cold_paths.append((label, emit, resume, dict(self.deferred), self.current_index))
+        self.cold_paths.append((label, emit, resume, dict(self.deferred),
+                                (self.current_index, self.current_ins, self.current_depth)))
         return label
 
     def emit_cold_paths(self):
         while self.cold_paths:              # emitting one may add others
-            label, emit, resume, deferred, self.current_index = self.cold_paths.pop(0)
+            label, emit, resume, deferred, where = self.cold_paths.pop(0)
+            self.current_index, self.current_ins, self.current_depth = where
+            self.unboxed_operands = {}
             # the stack as it was where the path leaves the body
             self.deferred = deferred
             self.il.mark(label)
@@ -290,6 +309,15 @@ class Translator(FastPaths):
     # STORE_FAST (which spills readers of its local first) and DELETE_FAST
     # (which spills everything) write locals, and no code run meanwhile can
     # write this frame's fast locals.
+    #
+    # The int result of BINARY_OP's small-int path, when a BINARY_OP or
+    # COMPARE_OP takes it next (read_unboxed_next), is left unboxed as
+    # ("int", None): the slot holds NULL and the int64 is in an IL local of
+    # that depth (FastPaths.unboxed_local) -- or, where the value came from
+    # another path (floats, a helper), the slot holds the object.  Those two
+    # take either form; a generic path gets it boxed first; an error path
+    # leaves it, the unwinder skipping NULL (nothing a handler keeps can be
+    # unboxed; see error_stub).
     def defer(self, depth, kind, what):
         self.deferred[depth] = (kind, what)
 
@@ -300,6 +328,7 @@ class Translator(FastPaths):
         """Push the object at stack depth `depth`, wherever it is (borrowed
         if deferred)."""
         value = self.deferred.get(depth)
+        assert value is None or value[0] != "int", "an unboxed int read as an object"
         if value is None:
             self.load_slot(depth)
         elif value[0] == "local":
@@ -325,15 +354,38 @@ class Translator(FastPaths):
         if not self.is_deferred(depth):
             self.decref_local(v)
 
-    def spill(self, low, high):
+    def spill(self, low, high, only_unboxed=False, for_error=False):
         """Slots low..high-1 get their deferred values, each with a new
-        reference."""
+        reference (only the unboxed ints if asked; for an error path, which
+        only releases them, not unboxed ints)."""
         for depth in sorted(self.deferred):
-            if low <= depth < high:
+            kind = self.deferred[depth][0]
+            if not low <= depth < high or (only_unboxed and kind != "int"):
+                continue
+            if kind == "int":
+                if not for_error:       # the unwinder skips NULL (Py_XDECREF)
+                    self.box_unboxed(depth)
+            else:
                 self.load_stack_value(depth)
                 self.il.stloc(self.v_spill)
                 self.store_new_reference(depth, self.v_spill)
-                del self.deferred[depth]
+            del self.deferred[depth]
+
+    def read_unboxed_next(self, ins, depth):
+        """Will the value ins leaves at stack depth `depth` be taken, still
+        unboxed, by a BINARY_OP or COMPARE_OP?  Only if nothing in between
+        spills it: each instruction up to that one reads deferred values
+        (and none of them takes it), in the same block."""
+        cur = self.next_instr(ins)
+        while cur is not None and cur.index not in self.a.block_starts:
+            taken = inputs_taken_in_place(cur)
+            before = self.a.depth_before.get(cur.index)
+            if taken is None or before is None:
+                return False
+            if before - taken <= depth:
+                return cur.name in _READS_UNBOXED
+            cur = self.next_instr(cur)
+        return False
 
     def spill_readers_of_local(self, index):
         for depth, value in list(self.deferred.items()):
@@ -609,10 +661,15 @@ class Translator(FastPaths):
         spilled = tuple(sorted((d, v) for d, v in self.deferred.items() if d < depth))
         if not spilled:
             return stub
+        handler = self.a.handler_for.get(ins.index)
+        if handler is not None and any(v[0] == "int" and d < handler.depth for d, v in spilled):
+            # expressions do not span a try statement, so this is not expected
+            raise Unsupported("an unboxed int below an exception handler's stack")
         key = (stub, spilled)
         label = self.spill_stubs.get(key)
         if label is None:
-            label = self.spill_stubs[key] = self.cold(lambda: self.spill(0, depth), stub)
+            label = self.spill_stubs[key] = self.cold(
+                lambda: self.spill(0, depth, for_error=True), stub)
         return label
 
     def error_stub_at(self, index, depth):
@@ -1031,11 +1088,12 @@ def translate(code, target, site_caches):
         raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
-    method = Translator(code, analysis, target).translate()
-    if over_minopts_limit(method.shape):
-        # fewer fast paths rather than the interpreter
-        method = Translator(code, analysis, target, compact=True).translate()
-    exceeded = over_minopts_limit(method.shape)
+    for compact in range(COMPACT_LEVELS):
+        # over a limit: fewer fast paths rather than the interpreter
+        method = Translator(code, analysis, target, compact=compact).translate()
+        exceeded = over_minopts_limit(method.shape)
+        if not exceeded:
+            break
     if exceeded:
         raise Unsupported("too large: over %d %s, which RyuJIT does not optimize"
                           % (MINOPTS_LIMITS[exceeded],

@@ -7,6 +7,9 @@ unwinder meeting a slot that holds nothing yet."""
 
 import sys
 
+import pytest
+
+import pyjion_clr
 from harness import differential, fresh_copy, run_compiled
 
 
@@ -223,3 +226,73 @@ def values_waiting_across_calls(n):
 
 def test_values_waiting_across_calls():
     assert differential(values_waiting_across_calls, 30).value == (60, 0)
+
+
+# Int results a BINARY_OP or COMPARE_OP takes next stay unboxed (no int
+# object): chains past one digit, into floats, into comparisons, and
+# failing with one waiting on the stack.  Each function is small, so that
+# it is compiled with every fast path (big code gets fewer: see
+# translate.COMPACT_LEVELS).
+def int_chain_arithmetic(n, k):
+    out = []
+    for i in range(-n, n):
+        j = i * 7 + k
+        out.append((i + j) * (i + j + 1) // 2 + i + 1)
+        out.append((i * 40000) * (j * 40000) - (i << 20) * (k << 9))
+        out.append((i - j) % 7 + (i + j) // 3 + ((i ^ j) & 12) + (i | 5))
+    return out
+
+
+def int_chain_into_floats_and_compares(n, k):
+    out = []
+    for i in range(-n, n):
+        j = i * 7 + k
+        out.append(1.0 / ((i + j) * (i + j + 1) // 2 + 3) if i != 0 else None)
+        out.append((i * j < k * 3, (i * k) + 0.25))
+        out.append((i + 1) << (j % 40 - 5) if j % 40 >= 5 else None)
+    return out
+
+
+def int_chain_failing(n, k):
+    errors = 0
+    for i in range(-n, n):
+        j = i * 7 + k
+        try:
+            (i * j) + (k + None)            # i * j waits unboxed below the failure
+        except TypeError:
+            errors += 1
+        try:
+            (i * j) // (i - i)              # ZeroDivisionError from the helper
+        except ZeroDivisionError:
+            errors += 1
+    return errors
+
+
+@pytest.mark.parametrize("fn", [int_chain_arithmetic, int_chain_into_floats_and_compares,
+                                int_chain_failing])
+def test_int_chains(fn):
+    from pyjion_clr import _bytecode, _native, _translate
+    target = dict(_native.target_description(), site_caches=0)
+    target.update(_native.code_facts(fn.__code__))
+    translator = _translate.Translator(fn.__code__, _bytecode.analyze(fn.__code__), target)
+    assert not _translate.over_minopts_limit(translator.translate().shape)
+    assert translator.unboxed_locals                # some result is left unboxed
+    for k in (3, -2, 2 ** 29, 0):
+        differential(fn, 20, k)
+
+
+def int_waiting_across_a_yield(n):
+    for i in range(n):
+        total = i * 3 + (yield i * 5)
+        yield total
+
+
+def test_int_waiting_across_a_yield():
+    def drive(make, n):
+        gen = make(n)
+        out = [next(gen)]
+        for i in range(2 * n - 1):
+            out.append(gen.send(i * 100))
+        return out
+    assert differential(drive, int_waiting_across_a_yield, 10).value[:4] == [0, 0, 5, 203]
+    assert pyjion_clr.info(int_waiting_across_a_yield).compiled

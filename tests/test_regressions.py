@@ -313,16 +313,16 @@ def test_code_past_any_minopts_limit_is_left_to_the_interpreter(monkeypatch):
 
 
 # Code over a limit with every fast path can fit with fewer: it is
-# translated again in compact form (sites without feedback get the small-int
-# path only) before being left to the interpreter.  17 of the 141 standard
-# library functions over a limit fit that way.
+# translated again in compact form (sites without feedback lose the
+# float-with-int path, then keep only the small-int path) before being left
+# to the interpreter.
 def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
     from pyjion_clr import _bytecode, _native, _translate
 
     def body(n, x):
         total = 0
         for i in range(n):
-            total = total + i * x - (i - x) * 2 + x * x
+            total = total + i * x - (i - x) * 2 + x * x + i / 4
         return total
 
     def instructions(compact):
@@ -332,9 +332,9 @@ def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
         translator = _translate.Translator(body.__code__, analysis, target, compact=compact)
         return translator.translate().shape["instructions"]
 
-    full, compact = instructions(False), instructions(True)
-    assert compact < full
-    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (full + compact) // 2)
+    full, fewer, fewest = instructions(0), instructions(1), instructions(2)
+    assert fewest < fewer < full
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (fewer + fewest) // 2)
     for x in (3, 0.5):                  # the float takes the helpers now
         copy = fresh_copy(body)
         assert run_compiled(copy, 30, x).describe() == run_interpreted(body, 30, x).describe()
