@@ -378,6 +378,8 @@ class Translator(FastPaths):
         (and none of them takes it), in the same block."""
         cur = self.next_instr(ins)
         while cur is not None and cur.index not in self.a.block_starts:
+            if cur.name in ("COPY", "SWAP"):
+                return False        # they move values between slots
             taken = inputs_taken_in_place(cur)
             before = self.a.depth_before.get(cur.index)
             if taken is None or before is None:
@@ -897,6 +899,7 @@ class Translator(FastPaths):
     # `x.a += 1` and `v[i] -= d` then touch no reference count for x, v, i.
     def op_COPY(self, ins, depth):
         source = depth - ins.oparg
+        assert self.deferred.get(source, ("",))[0] != "int", "COPY of an unboxed int"
         if self.is_deferred(source):
             self.deferred[depth] = self.deferred[source]
             return
@@ -907,6 +910,8 @@ class Translator(FastPaths):
     def op_SWAP(self, ins, depth):
         il = self.il
         top, other = depth - 1, depth - ins.oparg
+        assert all(self.deferred.get(d, ("",))[0] != "int" for d in (top, other)), \
+            "SWAP of an unboxed int"
         noted = {d: self.deferred.pop(d) for d in (top, other) if d in self.deferred}
         if len(noted) == 1:
             # one value is in its slot: it moves to the other's

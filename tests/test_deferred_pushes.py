@@ -249,6 +249,7 @@ def int_chain_into_floats_and_compares(n, k):
         j = i * 7 + k
         out.append(1.0 / ((i + j) * (i + j + 1) // 2 + 3) if i != 0 else None)
         out.append((i * j < k * 3, (i * k) + 0.25))
+        out.append((0 <= i + j < k, i * 2 < j < k * 3))     # SWAP, COPY above a sum
         out.append((i + 1) << (j % 40 - 5) if j % 40 >= 5 else None)
     return out
 
