@@ -212,23 +212,15 @@ class FastPaths:
     def branch_unless_small_int(self, v, label):
         """Go to label unless the int in v has at most one digit."""
         il = self.il
-        depth = self.unboxed_operands.get(v)
-        if depth is not None:
-            boxed, small = il.new_label(), il.new_label()
-            il.ldloc(v)
-            il.branch("brtrue", boxed)
-            # |value| < 2**30, as one digit holds
-            il.ldloc(self.unboxed_local(depth))
-            il.ldc_i8(ONE_DIGIT_MAX)
-            il.op("add")
-            il.ldc_i8(2 * ONE_DIGIT_MAX)
-            il.branch("bgt.un", label)
-            il.branch("br", small)
-            il.mark(boxed)
-            self.unboxed_operands.pop(v)
-            self.branch_unless_small_int(v, label)
-            self.unboxed_operands[v] = depth
-            il.mark(small)
+        if v in self.unboxed_operands:
+            def unboxed(value):
+                # |value| < 2**30, as one digit holds
+                il.ldloc(value)
+                il.ldc_i8(ONE_DIGIT_MAX)
+                il.op("add")
+                il.ldc_i8(2 * ONE_DIGIT_MAX)
+                il.branch("bgt.un", label)
+            self.unboxed_or_object(v, unboxed, lambda: self.branch_unless_small_int(v, label))
             return
         self.load_field(v, self.t["var_size"], "i8")
         il.op("ldc.i4.1")
@@ -242,17 +234,8 @@ class FastPaths:
         """Push the value of a one-digit int as int64: size (-1, 0, 1) * digit
         (of an unboxed one, its value)."""
         il = self.il
-        depth = self.unboxed_operands.pop(v, None)
-        if depth is not None:
-            boxed, loaded = il.new_label(), il.new_label()
-            il.ldloc(v)
-            il.branch("brtrue", boxed)
-            il.ldloc(self.unboxed_local(depth))
-            il.branch("br", loaded)
-            il.mark(boxed)
-            self.load_small_int(v)
-            il.mark(loaded)
-            self.unboxed_operands[v] = depth
+        if v in self.unboxed_operands:
+            self.unboxed_or_object(v, il.ldloc, lambda: self.load_small_int(v))
             return
         self.load_field(v, self.t["var_size"], "i8")
         self.load_field(v, self.t["long_digit0"], "u4")
@@ -535,17 +518,11 @@ class FastPaths:
         exactly."""
         il = self.il
         if kind == "N" and v in self.unboxed_operands:
-            # NULL: an unboxed int (one digit: classify_operands checked)
-            is_object, loaded = il.new_label(), il.new_label()
-            il.ldloc(v)
-            il.branch("brtrue", is_object)
-            self.load_as_double(v, "I")
-            il.branch("br", loaded)
-            il.mark(is_object)
-            depth = self.unboxed_operands.pop(v)
-            self.load_as_double(v, "N")
-            self.unboxed_operands[v] = depth
-            il.mark(loaded)
+            # one digit: classify_operands checked
+            def unboxed(value):
+                il.ldloc(value)
+                il.op("conv.r8")
+            self.unboxed_or_object(v, unboxed, lambda: self.load_as_double(v, "N"))
             return
         if kind == "F":
             self.load_field(v, self.t["float_value"], "r8")
@@ -562,6 +539,23 @@ class FastPaths:
             il.mark(is_float)
             self.load_as_double(v, "F")
             il.mark(loaded)
+
+    def unboxed_or_object(self, v, unboxed, boxed):
+        """Code for an operand that may be an unboxed int: unboxed(IL local
+        of its value) where v is NULL, else boxed() with v an object (the
+        caller's own emitter, v no longer taken for unboxed meanwhile); both
+        continue after."""
+        il = self.il
+        is_object, done = il.new_label(), il.new_label()
+        depth = self.unboxed_operands.pop(v)
+        il.ldloc(v)
+        il.branch("brtrue", is_object)
+        unboxed(self.unboxed_local(depth))
+        il.branch("br", done)
+        il.mark(is_object)
+        boxed()
+        il.mark(done)
+        self.unboxed_operands[v] = depth
 
     def load_operands(self, depth):
         """The two operands of a binary instruction into v_t0 and v_t1,
@@ -1070,9 +1064,7 @@ class FastPaths:
         call's values still on the stack) or renews the budget."""
         il = self.il
         self.add_to_tstate_recursion(-1)
-        il.op("ldarg.0")
-        il.ldc_i4(self.t["tstate_recursion_remaining"])
-        il.op("add")
+        self.tstate_recursion_address()
         il.op("ldind.i4")
         il.op("ldc.i4.0")
         go_on = il.new_label()
@@ -1085,11 +1077,15 @@ class FastPaths:
         self.cold(exhausted, go_on, label=il.new_label())
         il.mark(go_on)
 
+    def tstate_recursion_address(self):
+        """Push &tstate->recursion_remaining (tstate: argument 0)."""
+        self.il.op("ldarg.0")
+        self.il.ldc_i4(self.t["tstate_recursion_remaining"])
+        self.il.op("add")
+
     def add_to_tstate_recursion(self, delta):
         il = self.il
-        il.op("ldarg.0")
-        il.ldc_i4(self.t["tstate_recursion_remaining"])
-        il.op("add")
+        self.tstate_recursion_address()
         il.op("dup")
         il.op("ldind.i4")
         il.ldc_i4(delta)

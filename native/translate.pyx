@@ -196,7 +196,7 @@ class Translator(FastPaths):
         self.handler_entries = {}      # handler key -> label
         self.exit_label = self.il.new_label()
         self.kwnames = 0
-        self.cold_paths = []           # (label, emit, resume, deferred, index): see cold()
+        self.cold_paths = []           # (label, emit, resume, deferred, where): see cold()
         self.current_index = 0         # the instruction being emitted: see call_native
         self.current_ins = None        # ... and the one an error in a spill is raised at,
         self.current_depth = 0         # with this many values on the stack
