@@ -106,6 +106,14 @@ _TYPE_CODES = {"void": ELEMENT_VOID, "i4": ELEMENT_I4, "i8": ELEMENT_I8, "r8": E
 
 CALLCONV_MANAGED = 0x00
 CALLCONV_UNMANAGED_CDECL = 0x01
+CALLCONV_UNMANAGED = 0x09           # the platform's convention, modifiers after
+ELEMENT_CMOD_OPT = 0x20
+
+# The metadata token of System.Runtime.CompilerServices.CallConvSuppressGCTransition
+# in every compiled method's token scope: the backend registers that type
+# first (a new DynamicMethod's own entries take the tokens before it) and
+# checks it gets this token, as it does for the signatures below.
+SUPPRESS_GC_TRANSITION_TOKEN = 0x02000002
 LOCAL_SIG = 0x07
 
 
@@ -123,8 +131,8 @@ def _compressed(n):
 _ALL_SIGNATURES = []
 
 
-def _signature(callconv, ret, params):
-    blob = (bytes([callconv]) + _compressed(len(params))
+def _signature(callconv, ret, params, return_modifiers=b""):
+    blob = (bytes([callconv]) + _compressed(len(params)) + return_modifiers
             + bytes([_TYPE_CODES[ret]]) + bytes(_TYPE_CODES[p] for p in params))
     if blob not in _ALL_SIGNATURES:
         _ALL_SIGNATURES.append(blob)
@@ -134,6 +142,20 @@ def _signature(callconv, ret, params):
 def unmanaged_signature(ret, params):
     """Blob of a standalone `unmanaged cdecl` method signature for calli."""
     return _signature(CALLCONV_UNMANAGED_CDECL, ret, params)
+
+
+def unmanaged_leaf_signature(ret, params):
+    """Blob of a standalone unmanaged signature for calli to a leaf function,
+    one that neither runs Python code nor re-enters .NET and returns
+    quickly (a float or int allocation, libm's pow).  It carries the
+    CallConvSuppressGCTransition modifier: RyuJIT then calls it like a
+    managed leaf, without switching the thread's GC mode, and a method
+    whose only native calls are such leaves needs no P/Invoke frame (whose
+    set-up reads the runtime's thread-local state).  A leaf that ran .NET
+    code would abort the process, so only the functions above qualify."""
+    rid = SUPPRESS_GC_TRANSITION_TOKEN & 0xFFFFFF
+    modifier = bytes([ELEMENT_CMOD_OPT]) + _compressed(rid << 2)   # TypeDefOrRef: a TypeDef
+    return _signature(CALLCONV_UNMANAGED, ret, params, modifier)
 
 
 def managed_signature(ret, params):

@@ -59,10 +59,10 @@ The emitters are a mixin of translate.Translator and use its primitives
 from . import _cil as cil
 from ._bytecode import GENERIC
 
-SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_signature("i", ["r8"])
-SIG_LONG_FROM_LONGLONG = cil.unmanaged_signature("i", ["i8"])
+SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_leaf_signature("i", ["r8"])
+SIG_LONG_FROM_LONGLONG = cil.unmanaged_leaf_signature("i", ["i8"])
 SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
-SIG_POW = cil.unmanaged_signature("r8", ["r8", "r8"])
+SIG_POW = cil.unmanaged_leaf_signature("r8", ["r8", "r8"])
 SIG_RECURSION_EXHAUSTED = cil.unmanaged_signature("i4", ["i"])
 
 # C functions by their PyMethodDef flags (methodobject.h): a builtin's or

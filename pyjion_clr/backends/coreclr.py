@@ -69,9 +69,11 @@ class _Managed:
         self.error_slot = _len(state)
         state.append(None)
         self.state = Array[Object](state)
+        from System.Runtime.CompilerServices import CallConvSuppressGCTransition
+        suppress_gc_transition = clr_type(CallConvSuppressGCTransition)
         self.signature_tokens = _check_signature_tokens(
             DynamicMethod, intptr, Array[Type](frame_params), self.module,
-            Array[Byte], signatures)
+            Array[Byte], signatures, suppress_gc_transition)
 
         def method(name, params):
             return clr_type(DynamicILInfo).GetMethod(name, Array[Type](params))
@@ -85,6 +87,7 @@ class _Managed:
                 clr_type(Boolean)])),
             "il_info": clr_type(DynamicMethod).GetMethod("GetDynamicILInfo"),
             "token_for": method("GetTokenFor", [clr_type(Array[Byte])]),
+            "type_token_for": method("GetTokenFor", [clr_type(System.RuntimeTypeHandle)]),
             "set_code": method("SetCode", [byte_ptr, int32, int32]),
             "set_locals": method("SetLocalSignature", [byte_ptr, int32]),
             "create_delegate": clr_type(DynamicMethod).GetMethod(
@@ -109,7 +112,8 @@ class _Managed:
                  "Exception": clr_type(System.Exception), "GCHandle": clr_type(GCHandle),
                  "DynamicMethod": clr_type(DynamicMethod), "DynamicILInfo": clr_type(DynamicILInfo),
                  "Delegate": clr_type(System.Delegate), "IntPtr": intptr,
-                 "RuntimeMethodHandle": clr_type(System.RuntimeMethodHandle)}
+                 "RuntimeMethodHandle": clr_type(System.RuntimeMethodHandle),
+                 "CallConvSuppressGCTransition": suppress_gc_transition}
 
         build = DynamicMethod("pyjion$build", intptr, Array[Type]([types["object[]"]] + build_params),
                               self.module, True)
@@ -189,14 +193,20 @@ def _direct_trampoline(module, intptr, frame_params):
     return created.GetMethod("Enter").MethodHandle.GetFunctionPointer().ToInt64()
 
 
-def _check_signature_tokens(DynamicMethod, return_type, param_types, module, byte_array, signatures):
+def _check_signature_tokens(DynamicMethod, return_type, param_types, module, byte_array,
+                            signatures, suppress_gc_transition):
     """The tokens DynamicILInfo.GetTokenFor gives the signatures when they are
-    registered first, in order, with a new method: a method's token scope
+    registered, in order, with a new method right after the type that leaf
+    signatures name (its token is baked into them): a method's token scope
     starts the same way every time, so they are learnt once here, by doing
     what the builder does, and compiled IL carries them without a round
     trip."""
+    from System import RuntimeTypeHandle
     dm = DynamicMethod("pyjion$probe", return_type, param_types, module, True)
     info = dm.GetDynamicILInfo()
+    type_token = info.GetTokenFor.Overloads[RuntimeTypeHandle](suppress_gc_transition.TypeHandle)
+    if type_token != _cil.SUPPRESS_GC_TRANSITION_TOKEN:
+        raise BackendUnavailable("unexpected type token from DynamicILInfo: %#x" % type_token)
     token_for = info.GetTokenFor.Overloads[byte_array]
     tokens = [token_for(_byte_array(byte_array, s)) for s in signatures]
     expected = [tokens[0] + i for i in range(_len(signatures))]
@@ -250,6 +260,12 @@ def _emit_builder(gen, OpCodes, calls, types, n_signatures, evaluator_slot, modu
     emit(OpCodes.Ldloc, dm)
     emit(OpCodes.Callvirt, calls["il_info"])
     emit(OpCodes.Stloc, info)
+    # first the type leaf signatures name, then the signatures (see
+    # _check_signature_tokens)
+    emit(OpCodes.Ldloc, info)
+    emit(OpCodes.Ldtoken, types["CallConvSuppressGCTransition"])
+    emit(OpCodes.Callvirt, calls["type_token_for"])
+    emit(OpCodes.Pop)
     for i in range(n_signatures):
         emit(OpCodes.Ldloc, info)
         state_item(i, types["byte[]"])
