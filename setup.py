@@ -16,7 +16,7 @@ NATIVE = dict(include_dirs=["native"],
 extensions = [
     Extension("pyjion_clr._native", define_macros=[("Py_BUILD_CORE_MODULE", "1")],
               sources=["native/_native.pyx", "native/hook.c", "native/ops.c", "native/gen_ops.c", "native/site_cache.c",
-                       "native/host_signals.c", "native/direct_call.c",
+                       "native/host_signals.c", "native/direct_call.c", "native/generator_new.c",
                        "native/native_stack.c"], **NATIVE),
     Extension("pyjion_clr._cil", sources=["native/cil.pyx"], **COMMON),
     Extension("pyjion_clr._bytecode", sources=["native/bytecode.pyx"], **COMMON),

@@ -15,6 +15,7 @@
  * does, so the object stays valid after the data-stack space is reused.
  */
 #include "direct_call.h"
+#include "generator_new.h"
 #include "hook.h"
 #include "native_stack.h"
 
@@ -86,20 +87,30 @@ clear_and_pop(PyThreadState *ts, PyjFrame *frame)
     ts->datastack_top = (PyObject **)frame;
 }
 
-/* Can func(args...) with nargs positional arguments have its frame pushed
- * here: a plain positional call, room on the current data-stack chunk? */
+/* Does func(args...), with nargs positional arguments, bind them all by
+ * position (missing ones from the defaults), no keywords, no *args? */
 static int
-frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
+arguments_fit(PyFunctionObject *func, Py_ssize_t nargs)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount;
     if (nargs > argcount || co->co_kwonlyargcount != 0
-        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) || pyj_is_generator_code(co)) {
+        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))) {
         return 0;
     }
     Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
-    if (nargs < argcount - ndefaults) {
-        return 0;                   /* missing arguments: vectorcall says so */
+    return nargs >= argcount - ndefaults;     /* missing arguments: vectorcall says so */
+}
+
+/* Can func(args...) have its frame pushed here: a plain positional call of
+ * a function that is not a generator, room on the current data-stack
+ * chunk? */
+static int
+frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    if (pyj_is_generator_code(co) || !arguments_fit(func, nargs)) {
+        return 0;
     }
     Py_ssize_t size = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
     PyObject **base = ts->datastack_top;
@@ -107,20 +118,12 @@ frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
     return base != NULL && base + size < ts->datastack_limit;
 }
 
-/* A frame for func(args...), a call frame_fits accepted, pushed on the data
- * stack with the argument references moved in (missing ones from the
- * defaults). */
-static PyjFrame *
-push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
+void
+pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount;
     Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
-    PyObject **base = ts->datastack_top;
-    ts->datastack_top = base + co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
-    PyjFrame *frame = (PyjFrame *)base;
-    Py_INCREF(func);
-    _PyFrame_InitializeSpecials(frame, func, NULL, co->co_nlocalsplus);
     PyObject **locals = frame->localsplus;
     Py_ssize_t i = 0;
     for (; i < nargs; i++) {
@@ -132,6 +135,21 @@ push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_
     for (; i < co->co_nlocalsplus; i++) {
         locals[i] = NULL;
     }
+}
+
+/* A frame for func(args...), a call frame_fits accepted, pushed on the data
+ * stack with the argument references moved in (missing ones from the
+ * defaults). */
+static PyjFrame *
+push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    PyObject **base = ts->datastack_top;
+    ts->datastack_top = base + co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
+    PyjFrame *frame = (PyjFrame *)base;
+    Py_INCREF(func);
+    _PyFrame_InitializeSpecials(frame, func, NULL, co->co_nlocalsplus);
+    pyj_fill_locals(frame, func, args, nargs);
     return frame;
 }
 
@@ -142,6 +160,14 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
     *handled = 0;
     if (!pyj_hook_is_evaluator(ts)) {
         return NULL;
+    }
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    if (pyj_is_generator_code(co)) {
+        if (!arguments_fit(func, nargs) || !pyj_generator_makeable(ts, co)) {
+            return NULL;
+        }
+        *handled = 1;
+        return pyj_generator_for_call(ts, func, args, nargs);
     }
     if (!frame_fits(ts, func, nargs)) {
         return NULL;

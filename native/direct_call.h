@@ -5,8 +5,9 @@
 #include "cpython311.h"
 
 /* Call func with args[0..nargs) when it is a plain positional call: the
- * argument references move into the callee's frame.  Sets *handled to 0,
- * and does nothing else, for any call it leaves to vectorcall. */
+ * argument references move into the callee's frame (a generator
+ * function's call makes its generator, generator_new.h).  Sets *handled to
+ * 0, and does nothing else, for any call it leaves to vectorcall. */
 PyObject *pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
                                      PyObject **args, Py_ssize_t nargs, int *handled);
 
@@ -46,6 +47,10 @@ void *pyj_gen_prepare_direct(PyThreadState *ts, PyObject *receiver, PyObject *va
  * PYGEN_RETURN (it returned *presult; its frame is cleared) or PYGEN_ERROR. */
 PySendResult pyj_gen_finish_direct(PyThreadState *ts, PyjFrame *frame, PyObject *result,
                                    PyObject **presult);
+/* A new frame's locals for func(args...), a plain positional call: the
+ * argument references moved in, missing ones from the defaults, the rest
+ * NULL. */
+void pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs);
 /* frame.c's _PyFrame_Clear. */
 void pyj_frame_clear(PyThreadState *ts, PyjFrame *frame);
 

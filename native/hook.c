@@ -8,6 +8,7 @@
 /* our own copy of the opcode tables: libpython keeps its copy hidden */
 #define NEED_OPCODE_TABLES
 #include "hook.h"
+#include "generator_new.h"
 #include "native_stack.h"
 
 static Py_ssize_t g_extra_index = -1;
@@ -259,10 +260,13 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
     if (pyj_tracing_active(ts)) {
         goto interpret;
     }
-    /* A generator function's own call only runs RETURN_GENERATOR, which
-     * needs the hidden _Py_MakeCoro: the interpreter does it.  Compiled code
-     * takes over at the generator's first resumption. */
+    /* A generator function's own call only runs RETURN_GENERATOR: done
+     * here when it can be (generator_new.h), else by the interpreter.
+     * Compiled code takes over at the generator's first resumption. */
     if (pyj_is_generator_code(frame->f_code) && !pyj_frame_owned_by_generator(frame)) {
+        if (pyj_generator_makeable(ts, frame->f_code)) {
+            return pyj_generator_from_frame(ts, frame);
+        }
         goto interpret;
     }
     pyj_code_state *st = pyj_hook_state_for(frame->f_code, 1);

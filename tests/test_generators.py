@@ -422,3 +422,123 @@ def test_generators_do_not_leak():
     gc.collect()
     assert sys.getrefcount(payload) == before
     assert pyjion_clr.info(gen).compiled
+
+
+# ------------------------------------------- making the generator object
+# With the JIT on, a generator function's call makes its object without the
+# interpreter (generator_new.c): in place when compiled code calls it, by
+# copying the pushed frame when the call reaches the frame hook (from C, or
+# from interpreted code).  The object must be the interpreter's in every
+# visible respect, and before it ever runs.
+
+def _unstarted(g):
+    """Everything observable about a generator-like object nobody resumed."""
+    prefix = {"generator": "gi", "coroutine": "cr", "async_generator": "ag"}[type(g).__name__]
+    frame = getattr(g, prefix + "_frame")
+    return (type(g).__name__, g.__name__, g.__qualname__, getattr(g, prefix + "_running"),
+            getattr(g, prefix + "_code").co_name, frame.f_back, frame.f_lasti, frame.f_lineno,
+            dict(frame.f_locals), frame.f_code is getattr(g, prefix + "_code"))
+
+
+def objects_made_by_calls(seed):
+    default = [seed]
+
+    def gen(a, b=default):
+        yield a, b
+
+    async def coro(x):
+        return x
+
+    async def agen(x, *rest):
+        yield x
+
+    def with_cell(a):             # a cell first: the interpreter's path
+        yield lambda: a
+
+    made = [gen(1), gen(2, 3), coro(4), agen(5), agen(6, 7), with_cell(8)]      # compiled calls
+    made += list(map(gen, [9, 10]))                                             # the hook's path
+    out = [_unstarted(g) for g in made]
+    out.append(sys.getrefcount(default))
+    out.append([next(made[0]), next(made[1]), next(made[7])])
+    try:
+        made[2].send(None)
+    except StopIteration as stop:
+        out.append(stop.value)
+    try:
+        made[4].asend(1).send(None)
+    except TypeError as exc:      # a non-None first value
+        out.append(str(exc))
+    out.append(asyncio.run(made[3].__anext__()))
+    out.append(next(made[5])())
+    for g in made:
+        if hasattr(g, "close"):     # async generators: dropped unfinished
+            g.close()
+    del made, g
+    out.append(sys.getrefcount(default))
+    return out
+
+
+def depth_at_which_generator_call_fails(limit):
+    def gen():
+        yield 1
+
+    def down(n):
+        try:
+            g = gen()
+        except RecursionError:
+            return n
+        return down(n + 1)        # g dropped on the way back
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        return down(0)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def coroutine_origin_when_tracked():
+    async def coro():
+        return 1
+
+    sys.set_coroutine_origin_tracking_depth(2)
+    try:
+        c = coro()
+    finally:
+        sys.set_coroutine_origin_tracking_depth(0)
+    origin = c.cr_origin
+    c.close()
+    untracked = coro()
+    out = (origin, untracked.cr_origin)
+    untracked.close()
+    return out
+
+
+@pytest.mark.parametrize("fn,args", [
+    (objects_made_by_calls, ("s",)),
+    (depth_at_which_generator_call_fails, (150,)),
+    (coroutine_origin_when_tracked, ()),
+], ids=["objects", "recursion-limit", "coroutine-origin"])
+def test_generator_objects_made_as_the_interpreter_makes_them(fn, args):
+    out = differential(fn, *args)
+    assert out.exc is None, out.exc
+
+
+def test_made_generators_release_their_arguments():
+    def gen(a, b):
+        yield a
+
+    def make_and_drop(n, payload):
+        for _ in range(n):
+            gen(payload, payload)             # never started
+            list(map(gen, [payload]))         # through the hook, never started
+            g = gen(payload, payload)
+            next(g)
+
+    payload = object()
+    run_compiled(make_and_drop, 10, payload)
+    gc.collect()
+    before = sys.getrefcount(payload)
+    run_compiled(make_and_drop, 500, payload)
+    gc.collect()
+    assert sys.getrefcount(payload) == before
