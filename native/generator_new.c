@@ -13,12 +13,23 @@
  */
 #include "generator_new.h"
 #include "direct_call.h"
+#include "ops.h"
+
+/* Where code's RETURN_GENERATOR is: first, or after the COPY_FREE_VARS of
+ * a closure (done here too); -1 when something else comes first (MAKE_CELL
+ * can fail, which the interpreter reports from inside the frame). */
+static int
+return_generator_index(PyCodeObject *code)
+{
+    _Py_CODEUNIT *units = _PyCode_CODE(code);
+    int i = _PyOpcode_Deopt[_Py_OPCODE(units[0])] == COPY_FREE_VARS ? 1 : 0;
+    return _PyOpcode_Deopt[_Py_OPCODE(units[i])] == RETURN_GENERATOR ? i : -1;
+}
 
 int
 pyj_generator_makeable(PyThreadState *ts, PyCodeObject *code)
 {
-    if (!pyj_is_generator_code(code)
-        || _PyOpcode_Deopt[_Py_OPCODE(_PyCode_CODE(code)[0])] != RETURN_GENERATOR) {
+    if (!pyj_is_generator_code(code) || return_generator_index(code) < 0) {
         return 0;
     }
     if ((code->co_flags & CO_COROUTINE) && ts->coroutine_origin_tracking_depth > 0) {
@@ -57,11 +68,16 @@ new_generator(PyFunctionObject *func)
     return gen;
 }
 
-/* what RETURN_GENERATOR leaves in the generator's frame */
+/* The generator's frame, its locals filled: the instructions before
+ * RETURN_GENERATOR run, and the state RETURN_GENERATOR leaves */
 static void
 mark_created(PyGenObject *gen, PyjFrame *gen_frame)
 {
-    gen_frame->prev_instr = _PyCode_CODE(gen_frame->f_code);   /* RETURN_GENERATOR */
+    int index = return_generator_index(gen_frame->f_code);
+    if (index > 0) {
+        pyj_copy_free_vars(gen_frame, gen_frame->f_code->co_nfreevars);
+    }
+    gen_frame->prev_instr = _PyCode_CODE(gen_frame->f_code) + index;
     gen_frame->owner = FRAME_OWNED_BY_GENERATOR;
     gen_frame->previous = NULL;     /* not running: no caller */
     gen->gi_frame_state = FRAME_CREATED;

@@ -6,8 +6,8 @@
 #include "cpython311.h"
 
 /* Can calling code's function make its generator here, now?  Its code must
- * begin with RETURN_GENERATOR (no cells or free variables to set up first),
- * with no tracing or profiling to report the call, no coroutine origin
+ * begin with RETURN_GENERATOR, or a closure's COPY_FREE_VARS and then
+ * RETURN_GENERATOR (no cells to make first), with no tracing or profiling to report the call, no coroutine origin
  * tracking, and recursion budget left (the interpreter raises
  * RecursionError on entering the frame). */
 int pyj_generator_makeable(PyThreadState *ts, PyCodeObject *code);

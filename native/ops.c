@@ -184,16 +184,22 @@ pyj_op_make_cell(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return 0;
 }
 
-static int
-pyj_op_copy_free_vars(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+void
+pyj_copy_free_vars(PyjFrame *f, int n)
 {
     PyObject *closure = f->f_func->func_closure;
-    int offset = f->f_code->co_nlocalsplus - oparg;
-    for (int i = 0; i < oparg; i++) {
+    int offset = f->f_code->co_nlocalsplus - n;
+    for (int i = 0; i < n; i++) {
         PyObject *o = PyTuple_GET_ITEM(closure, i);
         Py_INCREF(o);
         f->localsplus[offset + i] = o;
     }
+}
+
+static int
+pyj_op_copy_free_vars(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    pyj_copy_free_vars(f, oparg);
     return 0;
 }
 

@@ -49,6 +49,9 @@ typedef struct {
 
 int pyj_ops_init(void);
 
+/* COPY_FREE_VARS: the closure's n cells into the frame's last n slots. */
+void pyj_copy_free_vars(PyjFrame *f, int n);
+
 /* NULL-terminated table of every helper the translator may call. */
 extern const pyj_helper_entry pyj_helper_table[];
 

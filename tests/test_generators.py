@@ -437,7 +437,8 @@ def _unstarted(g):
     frame = getattr(g, prefix + "_frame")
     return (type(g).__name__, g.__name__, g.__qualname__, getattr(g, prefix + "_running"),
             getattr(g, prefix + "_code").co_name, frame.f_back, frame.f_lasti, frame.f_lineno,
-            dict(frame.f_locals), frame.f_code is getattr(g, prefix + "_code"))
+            {name: type(v).__name__ if name == ".0" else v for name, v in frame.f_locals.items()},
+            frame.f_code is getattr(g, prefix + "_code"))
 
 
 def objects_made_by_calls(seed):
@@ -455,8 +456,13 @@ def objects_made_by_calls(seed):
     def with_cell(a):             # a cell first: the interpreter's path
         yield lambda: a
 
+    def closure():                # free variables copied first
+        yield seed, default
+
     made = [gen(1), gen(2, 3), coro(4), agen(5), agen(6, 7), with_cell(8)]      # compiled calls
     made += list(map(gen, [9, 10]))                                             # the hook's path
+    made += [closure(), (x + seed for x in "ab")]
+    made += list(map(lambda f: f(), [closure]))
     out = [_unstarted(g) for g in made]
     out.append(sys.getrefcount(default))
     out.append([next(made[0]), next(made[1]), next(made[7])])
@@ -470,6 +476,7 @@ def objects_made_by_calls(seed):
         out.append(str(exc))
     out.append(asyncio.run(made[3].__anext__()))
     out.append(next(made[5])())
+    out.append([list(made[8]), list(made[9]), list(made[10])])
     for g in made:
         if hasattr(g, "close"):     # async generators: dropped unfinished
             g.close()
