@@ -1052,6 +1052,148 @@ pyj_op_build_slice(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return slice == NULL ? -1 : 0;
 }
 
+/* BUILD_SLICE fused with the BINARY_SUBSCR or STORE_SUBSCR after it: a
+ * slice of an exact list or tuple with int or None bounds is taken without
+ * making the slice object, as list_subscript / tuple_subscript /
+ * list_ass_subscript take it after PySlice_Unpack; anything else builds the
+ * slice and subscripts as the two instructions would. */
+
+/* _PyEval_SliceIndex for the bounds handled here: None leaves the default,
+ * an exact int is clamped to Py_ssize_t; 0 for anything else. */
+static int
+plain_slice_bound(PyObject *v, Py_ssize_t *bound)
+{
+    if (v == Py_None) {
+        return 1;
+    }
+    if (PyLong_CheckExact(v)) {
+        *bound = PyNumber_AsSsize_t(v, NULL);   /* clamps, cannot fail for an int */
+        return 1;
+    }
+    return 0;
+}
+
+/* PySlice_Unpack + PySlice_AdjustIndices for `length` items, without the
+ * slice object: the number of items selected, or -1 when the bounds are
+ * not plain (or the step is 0: the generic path raises). */
+static Py_ssize_t
+plain_slice_indices(PyObject **bounds, int nbounds, Py_ssize_t length,
+                    Py_ssize_t *start, Py_ssize_t *stop, Py_ssize_t *step)
+{
+    *step = 1;
+    if (nbounds == 3 && bounds[2] != Py_None) {
+        if (!plain_slice_bound(bounds[2], step) || *step == 0) {
+            return -1;
+        }
+        if (*step < -PY_SSIZE_T_MAX) {
+            *step = -PY_SSIZE_T_MAX;    /* so that -step cannot overflow */
+        }
+    }
+    *start = *step < 0 ? PY_SSIZE_T_MAX : 0;
+    *stop = *step < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
+    if (!plain_slice_bound(bounds[0], start) || !plain_slice_bound(bounds[1], stop)) {
+        return -1;
+    }
+    return PySlice_AdjustIndices(length, start, stop, *step);
+}
+
+static PyObject *
+list_slice_by_step(PyObject *list, Py_ssize_t start, Py_ssize_t step, Py_ssize_t count)
+{
+    PyObject *res = PyList_New(count);
+    if (res == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyList_SET_ITEM(res, i, Py_NewRef(PyList_GET_ITEM(list, start + i * step)));
+    }
+    return res;
+}
+
+/* container[bounds] when the fast cases apply; NULL with *handled 0 when not */
+static PyObject *
+plain_slice_of(PyObject *container, PyObject **bounds, int nbounds, int *handled)
+{
+    Py_ssize_t start, stop, step, count;
+    *handled = 0;
+    if (PyList_CheckExact(container)) {
+        count = plain_slice_indices(bounds, nbounds, PyList_GET_SIZE(container), &start, &stop, &step);
+        if (count < 0) {
+            return NULL;
+        }
+        *handled = 1;
+        return step == 1 ? PyList_GetSlice(container, start, stop)
+                         : list_slice_by_step(container, start, step, count);
+    }
+    if (PyTuple_CheckExact(container)) {
+        count = plain_slice_indices(bounds, nbounds, PyTuple_GET_SIZE(container), &start, &stop, &step);
+        if (count < 0 || step != 1) {
+            return NULL;
+        }
+        *handled = 1;
+        return PyTuple_GetSlice(container, start, stop);
+    }
+    return NULL;
+}
+
+static PyObject *
+new_slice(PyObject **bounds, int nbounds)
+{
+    return PySlice_New(bounds[0], bounds[1], nbounds == 3 ? bounds[2] : NULL);
+}
+
+static void
+release_bounds(PyObject **bounds, int nbounds)
+{
+    for (int i = 0; i < nbounds; i++) {
+        Py_DECREF(bounds[i]);
+    }
+}
+
+/* [container, start, stop(, step)] -> [container[start:stop(:step)]] */
+static int
+pyj_op_subscr_slice(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject **bounds = sp - oparg;
+    PyObject *container = bounds[-1];
+    int handled;
+    PyObject *res = plain_slice_of(container, bounds, oparg, &handled);
+    if (!handled) {
+        PyObject *slice = new_slice(bounds, oparg);
+        res = slice != NULL ? PyObject_GetItem(container, slice) : NULL;
+        Py_XDECREF(slice);
+    }
+    release_bounds(bounds, oparg);
+    Py_DECREF(container);
+    bounds[-1] = res;
+    return res == NULL ? -1 : 0;
+}
+
+/* [value, container, start, stop(, step)] -> [], container[...] = value */
+static int
+pyj_op_store_subscr_slice(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject **bounds = sp - oparg;
+    PyObject *container = bounds[-1];
+    PyObject *value = bounds[-2];
+    Py_ssize_t start, stop, step;
+    int err;
+    if (PyList_CheckExact(container)
+        && plain_slice_indices(bounds, oparg, PyList_GET_SIZE(container), &start, &stop, &step) >= 0
+        && step == 1) {
+        err = PyList_SetSlice(container, start, stop, value);
+    }
+    else {
+        PyObject *slice = new_slice(bounds, oparg);
+        err = slice != NULL ? PyObject_SetItem(container, slice, value) : -1;
+        Py_XDECREF(slice);
+    }
+    release_bounds(bounds, oparg);
+    Py_DECREF(container);
+    Py_DECREF(value);
+    return err;
+}
+
 static int
 pyj_op_list_append(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
@@ -2362,6 +2504,8 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(build_const_key_map),
     HELPER(build_string),
     HELPER(build_slice),
+    HELPER(subscr_slice),
+    HELPER(store_subscr_slice),
     HELPER(list_append),
     HELPER(set_add),
     HELPER(map_add),

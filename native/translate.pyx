@@ -132,6 +132,11 @@ _CONSUMED_BY_OPARG = {
     "MAKE_FUNCTION": ("make_function", lambda a: 1 + bin(a & 0xF).count("1")),
 }
 
+# BUILD_SLICE fused with the subscript after it: helper, and how many values
+# below the slice's bounds it also takes (the container; the value stored)
+_SLICE_SUBSCRIPTS = {"BINARY_SUBSCR": ("subscr_slice", 1),
+                     "STORE_SUBSCR": ("store_subscr_slice", 2)}
+
 # Deferred pushes (see Translator.defer): opcode -> values it takes from the
 # stack, for the instructions that read a deferred value where it lives or
 # take nothing (inputs_taken_in_place adds those that spill their own
@@ -583,15 +588,15 @@ class Translator(FastPaths):
         il.op("stind.i")
 
     # --------------------------------------------------------- helpers
-    def call_op(self, helper, ins, depth, error_depth, aux=0):
-        """status = helper(frame, sp, oparg, aux); on failure unwind from
-        error_depth.  The inputs it consumes are spilled first: helpers find
-        their inputs in the slots."""
+    def call_op(self, helper, ins, depth, error_depth, aux=0, oparg=None):
+        """status = helper(frame, sp, oparg, aux) (ins's oparg unless given);
+        on failure unwind from error_depth.  The inputs it consumes are
+        spilled first: helpers find their inputs in the slots."""
         il = self.il
         self.spill(error_depth, depth)
         il.op("ldarg.1")
         self.slot_addr(depth)
-        il.ldc_i4(ins.oparg)
+        il.ldc_i4(ins.oparg if oparg is None else oparg)
         il.ldc_ptr(aux)
         self.call_native(self.helpers[helper], SIG_OP)
         il.stloc(self.v_status)
@@ -640,6 +645,21 @@ class Translator(FastPaths):
         il.ldloc(self.v_status)
         il.ldc_i4(DIRECT_ERROR)
         il.branch("beq", self.error_stub(ins, error_depth))
+
+    def op_BUILD_SLICE(self, ins, depth):
+        """A slice taken or assigned right away is one helper call, which
+        makes no slice object for a list or tuple (ops.c)."""
+        nxt = self.next_instr(ins)
+        fused = None
+        if nxt is not None and nxt.index not in self.a.block_starts:
+            fused = _SLICE_SUBSCRIPTS.get(nxt.name)
+        if fused is None:
+            self.call_op("build_slice", ins, depth, depth - ins.oparg)
+            return
+        helper, below = fused
+        self.fused = nxt.index
+        self.current_index = nxt.index      # what fails is the subscript
+        self.call_op(helper, nxt, depth, depth - ins.oparg - below, oparg=ins.oparg)
 
     def call_branch_op(self, helper, ins, depth, error_depth):
         """Like call_op for helpers that return 1 to request the branch; leaves

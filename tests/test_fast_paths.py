@@ -712,7 +712,96 @@ def cells(n):
     return seen, sys.getrefcount(obj) - before, too_early()
 
 
+class Index:
+    def __init__(self, n):
+        self.n = n
+
+    def __index__(self):
+        return self.n
+
+
+class ListWithItsOwnSlices(list):
+    def __getitem__(self, key):
+        return ("own", key)
+
+
+SLICE_BOUNDS = [None, 0, 3, -3, 7, 20, -20, 2**70, -(2**70), True, Index(2)]
+SLICE_STEPS = [None, 1, 2, -1, -3, 2**70, -(2**70), 0, "x"]
+
+
+def slices_taken():
+    """x[a:b:c], fused with BUILD_SLICE into one helper with a list and
+    tuple fast path: every kind of bound and step."""
+    out = []
+    base = list(range(10))
+    tup = tuple(base)
+    for a in SLICE_BOUNDS:
+        for b in SLICE_BOUNDS:
+            out.append((base[a:b], tup[a:b], "abcdefghij"[a:b]))
+            for c in SLICE_STEPS:
+                try:
+                    out.append((base[a:b:c], tup[a:b:c]))
+                except Exception as e:       # noqa: BLE001 - compared both ways
+                    out.append((type(e).__name__, str(e)))
+    return out
+
+
+def slices_taken_generically():
+    """What the fast path must leave to the generic one, and identities."""
+    out = []
+    base = list(range(10))
+    tup = tuple(base)
+    out.append((tup[:] is tup, tup[0:10] is tup, tup[5:2] is tuple(), base[:] is base))
+    out.append(ListWithItsOwnSlices(base)[1:2])
+    one = 1
+    for container, bad in ((base, "a"), (base, 1.5), (one, None)):
+        try:
+            out.append(container[bad:2])
+        except TypeError as e:
+            out.append(str(e))
+    return out
+
+
+def slices_assigned():
+    out = []
+    for a in SLICE_BOUNDS:
+        for b in SLICE_BOUNDS:
+            target = list(range(6))
+            target[a:b] = "xy"
+            out.append(target)
+            target = list(range(6))
+            try:
+                target[a:b:2] = "xyz"
+            except ValueError as e:
+                out.append(str(e))
+            out.append(target)
+    target = [1, 2, 3]
+    target[:] = target
+    target[1:1] = target
+    out.append(target)
+    sub = ListWithItsOwnSlices([1, 2])
+    sub[0:1] = [9]
+    out.append(list(sub))
+    for container, value in ((tuple(target), (5,)), (target, 5)):
+        try:
+            container[0:1] = value
+        except TypeError as e:
+            out.append(str(e))
+    return out
+
+
+def slice_errors_are_reported_at_the_subscript(seq):
+    return (seq
+            [1:
+             2])
+
+
 CASES = [
+    (slices_taken, ()),
+    (slices_taken_generically, ()),
+    (slices_assigned, ()),
+    (slice_errors_are_reported_at_the_subscript, (5,)),
+    (slice_errors_are_reported_at_the_subscript, ([1, 2, 3],)),
     (bitwise_and_shifts, ()),
     (cells, (6,)),
     (new_attributes_keep_their_order, ()),
@@ -750,6 +839,26 @@ CASES = [
     (int_results_and_the_small_int_cache, ()),
     (one_temporary_float_on_both_sides, ()),
 ]
+
+
+def test_slices_release_what_they_take():
+    import sys
+    from harness import run_compiled
+
+    def churn(n, items, value):
+        for _ in range(n):
+            items[1:2] = [value]
+            items[0:3:2]
+            items[0:1]
+            tuple(items)[0:2]
+            items[value:1] if False else None
+
+    value = object()
+    items = [value, value, value]
+    run_compiled(churn, 10, items, value)
+    before = sys.getrefcount(value)
+    run_compiled(churn, 100, items, value)
+    assert sys.getrefcount(value) == before
 
 
 def test_float_and_int_fast_paths_leak_nothing():
