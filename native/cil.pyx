@@ -139,9 +139,38 @@ def _signature(callconv, ret, params, return_modifiers=b""):
     return blob
 
 
+# unmanaged cdecl signature -> its thunk's signature (see thunk_signature)
+_THUNKS = {}
+
+
 def unmanaged_signature(ret, params):
     """Blob of a standalone `unmanaged cdecl` method signature for calli."""
-    return _signature(CALLCONV_UNMANAGED_CDECL, ret, params)
+    blob = _signature(CALLCONV_UNMANAGED_CDECL, ret, params)
+    if blob not in _THUNKS:
+        _THUNKS[blob] = managed_signature(ret, list(params) + ["i"])
+    return blob
+
+
+def thunk_signature(signature):
+    """The managed signature of the thunk for an unmanaged cdecl signature:
+    a method taking the same arguments and then the function's address,
+    which it calls.  Compiled code calls a native function through its
+    thunk from cold paths: a method with no native call of its own (no
+    GC-mode switch) needs no P/Invoke frame, which RyuJIT otherwise sets up
+    in the prologue of every call (reading the runtime's thread-local
+    state), so small functions whose only native calls are on cold paths
+    enter and leave cheaper."""
+    return _THUNKS[signature]
+
+
+def thunked_signatures():
+    """(unmanaged signature, its thunk's signature) for every unmanaged cdecl
+    signature defined so far."""
+    return tuple(_THUNKS.items())
+
+
+def needs_gc_transition(signature):
+    return signature[0] == CALLCONV_UNMANAGED_CDECL
 
 
 def unmanaged_leaf_signature(ret, params):
@@ -173,21 +202,25 @@ class CilMethod:
     to fill them in and describe the locals."""
 
     def __init__(self, il, locals_signature, signatures, token_fixups, max_stack, notes,
-                 shape=None):
+                 shape=None, thunk_fixups=()):
         self.il = il
         # what RyuJIT's choice of optimization level looks at (see ILBuilder)
         self.shape = shape or {}
         self.locals_signature = locals_signature
         self.signatures = signatures        # list of signature blobs
         self.token_fixups = token_fixups    # list of (il offset, signature index)
+        self.thunk_fixups = thunk_fixups    # list of (il offset, unmanaged signature)
         self.max_stack = max_stack
         self.notes = notes                  # {il offset: [comment, ...]}
 
-    def resolve(self, tokens):
-        """IL bytes with the metadata token of signature i patched in."""
+    def resolve(self, tokens, thunks):
+        """IL bytes with the metadata token of signature i patched in, and
+        the address of each thunk ({unmanaged signature: address})."""
         code = bytearray(self.il)
         for pos, index in self.token_fixups:
             struct.pack_into("<i", code, pos, tokens[index])
+        for pos, signature in self.thunk_fixups:
+            struct.pack_into("<q", code, pos, thunks[signature])
         return bytes(code)
 
 
@@ -198,6 +231,7 @@ cdef class ILBuilder:
     cdef list _signatures
     cdef dict _signature_index
     cdef list _token_fixups
+    cdef list _thunk_fixups
     cdef list _local_types
     cdef public dict notes
     # RyuJIT compiles a method without optimizing it ("MinOpts") when one of
@@ -217,6 +251,7 @@ cdef class ILBuilder:
         self._signatures = []
         self._signature_index = {}
         self._token_fixups = []
+        self._thunk_fixups = []
         self._local_types = []
         self.notes = {}
         self.instructions = 0
@@ -300,6 +335,14 @@ cdef class ILBuilder:
         self.instructions += 2
         self.code += b"\x21" + struct.pack("<q", value) + b"\xd3"
 
+    def ldc_thunk(self, bytes signature):
+        """Push the address of the thunk for an unmanaged signature (known
+        when the method is resolved, see CilMethod.resolve)."""
+        self.instructions += 2
+        self.code += b"\x21"
+        self._thunk_fixups.append((len(self.code), signature))
+        self.code += bytes(8) + b"\xd3"
+
     # the shortest encoding for each local: ldloc.0-3 / stloc.0-3, .s, long
     def ldloc(self, int index):
         self.instructions += 1
@@ -367,7 +410,8 @@ cdef class ILBuilder:
                  "variable_refs": self.variable_refs, "blocks": len(leaders),
                  "locals": len(self._local_types)}
         return CilMethod(bytes(self.code), locals_sig, list(self._signatures),
-                         list(self._token_fixups), max_stack, self.notes, shape)
+                         list(self._token_fixups), max_stack, self.notes, shape,
+                         list(self._thunk_fixups))
 
 
 _BY_ENCODING = {enc: (name, kind) for name, (enc, kind) in OPCODES.items()}
@@ -377,6 +421,7 @@ def disassemble(method, names=None):
     """Readable listing of a CilMethod (`names` maps constants to symbols)."""
     names = names or {}
     code = method.il
+    thunk_positions = {pos for pos, _ in method.thunk_fixups}
     lines = []
     pos = 0
     targets = set()
@@ -398,8 +443,9 @@ def disassemble(method, names=None):
         elif kind == "u1":
             operand = "V_%d" % code[pos]; pos += 1
         elif kind == "i8":
-            value = struct.unpack_from("<q", code, pos)[0]; pos += 8
-            operand = names.get(value, "0x%x" % value)
+            value = struct.unpack_from("<q", code, pos)[0]
+            operand = "thunk" if pos in thunk_positions else names.get(value, "0x%x" % value)
+            pos += 8
         elif kind == "r8":
             operand = repr(struct.unpack_from("<d", code, pos)[0]); pos += 8
         elif kind == "token":

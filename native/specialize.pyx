@@ -1038,7 +1038,7 @@ class FastPaths:
             if flags & METH_KEYWORDS:
                 il.ldc_ptr(0)
         self.load_field(self.v_t3, self.t["methoddef_function"], "i")
-        il.calli(_C_FUNCTION_SIGNATURES[flags])
+        self.calli_native(_C_FUNCTION_SIGNATURES[flags])
         il.stloc(self.v_t2)
         if counted:
             self.add_to_tstate_recursion(1)

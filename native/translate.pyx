@@ -184,9 +184,14 @@ def check_supported(code, target):
 
 
 class Translator(FastPaths):
-    def __init__(self, code, analysis, target, compact=0):
+    def __init__(self, code, analysis, target, compact=0, cold_calls_through_thunks=False):
         self.code = code
         self.compact = compact         # see FastPaths.unspecialised_kinds
+        # native calls on cold paths go through thunks (cil.thunk_signature);
+        # worth it only when no native call is left in the body
+        self.cold_calls_through_thunks = cold_calls_through_thunks
+        self.emitting_cold = False     # emitting cold or error paths
+        self.body_native_calls = 0     # calls switching GC mode outside them
         self.a = analysis
         self.t = target
         self.helpers = target["helpers"]
@@ -256,9 +261,11 @@ class Translator(FastPaths):
             if nxt is not None and nxt.index in block_starts:
                 self.current_depth = self.a.depth_before.get(nxt.index) or 0
                 self.spill(0, self.current_depth)
-        self.emit_cold_paths()
-        self.emit_error_paths()
-        return il.finish()
+        self.cold_emission(self.emit_cold_paths)
+        self.cold_emission(self.emit_error_paths)
+        method = il.finish()
+        method.shape["body_native_calls"] = self.body_native_calls
+        return method
 
     def emit_instruction(self, ins, depth):
         emitter = getattr(self, "op_" + ins.name, None)
@@ -455,7 +462,7 @@ class Translator(FastPaths):
         il.ldc_i4(0)
         il.ldc_ptr(0)
         il.ldc_ptr(self.helpers["bad_resume"])
-        il.calli(SIG_OP)
+        self.cold_emission(lambda: self.calli_native(SIG_OP))
         il.stloc(self.v_status)
         il.branch("br", self.error_stub_at(None, 0))
         return {nxt for prev, nxt in points}
@@ -517,7 +524,29 @@ class Translator(FastPaths):
         if observes_frame:
             self.set_prev_instr(self.current_index)
         self.il.ldc_ptr(address)
-        self.il.calli(signature)
+        self.calli_native(signature)
+
+    def calli_native(self, signature):
+        """calli of the native function whose address and arguments are
+        pushed: directly, or through its thunk on a cold path if asked."""
+        il = self.il
+        if not cil.needs_gc_transition(signature):
+            il.calli(signature)
+        elif self.emitting_cold and self.cold_calls_through_thunks:
+            il.ldc_thunk(signature)
+            il.calli(cil.thunk_signature(signature))
+        else:
+            if not self.emitting_cold:
+                self.body_native_calls += 1
+            il.calli(signature)
+
+    def cold_emission(self, emit):
+        """emit() as code off the hot path (see calli_native)."""
+        was, self.emitting_cold = self.emitting_cold, True
+        try:
+            emit()
+        finally:
+            self.emitting_cold = was
 
     def set_prev_instr(self, index):
         self.frame_offset(self.t["frame_prev_instr"])
@@ -635,7 +664,7 @@ class Translator(FastPaths):
         il.ldloc(self.v_t0)
         il.calli(SIG_DIRECT_ENTRY)
         il.ldc_ptr(self.helpers[helper + "_return"])
-        il.calli(SIG_DIRECT_RETURN)
+        self.calli_native(SIG_DIRECT_RETURN)
         il.branch("br", joined)
         il.mark(made)
         il.ldloc(self.v_t0)
@@ -728,7 +757,7 @@ class Translator(FastPaths):
             il.ldc_i4(h.depth)
             il.ldc_i4(h.lasti)
             il.ldc_ptr(self.helpers["enter_handler"])
-            il.calli(SIG_ENTER_HANDLER)
+            self.calli_native(SIG_ENTER_HANDLER)
             il.branch("brfalse", self.label_for(h.target))
             # could not even build lasti: leave with what is on the stack
             il.ldc_i4(STATUS_RERAISE)
@@ -742,7 +771,7 @@ class Translator(FastPaths):
         il.ldloc(self.v_status)
         il.ldloc(self.v_errdepth)
         il.ldc_ptr(self.helpers["exit_with_error"])
-        il.calli(SIG_EXIT)
+        self.calli_native(SIG_EXIT)
         il.ldc_ptr(0)
         il.op("ret")
         # handler targets only reachable through the table still need labels marked
@@ -765,7 +794,7 @@ class Translator(FastPaths):
         self.set_prev_instr(ins.index)
         il.op("ldarg.1")
         il.ldc_ptr(self.helpers["eval_breaker"])
-        il.calli(SIG_EVAL_BREAKER)
+        self.calli_native(SIG_EVAL_BREAKER)
         il.stloc(self.v_status)
         il.ldloc(self.v_status)
         il.branch("brtrue", self.error_stub(ins, depth))
@@ -839,8 +868,8 @@ class Translator(FastPaths):
         bound = il.new_label()
         self.local_addr(ins.oparg)
         il.op("ldind.i")
-        il.branch("brtrue", bound)
-        self.call_op("unbound_local", ins, depth, depth)
+        il.branch("brfalse", self.cold(lambda: self.call_op("unbound_local", ins, depth, depth),
+                                       bound))
         il.mark(bound)
 
     def op_LOAD_CLOSURE(self, ins, depth):
@@ -1123,6 +1152,13 @@ def translate(code, target, site_caches):
         raise Unsupported("too large: over %d %s, which RyuJIT does not optimize"
                           % (MINOPTS_LIMITS[exceeded],
                              "IL bytes" if exceeded == "il_bytes" else exceeded.replace("_", " ")))
+    if method.shape["body_native_calls"] == 0:
+        # the native calls are all on cold paths: through thunks, the
+        # method needs no P/Invoke frame
+        thunked = Translator(code, analysis, target, compact=compact,
+                             cold_calls_through_thunks=True).translate()
+        if not over_minopts_limit(thunked.shape):
+            method = thunked
     return method
 
 

@@ -227,3 +227,37 @@ def test_compiled_method_released_when_code_dies():
     assert len(backend._released) >= before + 1      # handed back for freeing
     run_compiled(make(), 2)                           # the next compile frees it
     assert len(backend._released) == 0
+
+
+def arithmetic_only(a, b):
+    c = a * b
+    c = c + a               # the old c released: deallocation on a cold path
+    return c - b
+
+
+def with_a_call_in_its_body(a):
+    return len(a)
+
+
+def listing(fn):
+    import io
+    out = io.StringIO()
+    pyjion_clr.dis(fn, file=out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("args", [(2, 3), (1.5, 2.0), (2**40, 2**40), ("x", 3), ([1], 2)])
+def test_native_calls_on_cold_paths_through_thunks(args):
+    """A function whose native calls are all on cold paths (generic
+    operations, deallocation, errors) makes them through thunks -- no
+    P/Invoke frame to set up on every call -- and behaves as the
+    interpreter does when those paths run (the last cases raise TypeError
+    from a generic subtraction, the error leaving through a thunk)."""
+    out = differential(arithmetic_only, *args)
+    assert ("raised" if isinstance(args[0], (str, list)) else "value") == out.describe()[0]
+    fn = fresh_copy(arithmetic_only)
+    run_compiled(fn, *args)
+    assert "thunk" in listing(fn)
+    other = fresh_copy(with_a_call_in_its_body)
+    run_compiled(other, "abc")
+    assert pyjion_clr.info(other).compiled and "thunk" not in listing(other)

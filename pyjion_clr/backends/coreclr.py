@@ -123,6 +123,7 @@ class _Managed:
                              self.module, True)
         _emit_free(free.GetILGenerator(), OpCodes, calls, types)
         self.trampoline_address = _direct_trampoline(self.module, intptr, frame_params)
+        self.thunks, self.thunk_methods = _native_call_thunks(self.module, calls)
         # the delegates must stay alive as long as their pointers are used
         self.build_delegate = build.CreateDelegate(builder_type, self.state)
         self.free_delegate = free.CreateDelegate(free_type)
@@ -163,6 +164,42 @@ def _delegate_type(module, name, return_type, param_types):
         return_type, Array[Type](param_types))
     invoke.SetImplementationFlags(MethodImplAttributes.Runtime)
     return builder.CreateType()
+
+
+_CLR_TYPE_NAMES = {_cil.ELEMENT_VOID: "Void", _cil.ELEMENT_I4: "Int32", _cil.ELEMENT_I8: "Int64",
+                   _cil.ELEMENT_R8: "Double", _cil.ELEMENT_I: "IntPtr"}
+
+
+def _native_call_thunks(module, calls):
+    """For each unmanaged cdecl signature, a method taking its arguments and
+    then a function's address, which it calls (cil.thunk_signature): their
+    managed entry points by signature, and the methods, kept alive."""
+    import clr
+    import System
+    from System import Array, Type
+    from System.Reflection.Emit import DynamicMethod, OpCodes
+    from System.Runtime.InteropServices import CallingConvention
+
+    def clr_type(code):
+        return clr.GetClrType(getattr(System, _CLR_TYPE_NAMES[code]))
+
+    thunks, methods = {}, []
+    for signature, _thunk_signature in _cil.thunked_signatures():
+        # the blob: calling convention, parameter count, return type, parameters
+        ret = clr_type(signature[2])
+        params = [clr_type(code) for code in signature[3:]]
+        dm = DynamicMethod("pyjion$thunk", ret, Array[Type](params + [clr_type(_cil.ELEMENT_I)]),
+                           module, True)
+        gen = dm.GetILGenerator()
+        for i in range(_len(params) + 1):
+            gen.Emit(OpCodes.Ldarg, System.Int16(i))
+        gen.EmitCalli(OpCodes.Calli, CallingConvention.Cdecl, ret, Array[Type](params))
+        gen.Emit(OpCodes.Ret)
+        handle = calls["descriptor"].Invoke(dm, None)
+        calls["prepare"].Invoke(None, Array[System.Object]([handle]))
+        thunks[signature] = handle.GetFunctionPointer().ToInt64()
+        methods.append(dm)
+    return thunks, methods
 
 
 def _direct_trampoline(module, intptr, frame_params):
@@ -403,7 +440,7 @@ class CoreCLRBackend:
         runtime_start_ms = (time.perf_counter() - started) * 1000.0 if first else 0.0
         self._free_released(m)
         name = ("pyjion$%s$%d" % (code.co_qualname, _next(self._ids))).encode("utf-8", "replace")
-        il = method.resolve([m.signature_tokens[sig] for sig in method.signatures])
+        il = method.resolve([m.signature_tokens[sig] for sig in method.signatures], m.thunks)
         entry, handle, direct_entry = _native.call_managed_builder(
             m.build_address, name, il, method.max_stack, method.locals_signature)
         if entry == 0:
