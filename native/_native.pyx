@@ -123,6 +123,7 @@ cdef extern from "site_cache.h":
     unsigned long long PYJ_MANAGED_FLAG
     unsigned long long PYJ_BUILTIN_FLAG
     unsigned long long PYJ_MODULE_FLAG
+    unsigned long long PYJ_CLASS_KEY
     ctypedef struct pyj_site_cache:
         pyj_site_entry way[4]
 
@@ -372,6 +373,7 @@ def target_description():
         "site_managed_flag": PYJ_MANAGED_FLAG,
         "site_builtin_flag": PYJ_BUILTIN_FLAG,
         "site_module_flag": PYJ_MODULE_FLAG,
+        "site_class_key": PYJ_CLASS_KEY,
         "site_entry_size": sizeof(pyj_site_entry),
         # compiled code checks the first entry inline (site_cache.h)
         "site_cache_guard1": <size_t>&(<pyj_site_cache *>0).way[0].guard1,

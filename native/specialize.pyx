@@ -261,7 +261,6 @@ class FastPaths:
         label if there is none.  Entries are keyed by type version, and a
         type without a valid version (0) never matches."""
         il = self.il
-        found = il.new_label()
         self.load_field(v, self.t["ob_type"], "i")
         il.ldc_i4(self.t["type_version"])
         il.op("add")
@@ -269,6 +268,13 @@ class FastPaths:
         il.stloc(self.v_cmp)
         il.ldloc(self.v_cmp)
         il.branch("brfalse", label)
+        self.find_way(cache, label)
+
+    def find_way(self, cache, label, key_bias=0):
+        """Set v_way to the site's cache entry whose guard1 is the type
+        version in v_cmp plus key_bias; go to label if none is."""
+        il = self.il
+        found = il.new_label()
         for way in range(self.t["site_cache_ways"]):
             entry = cache + way * self.t["site_entry_size"]
             next_way = il.new_label()
@@ -276,6 +282,9 @@ class FastPaths:
             il.op("ldind.i8")               # all 64 bits: class entries differ
             il.ldloc(self.v_cmp)
             il.op("conv.u8")
+            if key_bias:
+                il.ldc_i8(key_bias)
+                il.op("add")
             il.branch("bne.un", next_way)
             il.ldc_ptr(entry)
             il.stloc(self.v_way)
@@ -666,6 +675,9 @@ class FastPaths:
     # -------------------------------------------------------- LOAD_ATTR
     def op_LOAD_ATTR(self, ins, depth):
         cache = self.site_cache[ins.index]
+        if ins.seen == GENERIC:
+            self.class_attribute_load(ins, depth, cache)
+            return
         if not self.inline_serves(ins):
             self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
             return
@@ -677,6 +689,35 @@ class FastPaths:
             self.module_attribute(ins, self.v_t1, miss)
         else:
             self.instance_attribute(ins, self.v_t1, miss)
+        self.store_new_reference(depth - 1, self.v_t1)
+        self.release_stack_value(depth - 1, self.v_t0)
+        il.branch("br", done)
+        self.call_op_out_of_line(miss, done, "load_attr_cached", ins, depth, depth - 1, aux=cache)
+        il.mark(done)
+
+    def class_attribute_load(self, ins, depth, cache):
+        """A site the interpreter could not specialise, such as an attribute
+        of a class (3.11 has no form for those): the value a class entry of
+        the cache holds (site_cache.c's class_attribute records it), while
+        the class and the value's type keep their versions; else the
+        helper."""
+        il = self.il
+        miss, done = il.new_label(), il.new_label()
+        self.load_stack_value(depth - 1)
+        il.stloc(self.v_t0)
+        self.branch_unless_type(self.v_t0, self.t["type_type"], miss)
+        self.load_field(self.v_t0, self.t["type_version"], "i4")
+        il.stloc(self.v_cmp)
+        self.find_way(cache, miss, key_bias=self.t["site_class_key"])
+        self.load_entry_field("site_cache_value")
+        il.stloc(self.v_t1)
+        self.load_field(self.v_t1, self.t["ob_type"], "i")
+        il.ldc_i4(self.t["type_version"])
+        il.op("add")
+        il.op("ldind.u4")
+        il.op("conv.u8")
+        self.load_entry_field("site_cache_guard2")
+        il.branch("bne.un", miss)
         self.store_new_reference(depth - 1, self.v_t1)
         self.release_stack_value(depth - 1, self.v_t0)
         il.branch("br", done)

@@ -387,3 +387,67 @@ def test_c_calls_count_against_the_recursion_limit():
         assert deepest_chain_repr(warm) == expected
     finally:
         globals()["describe"] = describe_original
+
+
+def class_sites(cls, k):
+    return cls.A * k, cls.B
+
+
+def _class_site_story(fn):
+    """Class attributes read at sites the interpreter gave up on (3.11 does
+    not specialise them; compiled code reads a cached value guarded by the
+    class's and the value's type versions): each change must show."""
+    class Descr:
+        pass
+
+    class Base:
+        A = 2
+        B = Descr()
+
+    class Sub(Base):
+        pass
+
+    class Meta(type):
+        pass
+
+    class WithMeta(metaclass=Meta):
+        A = 3
+        B = "meta"
+
+    def helper():
+        return "f"
+
+    out = []
+
+    def read(cls, k=1):
+        for _ in range(3):
+            try:
+                a, b = fn(cls, k)
+                out.append((a, b if not isinstance(b, Descr) else "descr"))
+            except Exception as e:          # noqa: BLE001 - compared both ways
+                out.append((type(e).__name__, str(e)))
+
+    read(Base)
+    read(Sub, 2)
+    Base.A = 5                      # the class changes: new version
+    read(Base)
+    read(Sub)                       # ... and its subclass's
+    Descr.__get__ = lambda self, obj, typ: ("got", typ.__name__)   # the value's type changes
+    read(Base)
+    read(Sub)
+    Base.B = helper                 # a function: handed out as itself
+    read(Base)
+    Base.B = staticmethod(helper)   # a descriptor: never cached
+    read(Base)
+    read(WithMeta)                  # a metaclass: not the cached kind
+    read(Base())                    # an instance
+    del Base.B
+    read(Sub)
+    read(3)
+    return [(a, b.__name__ if callable(b) else b) for a, b in out]
+
+
+def test_class_attributes_at_generic_sites():
+    warm = warmed_copy(class_sites, type("W", (), {"A": 1, "B": 2}), 1)
+    assert "LOAD_ATTR_ADAPTIVE" in specialised_names(warm.__code__)
+    assert_runs_as_interpreted(warm, class_sites, _class_site_story)
