@@ -118,25 +118,6 @@ frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
     return base != NULL && base + size < ts->datastack_limit;
 }
 
-void
-pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
-{
-    PyCodeObject *co = (PyCodeObject *)func->func_code;
-    Py_ssize_t argcount = co->co_argcount;
-    Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
-    PyObject **locals = frame->localsplus;
-    Py_ssize_t i = 0;
-    for (; i < nargs; i++) {
-        locals[i] = args[i];
-    }
-    for (; i < argcount; i++) {
-        locals[i] = Py_NewRef(PyTuple_GET_ITEM(func->func_defaults, i - (argcount - ndefaults)));
-    }
-    for (; i < co->co_nlocalsplus; i++) {
-        locals[i] = NULL;
-    }
-}
-
 /* A frame for func(args...), a call frame_fits accepted, pushed on the data
  * stack with the argument references moved in (missing ones from the
  * defaults). */

@@ -50,7 +50,25 @@ PySendResult pyj_gen_finish_direct(PyThreadState *ts, PyjFrame *frame, PyObject 
 /* A new frame's locals for func(args...), a plain positional call: the
  * argument references moved in, missing ones from the defaults, the rest
  * NULL. */
-void pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs);
+static inline void
+pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    Py_ssize_t argcount = co->co_argcount;
+    Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
+    PyObject **locals = frame->localsplus;
+    Py_ssize_t i = 0;
+    for (; i < nargs; i++) {
+        locals[i] = args[i];
+    }
+    for (; i < argcount; i++) {
+        locals[i] = Py_NewRef(PyTuple_GET_ITEM(func->func_defaults, i - (argcount - ndefaults)));
+    }
+    for (; i < co->co_nlocalsplus; i++) {
+        locals[i] = NULL;
+    }
+}
+
 /* frame.c's _PyFrame_Clear. */
 void pyj_frame_clear(PyThreadState *ts, PyjFrame *frame);
 
