@@ -129,7 +129,7 @@ push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_
     ts->datastack_top = base + co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
     PyjFrame *frame = (PyjFrame *)base;
     Py_INCREF(func);
-    _PyFrame_InitializeSpecials(frame, func, NULL, co->co_nlocalsplus);
+    _PyFrame_InitializeSpecials(frame, func, pyj_call_locals(func), co->co_nlocalsplus);
     pyj_fill_locals(frame, func, args, nargs);
     return frame;
 }

@@ -69,6 +69,15 @@ pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssi
     }
 }
 
+/* The f_locals of a new frame for func: none for a function's own code;
+ * the globals for code that names its variables (a module or class body
+ * made into a function, as _PyFunction_Vectorcall passes them). */
+static inline PyObject *
+pyj_call_locals(PyFunctionObject *func)
+{
+    return (((PyCodeObject *)func->func_code)->co_flags & CO_OPTIMIZED) ? NULL : func->func_globals;
+}
+
 /* frame.c's _PyFrame_Clear. */
 void pyj_frame_clear(PyThreadState *ts, PyjFrame *frame);
 

@@ -97,7 +97,7 @@ pyj_generator_for_call(PyThreadState *ts, PyFunctionObject *func, PyObject **arg
     PyjFrame *frame = (PyjFrame *)gen->gi_iframe;
     PyCodeObject *code = (PyCodeObject *)func->func_code;
     Py_INCREF(func);
-    _PyFrame_InitializeSpecials(frame, func, NULL, code->co_nlocalsplus);
+    _PyFrame_InitializeSpecials(frame, func, pyj_call_locals(func), code->co_nlocalsplus);
     pyj_fill_locals(frame, func, args, nargs);
     mark_created(gen, frame);
     return (PyObject *)gen;

@@ -339,3 +339,27 @@ def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
         copy = fresh_copy(body)
         assert run_compiled(copy, 30, x).describe() == run_interpreted(body, 30, x).describe()
         assert pyjion_clr.info(copy).compiled
+
+
+def module_code_called_as_functions():
+    """test_builtin's test_compile_top_level_await: code compiled for a
+    module (with and without top-level await) and made into a function reads
+    and writes its names in its globals -- its frame's f_locals are those,
+    which calls from compiled code (direct calls, generator creation) must
+    pass as _PyFunction_Vectorcall does."""
+    import ast
+    import asyncio
+    import types
+    body = types.FunctionType(compile("a = b + 1", "<body>", "exec"), {"b": 1})
+    ns = body.__globals__
+    body()
+    coro_code = compile("a = await asyncio.sleep(0, result=b)", "<tla>", "exec",
+                        flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    g = {"asyncio": asyncio, "b": 7}
+    coro_fn = types.FunctionType(coro_code, g)
+    asyncio.run(coro_fn())
+    return ns["a"], g["a"]
+
+
+def test_module_code_called_as_functions():
+    differential(module_code_called_as_functions)
