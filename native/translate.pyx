@@ -307,7 +307,8 @@ class Translator(FastPaths):
             self.deferred = deferred
             self.il.mark(label)
             emit()
-            self.il.branch("br", resume)
+            if self.il.reachable():         # not after a path that always raises
+                self.il.branch("br", resume)
         self.deferred = {}
 
     # -------------------------------------------------- deferred pushes
@@ -617,10 +618,11 @@ class Translator(FastPaths):
         il.op("stind.i")
 
     # --------------------------------------------------------- helpers
-    def call_op(self, helper, ins, depth, error_depth, aux=0, oparg=None):
+    def call_op(self, helper, ins, depth, error_depth, aux=0, oparg=None, always_fails=False):
         """status = helper(frame, sp, oparg, aux) (ins's oparg unless given);
-        on failure unwind from error_depth.  The inputs it consumes are
-        spilled first: helpers find their inputs in the slots."""
+        on failure (every time if always_fails: it raises) unwind from
+        error_depth.  The inputs it consumes are spilled first: helpers find
+        their inputs in the slots."""
         il = self.il
         self.spill(error_depth, depth)
         il.op("ldarg.1")
@@ -629,6 +631,9 @@ class Translator(FastPaths):
         il.ldc_ptr(aux)
         self.call_native(self.helpers[helper], SIG_OP)
         il.stloc(self.v_status)
+        if always_fails:
+            il.branch("br", self.error_stub(ins, error_depth))
+            return
         il.ldloc(self.v_status)
         il.branch("brtrue", self.error_stub(ins, error_depth))
 
@@ -868,8 +873,8 @@ class Translator(FastPaths):
         bound = il.new_label()
         self.local_addr(ins.oparg)
         il.op("ldind.i")
-        il.branch("brfalse", self.cold(lambda: self.call_op("unbound_local", ins, depth, depth),
-                                       bound))
+        il.branch("brfalse", self.cold(
+            lambda: self.call_op("unbound_local", ins, depth, depth, always_fails=True), bound))
         il.mark(bound)
 
     def op_LOAD_CLOSURE(self, ins, depth):
