@@ -139,7 +139,8 @@ def _signature(callconv, ret, params, return_modifiers=b""):
     return blob
 
 
-# unmanaged cdecl signature -> its thunk's signature (see thunk_signature)
+# unmanaged cdecl signature -> (its thunk's signature, return type name,
+# parameter type names): see thunk_signature
 _THUNKS = {}
 
 
@@ -147,7 +148,7 @@ def unmanaged_signature(ret, params):
     """Blob of a standalone `unmanaged cdecl` method signature for calli."""
     blob = _signature(CALLCONV_UNMANAGED_CDECL, ret, params)
     if blob not in _THUNKS:
-        _THUNKS[blob] = managed_signature(ret, list(params) + ["i"])
+        _THUNKS[blob] = (managed_signature(ret, list(params) + ["i"]), ret, tuple(params))
     return blob
 
 
@@ -160,13 +161,13 @@ def thunk_signature(signature):
     in the prologue of every call (reading the runtime's thread-local
     state), so small functions whose only native calls are on cold paths
     enter and leave cheaper."""
-    return _THUNKS[signature]
+    return _THUNKS[signature][0]
 
 
 def thunked_signatures():
-    """(unmanaged signature, its thunk's signature) for every unmanaged cdecl
-    signature defined so far."""
-    return tuple(_THUNKS.items())
+    """(unmanaged signature, return type name, parameter type names) for
+    every unmanaged cdecl signature defined so far: the thunks to build."""
+    return tuple((blob, ret, params) for blob, (_, ret, params) in _THUNKS.items())
 
 
 def needs_gc_transition(signature):

@@ -148,7 +148,7 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
             return NULL;
         }
         *handled = 1;
-        return pyj_generator_for_call(ts, func, args, nargs);
+        return pyj_generator_for_call(func, args, nargs);
     }
     if (!frame_fits(ts, func, nargs)) {
         return NULL;

@@ -84,8 +84,7 @@ mark_created(PyGenObject *gen, PyjFrame *gen_frame)
 }
 
 PyObject *
-pyj_generator_for_call(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
-                       Py_ssize_t nargs)
+pyj_generator_for_call(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
 {
     PyGenObject *gen = new_generator(func);
     if (gen == NULL) {
@@ -104,7 +103,7 @@ pyj_generator_for_call(PyThreadState *ts, PyFunctionObject *func, PyObject **arg
 }
 
 PyObject *
-pyj_generator_from_frame(PyThreadState *ts, PyjFrame *frame)
+pyj_generator_from_frame(PyjFrame *frame)
 {
     PyGenObject *gen = new_generator(frame->f_func);
     if (gen == NULL) {

@@ -16,13 +16,12 @@ int pyj_generator_makeable(PyThreadState *ts, PyCodeObject *code);
  * (direct_call.c checks): its frame is filled in place, the argument
  * references moved in.  NULL with an exception (allocation failed; the
  * arguments are released then). */
-PyObject *pyj_generator_for_call(PyThreadState *ts, PyFunctionObject *func,
-                                 PyObject **args, Py_ssize_t nargs);
+PyObject *pyj_generator_for_call(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs);
 
 /* The generator for `frame`, pushed and filled by the caller and about to
  * run its RETURN_GENERATOR: the frame is copied into the generator and left
  * as the interpreter leaves it, for the caller to clear and pop.  NULL with
  * an exception if allocation failed (frame unchanged). */
-PyObject *pyj_generator_from_frame(PyThreadState *ts, PyjFrame *frame);
+PyObject *pyj_generator_from_frame(PyjFrame *frame);
 
 #endif

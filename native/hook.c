@@ -265,7 +265,7 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
      * Compiled code takes over at the generator's first resumption. */
     if (pyj_is_generator_code(frame->f_code) && !pyj_frame_owned_by_generator(frame)) {
         if (pyj_generator_makeable(ts, frame->f_code)) {
-            return pyj_generator_from_frame(ts, frame);
+            return pyj_generator_from_frame(frame);
         }
         goto interpret;
     }

@@ -261,14 +261,19 @@ class FastPaths:
         label if there is none.  Entries are keyed by type version, and a
         type without a valid version (0) never matches."""
         il = self.il
-        self.load_field(v, self.t["ob_type"], "i")
-        il.ldc_i4(self.t["type_version"])
-        il.op("add")
-        il.op("ldind.i4")
+        self.load_type_version_of_type(v)
         il.stloc(self.v_cmp)
         il.ldloc(self.v_cmp)
         il.branch("brfalse", label)
         self.find_way(cache, label)
+
+    def load_type_version_of_type(self, v):
+        """Push Py_TYPE(v)->tp_version_tag (unsigned) of the object in v."""
+        il = self.il
+        self.load_field(v, self.t["ob_type"], "i")
+        il.ldc_i4(self.t["type_version"])
+        il.op("add")
+        il.op("ldind.u4")
 
     def find_way(self, cache, label, key_bias=0):
         """Set v_way to the site's cache entry whose guard1 is the type
@@ -711,10 +716,7 @@ class FastPaths:
         self.find_way(cache, miss, key_bias=self.t["site_class_key"])
         self.load_entry_field("site_cache_value")
         il.stloc(self.v_t1)
-        self.load_field(self.v_t1, self.t["ob_type"], "i")
-        il.ldc_i4(self.t["type_version"])
-        il.op("add")
-        il.op("ldind.u4")
+        self.load_type_version_of_type(self.v_t1)
         il.op("conv.u8")
         self.load_entry_field("site_cache_guard2")
         il.branch("bne.un", miss)

@@ -166,8 +166,8 @@ def _delegate_type(module, name, return_type, param_types):
     return builder.CreateType()
 
 
-_CLR_TYPE_NAMES = {_cil.ELEMENT_VOID: "Void", _cil.ELEMENT_I4: "Int32", _cil.ELEMENT_I8: "Int64",
-                   _cil.ELEMENT_R8: "Double", _cil.ELEMENT_I: "IntPtr"}
+# the signature type names of native/cil.pyx as System types
+_CLR_TYPE_NAMES = {"void": "Void", "i4": "Int32", "i8": "Int64", "r8": "Double", "i": "IntPtr"}
 
 
 def _native_call_thunks(module, calls):
@@ -180,15 +180,14 @@ def _native_call_thunks(module, calls):
     from System.Reflection.Emit import DynamicMethod, OpCodes
     from System.Runtime.InteropServices import CallingConvention
 
-    def clr_type(code):
-        return clr.GetClrType(getattr(System, _CLR_TYPE_NAMES[code]))
+    def clr_type(name):
+        return clr.GetClrType(getattr(System, _CLR_TYPE_NAMES[name]))
 
     thunks, methods = {}, []
-    for signature, _thunk_signature in _cil.thunked_signatures():
-        # the blob: calling convention, parameter count, return type, parameters
-        ret = clr_type(signature[2])
-        params = [clr_type(code) for code in signature[3:]]
-        dm = DynamicMethod("pyjion$thunk", ret, Array[Type](params + [clr_type(_cil.ELEMENT_I)]),
+    for signature, ret_name, param_names in _cil.thunked_signatures():
+        ret = clr_type(ret_name)
+        params = [clr_type(name) for name in param_names]
+        dm = DynamicMethod("pyjion$thunk", ret, Array[Type](params + [clr_type("i")]),
                            module, True)
         gen = dm.GetILGenerator()
         for i in range(_len(params) + 1):
