@@ -17,7 +17,7 @@ extensions = [
     Extension("pyjion_clr._native", define_macros=[("Py_BUILD_CORE_MODULE", "1")],
               sources=["native/_native.pyx", "native/hook.c", "native/ops.c", "native/gen_ops.c", "native/site_cache.c",
                        "native/host_signals.c", "native/direct_call.c", "native/generator_new.c",
-                       "native/native_stack.c"], **NATIVE),
+                       "native/native_stack.c", "native/startup_objects.c"], **NATIVE),
     Extension("pyjion_clr._cil", sources=["native/cil.pyx"], **COMMON),
     Extension("pyjion_clr._bytecode", sources=["native/bytecode.pyx"], **COMMON),
     Extension("pyjion_clr._specialize", sources=["native/specialize.pyx"], **COMMON),

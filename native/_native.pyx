@@ -112,6 +112,24 @@ def restore_signal_dispositions():
         raise OSError("sigaction failed")
 
 
+cdef extern from "startup_objects.h":
+    int pyj_startup_objects_begin()
+    void pyj_startup_objects_end(int freeze)
+
+
+def startup_objects_begin():
+    """Before starting a runtime: set the cyclic collector's generations
+    aside, so the containers tracked from now on are the start-up's (see
+    startup_objects.c).  False if it could not (another thread exists)."""
+    return pyj_startup_objects_begin() == 1
+
+
+def startup_objects_end(bint freeze):
+    """After startup_objects_begin() returned True: the start-up's containers
+    go to the permanent generation (freeze) or back to the generations."""
+    pyj_startup_objects_end(freeze)
+
+
 cdef extern from "site_cache.h":
     ctypedef struct pyj_site_entry:
         unsigned long long guard1

@@ -7,9 +7,8 @@ wrong, the code runs in the interpreter.
 
 import os
 import sys
-import threading
 import time
-import traceback
+from _thread import RLock
 from collections import Counter
 
 from . import backends
@@ -24,7 +23,7 @@ _fallbacks = Counter()
 _compile_times = []
 # One compile at a time: starting the runtime releases the GIL, and the
 # backends are not written to be re-entered from another thread.
-_lock = threading.RLock()
+_lock = RLock()
 
 
 # What happened when a code object was handed to the JIT.  A flat tuple of
@@ -72,6 +71,7 @@ def compile_code(code):
         if os.environ.get("PYJION_CLR_DEBUG") and not _isinstance(exc, backends.Unsupported):
             sys.stderr.write("pyjion_clr: %s in %s (%s:%s)\n" % (
                 reason, code.co_qualname, code.co_filename, code.co_firstlineno))
+            import traceback
             traceback.print_exception(exc, file=sys.stderr)
         return (0, 0, None, _record(code.co_qualname, backend, reason=reason))
     # starting the .NET runtime (once per process) is not this function's compile

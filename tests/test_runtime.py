@@ -261,3 +261,62 @@ def test_native_calls_on_cold_paths_through_thunks(args):
     other = fresh_copy(with_a_call_in_its_body)
     run_compiled(other, "abc")
     assert pyjion_clr.info(other).compiled and "thunk" not in listing(other)
+
+
+_STARTUP_PROBE = """
+import gc, sys, threading, weakref
+
+class Node:
+    pass
+
+def cycle():
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    return a
+
+old = [cycle() for _ in range(3)]
+gc.collect()                    # these are in the oldest generation now
+young = cycle()
+if sys.argv[1] == "with-thread":
+    release = threading.Event()
+    waiter = threading.Thread(target=release.wait)
+    waiter.start()
+import pyjion_clr
+pyjion_clr.enable()
+pyjion_clr.config(threshold=0)
+def f():
+    return 1
+f()
+assert pyjion_clr.info(f).compiled
+if sys.argv[1] == "with-thread":
+    release.set()
+    waiter.join()
+tracked = {id(o) for o in gc.get_objects()}
+oldest = {id(o) for o in gc.get_objects(2)}
+print(gc.get_freeze_count() > 0,
+      id(sys.modules["clr_loader"].__dict__) in tracked,
+      all(id(o) in oldest for o in old) and id(young) in tracked)
+refs = [weakref.ref(o) for o in old + [young]]
+del old, young
+gc.collect()
+print(all(r() is None for r in refs))
+"""
+
+
+@pytest.mark.parametrize("threads, expected", [
+    ("alone", "True False True\nTrue\n"),
+    ("with-thread", "False True True\nTrue\n")])
+def test_runtime_start_up_objects_are_frozen(tmp_path, threads, expected):
+    """The containers the .NET start-up leaves behind (clr_loader, pythonnet,
+    cffi...) go to the collector's permanent generation, so full collections
+    stop walking them; the program's objects stay where they were and are
+    collected as before.  With another thread running, whose objects could
+    not be told apart, nothing is frozen."""
+    import os
+    import subprocess
+    probe = tmp_path / "probe.py"
+    probe.write_text(_STARTUP_PROBE)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, str(probe), threads], capture_output=True,
+                         text=True, env=dict(os.environ, PYTHONPATH=root), timeout=120)
+    assert out.stdout == expected, out.stderr

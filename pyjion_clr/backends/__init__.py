@@ -32,8 +32,9 @@ handle, any other exception for a failed compile.  Either way the code runs
 in the interpreter from then on, and the reason shows in `pyjion_clr.info()`.
 """
 
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional
+# No dataclasses or typing here: they import inspect, ast, dis and more, a few
+# thousand objects that every full collection of the cyclic GC would walk in
+# programs that never import them.
 
 
 class Unsupported(Exception):
@@ -44,18 +45,29 @@ class BackendUnavailable(Exception):
     """The backend cannot compile anything in this process (e.g. no runtime)."""
 
 
-@dataclass
 class CompiledCode:
-    entry: int
-    keepalive: Any
-    # Optional: an entry point the backend's own compiled code calls for
-    # calls between compiled functions, with the callee's frame pushed and
-    # linked by the caller (CoreCLR: the method's managed entry point).  The
-    # hook never calls it; it only hands it to compiled code.
-    direct_entry: Optional[int] = None
-    il_bytes: Optional[int] = None
-    native_bytes: Optional[int] = None
-    runtime_start_ms: float = 0.0      # part of this compile spent starting the runtime
+    """What `compile` returns.  `direct_entry` (optional): an entry point the
+    backend's own compiled code calls for calls between compiled functions,
+    with the callee's frame pushed and linked by the caller (CoreCLR: the
+    method's managed entry point); the hook never calls it, it only hands it
+    to compiled code.  `runtime_start_ms`: the part of this compile spent
+    starting the runtime."""
+
+    __slots__ = ("entry", "keepalive", "direct_entry", "il_bytes", "native_bytes",
+                 "runtime_start_ms")
+
+    def __init__(self, entry, keepalive, direct_entry=None, il_bytes=None,
+                 native_bytes=None, runtime_start_ms=0.0):
+        self.entry = entry
+        self.keepalive = keepalive
+        self.direct_entry = direct_entry
+        self.il_bytes = il_bytes
+        self.native_bytes = native_bytes
+        self.runtime_start_ms = runtime_start_ms
+
+    def __repr__(self):
+        return "CompiledCode(%s)" % ", ".join(
+            "%s=%r" % (name, getattr(self, name)) for name in self.__slots__)
 
 
 class Backend:
@@ -78,11 +90,11 @@ class Backend:
         no entry point is called after this."""
 
 
-_registry: Dict[str, Callable[[], Backend]] = {}
-_instances: Dict[str, Backend] = {}
+_registry = {}      # name -> factory making the backend
+_instances = {}     # name -> the backend, made on first use
 
 
-def register(name: str, factory: Callable[[], Backend]) -> None:
+def register(name: str, factory) -> None:
     """Make a backend available under `name` (created lazily on first use)."""
     _registry[name] = factory
     _instances.pop(name, None)

@@ -144,6 +144,36 @@ def _byte_array(array_type, data):
     return arr
 
 
+def _emitter(gen):
+    """gen.Emit(opcode[, operand]) with the overload named by the operand's
+    .NET type.  Left to pythonnet, an overload is found by trying each in
+    turn, and the TypeError of every failed try stays alive for good: some
+    2,900 exceptions at start-up, which every full collection of the cyclic
+    GC then walks (float's gen-2 collections took 40% longer)."""
+    import System
+    from System.Reflection import ConstructorInfo, MethodInfo
+    from System.Reflection.Emit import LocalBuilder, OpCode
+    overloads = gen.Emit.Overloads
+    bare = overloads[OpCode]
+    # System.Byte and System.Int16 values are not Python ints: test them first
+    by_operand = [(System.Byte, overloads[OpCode, System.Byte]),
+                  (System.Int16, overloads[OpCode, System.Int16]),
+                  (int, overloads[OpCode, System.Int32]),
+                  (LocalBuilder, overloads[OpCode, LocalBuilder]),
+                  (MethodInfo, overloads[OpCode, MethodInfo]),
+                  (ConstructorInfo, overloads[OpCode, ConstructorInfo]),
+                  (System.Type, overloads[OpCode, System.Type])]
+
+    def emit(opcode, *operand):
+        if not operand:
+            return bare(opcode)
+        for kind, overload in by_operand:
+            if isinstance(operand[0], kind):
+                return overload(opcode, operand[0])
+        raise TypeError("no Emit overload for %r" % (operand[0],))
+    return emit
+
+
 def _delegate_type(module, name, return_type, param_types):
     """A non-generic delegate type (GetFunctionPointerForDelegate refuses
     generic ones), defined with TypeBuilder."""
@@ -177,7 +207,7 @@ def _native_call_thunks(module, calls):
     import clr
     import System
     from System import Array, Type
-    from System.Reflection.Emit import DynamicMethod, OpCodes
+    from System.Reflection.Emit import DynamicMethod, OpCode, OpCodes
     from System.Runtime.InteropServices import CallingConvention
 
     def clr_type(name):
@@ -190,10 +220,12 @@ def _native_call_thunks(module, calls):
         dm = DynamicMethod("pyjion$thunk", ret, Array[Type](params + [clr_type("i")]),
                            module, True)
         gen = dm.GetILGenerator()
+        emit = _emitter(gen)
         for i in range(_len(params) + 1):
-            gen.Emit(OpCodes.Ldarg, System.Int16(i))
-        gen.EmitCalli(OpCodes.Calli, CallingConvention.Cdecl, ret, Array[Type](params))
-        gen.Emit(OpCodes.Ret)
+            emit(OpCodes.Ldarg, System.Int16(i))
+        unmanaged_calli = gen.EmitCalli.Overloads[OpCode, CallingConvention, Type, Array[Type]]
+        unmanaged_calli(OpCodes.Calli, CallingConvention.Cdecl, ret, Array[Type](params))
+        emit(OpCodes.Ret)
         handle = calls["descriptor"].Invoke(dm, None)
         calls["prepare"].Invoke(None, Array[System.Object]([handle]))
         thunks[signature] = handle.GetFunctionPointer().ToInt64()
@@ -220,11 +252,12 @@ def _direct_trampoline(module, intptr, frame_params):
     attribute = clr.GetClrType(UnmanagedCallersOnlyAttribute).GetConstructor(Type.EmptyTypes)
     enter.SetCustomAttribute(CustomAttributeBuilder(attribute, Array[Object]([])))
     gen = enter.GetILGenerator()
+    emit = _emitter(gen)
     for load in (OpCodes.Ldarg_0, OpCodes.Ldarg_1, OpCodes.Ldarg_2, OpCodes.Ldarg_3):
-        gen.Emit(load)
+        emit(load)
     calli = gen.EmitCalli.Overloads[OpCode, CallingConventions, Type, Array[Type], Array[Type]]
     calli(OpCodes.Calli, CallingConventions.Standard, intptr, Array[Type](frame_params), None)
-    gen.Emit(OpCodes.Ret)
+    emit(OpCodes.Ret)
     created = builder.CreateType()
     return created.GetMethod("Enter").MethodHandle.GetFunctionPointer().ToInt64()
 
@@ -261,7 +294,7 @@ def _emit_builder(gen, OpCodes, calls, types, n_signatures, evaluator_slot, modu
     managed entry point to out[1]; returns the delegate's native entry
     point, or 0 with the exception in state."""
     from System import Byte
-    emit = gen.Emit
+    emit = _emitter(gen)
     dm = gen.DeclareLocal(types["DynamicMethod"])
     info = gen.DeclareLocal(types["DynamicILInfo"])
     delegate = gen.DeclareLocal(types["Delegate"])
@@ -359,12 +392,13 @@ def _emit_builder(gen, OpCodes, calls, types, n_signatures, evaluator_slot, modu
 def _emit_free(gen, OpCodes, calls, types):
     """IL of   void free(nint handle): GCHandle.FromIntPtr(handle).Free()"""
     handle = gen.DeclareLocal(types["GCHandle"])
-    gen.Emit(OpCodes.Ldarg_0)
-    gen.Emit(OpCodes.Call, calls["from_intptr"])
-    gen.Emit(OpCodes.Stloc, handle)
-    gen.Emit(OpCodes.Ldloca, handle)
-    gen.Emit(OpCodes.Call, calls["free"])
-    gen.Emit(OpCodes.Ret)
+    emit = _emitter(gen)
+    emit(OpCodes.Ldarg_0)
+    emit(OpCodes.Call, calls["from_intptr"])
+    emit(OpCodes.Stloc, handle)
+    emit(OpCodes.Ldloca, handle)
+    emit(OpCodes.Call, calls["free"])
+    emit(OpCodes.Ret)
 
 
 class CoreCLRBackend:
@@ -382,14 +416,14 @@ class CoreCLRBackend:
         if self._managed is None:
             if self._broken is not None:
                 raise BackendUnavailable(self._broken)
-            if not clr_host.load():
-                raise BackendUnavailable(clr_host.status()["error"])
+            # what the start-up leaves behind lives for good: out of the
+            # cyclic collector's way (startup_objects.c)
+            set_aside = _native.startup_objects_begin()
             try:
-                self._managed = _Managed()
-            except Exception as exc:     # the runtime works but refuses our set-up: say why once
-                self._broken = "setting up the managed builder failed: %s: %s" % (
-                    _type(exc).__name__, exc)
-                raise BackendUnavailable(self._broken) from None
+                self._managed = self._start_runtime()
+            finally:
+                if set_aside:
+                    _native.startup_objects_end(self._managed is not None)
             _native.set_direct_trampoline(self._managed.trampoline_address)
             # registered after pythonnet's own handler, so it runs first
             atexit.register(self.shutdown)
@@ -399,6 +433,16 @@ class CoreCLRBackend:
         if not self._alive:
             raise BackendUnavailable("the .NET runtime is shutting down")
         return self._managed
+
+    def _start_runtime(self):
+        if not clr_host.load():
+            raise BackendUnavailable(clr_host.status()["error"])
+        try:
+            return _Managed()
+        except Exception as exc:     # the runtime works but refuses our set-up: say why once
+            self._broken = "setting up the managed builder failed: %s: %s" % (
+                _type(exc).__name__, exc)
+            raise BackendUnavailable(self._broken) from None
 
     def release(self, handle):
         self._released.append(handle)
