@@ -8,6 +8,10 @@ line numbers).  It also checks that the copy really ran compiled, so a test
 cannot pass by silently falling back.
 """
 
+import os
+import subprocess
+import sys
+import textwrap
 import traceback
 import types
 
@@ -81,3 +85,30 @@ def differential(fn, *args, expect_compiled=True, **kwargs):
     else:
         assert p == j, "interpreter %r\nJIT         %r" % (p, j)
     return jitted
+
+
+# For scripts run in a fresh process: starts the JIT (and .NET) there by
+# compiling a function.
+START_JIT = """\
+import pyjion_clr
+pyjion_clr.enable()
+pyjion_clr.config(threshold=0)
+def f():
+    return 1
+f()
+assert pyjion_clr.info(f).compiled
+"""
+
+
+def indented(block, prefix="    "):
+    return textwrap.indent(block, prefix)
+
+
+def run_script(tmp_path, source, *args):
+    """Run `source` as a script in a fresh interpreter that can import
+    pyjion_clr; the CompletedProcess (text output)."""
+    script = tmp_path / "probe.py"
+    script.write_text(source)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=root), timeout=120)

@@ -8,9 +8,8 @@ import pytest
 
 import pyjion_clr
 
-from harness import differential, fresh_copy, run_compiled, run_interpreted
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from harness import (START_JIT, differential, fresh_copy, indented, run_compiled,
+                     run_interpreted, run_script)
 
 
 class _Obj:
@@ -259,16 +258,10 @@ def handlers():
 
 before = handlers()
 if sys.argv[1] == "jit":
-    import pyjion_clr
-    pyjion_clr.enable()
-    pyjion_clr.config(threshold=0)
-    def f():
-        return 1
-    f()
-    assert pyjion_clr.info(f).compiled
+%s
 print(before == handlers(), flush=True)
 os.kill(os.getpid(), signal.SIGTERM)
-"""
+""" % indented(START_JIT)
 
 
 # test_generators (SignalAndYieldFromTest): CoreCLR installs its own SIGINT
@@ -277,15 +270,8 @@ os.kill(os.getpid(), signal.SIGTERM)
 # The runtime start must leave SIGINT/SIGQUIT/SIGTERM as Python had them
 # (SIGTERM then ends the process exactly as under plain python).
 def test_runtime_start_keeps_python_signal_handling(tmp_path):
-    import subprocess
-    import sys
-    probe = tmp_path / "probe.py"
-    probe.write_text(_SIGNAL_PROBE)
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    plain = subprocess.run([sys.executable, str(probe), "plain"], capture_output=True, text=True,
-                           env=env, timeout=120)
-    jit = subprocess.run([sys.executable, str(probe), "jit"], capture_output=True, text=True,
-                         env=env, timeout=120)
+    plain = run_script(tmp_path, _SIGNAL_PROBE, "plain")
+    jit = run_script(tmp_path, _SIGNAL_PROBE, "jit")
     assert jit.stdout == plain.stdout == "True\n", jit.stderr
     assert jit.returncode == plain.returncode == -15
 

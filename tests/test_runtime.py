@@ -18,7 +18,7 @@ import tracemalloc
 import pytest
 
 import pyjion_clr
-from harness import differential, fresh_copy, run_compiled
+from harness import START_JIT, differential, fresh_copy, run_compiled, run_script
 
 
 def uses_c_extensions(text):
@@ -281,13 +281,7 @@ if sys.argv[1] == "with-thread":
     release = threading.Event()
     waiter = threading.Thread(target=release.wait)
     waiter.start()
-import pyjion_clr
-pyjion_clr.enable()
-pyjion_clr.config(threshold=0)
-def f():
-    return 1
-f()
-assert pyjion_clr.info(f).compiled
+%s
 if sys.argv[1] == "with-thread":
     release.set()
     waiter.join()
@@ -300,7 +294,7 @@ refs = [weakref.ref(o) for o in old + [young]]
 del old, young
 gc.collect()
 print(all(r() is None for r in refs))
-"""
+""" % START_JIT
 
 
 @pytest.mark.parametrize("threads, expected", [
@@ -312,11 +306,5 @@ def test_runtime_start_up_objects_are_frozen(tmp_path, threads, expected):
     stop walking them; the program's objects stay where they were and are
     collected as before.  With another thread running, whose objects could
     not be told apart, nothing is frozen."""
-    import os
-    import subprocess
-    probe = tmp_path / "probe.py"
-    probe.write_text(_STARTUP_PROBE)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, str(probe), threads], capture_output=True,
-                         text=True, env=dict(os.environ, PYTHONPATH=root), timeout=120)
+    out = run_script(tmp_path, _STARTUP_PROBE, threads)
     assert out.stdout == expected, out.stderr
