@@ -280,13 +280,29 @@ attribute_location(PyObject *owner, PyObject *name, int for_store, uint64_t *whe
     return 1;
 }
 
+/* A site that keeps finding nothing to record (a bound method, a property,
+ * an attribute of a class with a metaclass) stops looking after
+ * PYJ_RECORD_ATTEMPTS tries, as the interpreter's adaptive instructions
+ * stop trying to specialize: each try costs lookups the generic path has
+ * just made. */
+static int
+gave_up(pyj_site_cache *cache)
+{
+    return cache->unrecorded >= PYJ_RECORD_ATTEMPTS;
+}
+
 static void
 record_attr(pyj_site_cache *cache, PyObject *owner, PyObject *name, int for_store)
 {
     uint64_t where;
-    if (entry_for_type(cache, Py_TYPE(owner)) == NULL
-        && attribute_location(owner, name, for_store, &where)) {
+    if (gave_up(cache) || entry_for_type(cache, Py_TYPE(owner)) != NULL) {
+        return;
+    }
+    if (attribute_location(owner, name, for_store, &where)) {
         record(cache, Py_TYPE(owner)->tp_version_tag, where, NULL);
+    }
+    else {
+        cache->unrecorded++;
     }
 }
 
@@ -383,7 +399,8 @@ class_attribute(pyj_site_cache *cache, PyTypeObject *cls, PyObject *name)
             break;
         }
     }
-    if (!PyUnicode_CheckExact(name) || _PyType_Lookup(&PyType_Type, name) != NULL) {
+    /* (a failed lookup is counted by record_attr after the generic one) */
+    if (gave_up(cache) || !PyUnicode_CheckExact(name) || _PyType_Lookup(&PyType_Type, name) != NULL) {
         return NULL;
     }
     PyObject *value = _PyType_Lookup(cls, name);

@@ -58,7 +58,12 @@ typedef struct {
 
 typedef struct {
     pyj_site_entry way[PYJ_SITE_WAYS];
+    /* LOAD_ATTR, STORE_ATTR: lookups that found nothing to record; at
+     * PYJ_RECORD_ATTEMPTS the site stops looking (site_cache.c) */
+    uint32_t unrecorded;
 } pyj_site_cache;
+
+#define PYJ_RECORD_ATTEMPTS 32
 
 int pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
 int pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);

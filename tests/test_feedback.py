@@ -451,3 +451,44 @@ def test_class_attributes_at_generic_sites():
     warm = warmed_copy(class_sites, type("W", (), {"A": 1, "B": 2}), 1)
     assert "LOAD_ATTR_ADAPTIVE" in specialised_names(warm.__code__)
     assert_runs_as_interpreted(warm, class_sites, _class_site_story)
+
+
+def value_of(obj):
+    return obj.value
+
+
+def _given_up_site_story(fn):
+    """A LOAD_ATTR site that keeps finding nothing to record (a property)
+    stops looking after some tries; it must still read every later owner,
+    value and class change as the interpreter does."""
+    class WithProperty:
+        def __init__(self, n):
+            self.n = n
+
+        @property
+        def value(self):
+            return self.n * 2
+
+    class Plain:
+        def __init__(self, v):
+            self.value = v
+
+    class OnClass:
+        value = "class"
+
+    out = [fn(WithProperty(i)) for i in range(40)]
+    plain = Plain(1)
+    out.append(fn(plain))
+    plain.value = 2
+    out.append(fn(plain))
+    out += [fn(OnClass()), fn(OnClass)]
+    OnClass.value = "changed"
+    out += [fn(OnClass()), fn(OnClass)]
+    WithProperty.value = property(lambda self: -self.n)
+    out.append(fn(WithProperty(5)))
+    return out
+
+
+def test_a_site_that_stops_recording_still_reads_right():
+    warm = warmed_copy(value_of, type("W", (), {"value": 1}))
+    assert_runs_as_interpreted(warm, value_of, _given_up_site_story)
