@@ -2,7 +2,7 @@
  * collector's way.
  *
  * Starting the runtime imports clr_loader, cffi, pycparser, pythonnet and
- * what they import: about 10,000 containers (modules, functions, types,
+ * what they import: about 9,000 containers (modules, functions, types,
  * parser tables) that live as long as the process.  A full collection walks
  * every tracked container, and these are cold in the cache: on float, whose
  * live Point objects cause a full collection per iteration, each took

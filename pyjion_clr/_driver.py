@@ -8,7 +8,7 @@ wrong, the code runs in the interpreter.
 import os
 import sys
 import time
-from _thread import RLock
+from _thread import RLock     # not threading: importing pyjion_clr stays cheap
 from collections import Counter
 
 from . import backends

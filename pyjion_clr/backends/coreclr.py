@@ -147,9 +147,9 @@ def _byte_array(array_type, data):
 def _emitter(gen):
     """gen.Emit(opcode[, operand]) with the overload named by the operand's
     .NET type.  Left to pythonnet, an overload is found by trying each in
-    turn, and the TypeError of every failed try stays alive for good: some
-    2,900 exceptions at start-up, which every full collection of the cyclic
-    GC then walks (float's gen-2 collections took 40% longer)."""
+    turn, and the TypeError of every failed try stays alive for good (2,885
+    exceptions at start-up, which every full collection of the cyclic GC
+    would walk)."""
     import System
     from System.Reflection import ConstructorInfo, MethodInfo
     from System.Reflection.Emit import LocalBuilder, OpCode
