@@ -11,7 +11,6 @@ cannot pass by silently falling back.
 import os
 import subprocess
 import sys
-import textwrap
 import traceback
 import types
 
@@ -98,10 +97,6 @@ def f():
 f()
 assert pyjion_clr.info(f).compiled
 """
-
-
-def indented(block, prefix="    "):
-    return textwrap.indent(block, prefix)
 
 
 def run_script(tmp_path, source, *args):

@@ -2,14 +2,14 @@
 suite under the JIT; each names the CPython test that found it."""
 
 import os
+import textwrap
 import weakref
 
 import pytest
 
 import pyjion_clr
 
-from harness import (START_JIT, differential, fresh_copy, indented, run_compiled,
-                     run_interpreted, run_script)
+from harness import START_JIT, differential, fresh_copy, run_compiled, run_interpreted, run_script
 
 
 class _Obj:
@@ -261,7 +261,7 @@ if sys.argv[1] == "jit":
 %s
 print(before == handlers(), flush=True)
 os.kill(os.getpid(), signal.SIGTERM)
-""" % indented(START_JIT)
+""" % textwrap.indent(START_JIT, "    ")
 
 
 # test_generators (SignalAndYieldFromTest): CoreCLR installs its own SIGINT
