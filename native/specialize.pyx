@@ -34,6 +34,9 @@ a wrong value through.
 - Operands a deferred LOAD_FAST or LOAD_CONST left in place
   (translate.Translator.defer) are read there and borrowed: no reference
   count traffic, and a borrowed float is never overwritten in place.
+- An operand a LOAD_CONST of a float or one-digit int gave is known at
+  compile time: no type guard, and its value is an IL literal, so RyuJIT
+  folds it (`n // 2` shifts instead of dividing).
 - LOAD_METHOD: a per-site cache of the method found on the type, valid
   while the type's version holds and the instance cannot shadow it.
 - STORE_ATTR: the LOAD_ATTR cache, for replacing an existing value.
@@ -151,6 +154,12 @@ class FastPaths:
         self.unboxed_locals = {}            # stack depth -> i8 IL local (unboxed ints)
         self.unboxed_operands = {}          # v_t0 / v_t1 -> depth, while one is unboxed
         self.unboxed_result = None          # depth of the unboxed int an op just left
+        self.constant_operands = {}         # v_t0 / v_t1 -> its value, a LOAD_CONST's
+        # the constants whose type and value the code may assume: floats and
+        # one-digit ints (by address, as a deferred LOAD_CONST names them)
+        self.known_constants = {id(c): c for c in self.code.co_consts
+                                if type(c) is float
+                                or (type(c) is int and abs(c) <= ONE_DIGIT_MAX)}
         size = self.t["site_cache_size"]
         base = self.t["site_caches"]
         self.site_cache = {}
@@ -197,6 +206,11 @@ class FastPaths:
 
     def branch_unless_type(self, v, type_address, label):
         il = self.il
+        if v in self.constant_operands:
+            known = self.constant_operands[v]
+            if type_address != self.t["float_type" if type(known) is float else "long_type"]:
+                il.branch("br", label)
+            return
         checked = None
         if v in self.unboxed_operands:
             # NULL: an unboxed int
@@ -212,6 +226,8 @@ class FastPaths:
     def branch_unless_small_int(self, v, label):
         """Go to label unless the int in v has at most one digit."""
         il = self.il
+        if v in self.constant_operands:
+            return                          # known_constants: one digit
         if v in self.unboxed_operands:
             def unboxed(value):
                 # |value| < 2**30, as one digit holds
@@ -234,6 +250,10 @@ class FastPaths:
         """Push the value of a one-digit int as int64: size (-1, 0, 1) * digit
         (of an unboxed one, its value)."""
         il = self.il
+        if type(self.constant_operands.get(v)) is int:
+            # a literal: RyuJIT folds it (a division by it becomes shifts)
+            il.ldc_i8(self.constant_operands[v])
+            return
         if v in self.unboxed_operands:
             self.unboxed_or_object(v, il.ldloc, lambda: self.load_small_int(v))
             return
@@ -531,6 +551,9 @@ class FastPaths:
         either, told apart here) as a double; a one-digit int converts
         exactly."""
         il = self.il
+        if v in self.constant_operands:
+            il.ldc_r8(float(self.constant_operands[v]))
+            return
         if kind == "N" and v in self.unboxed_operands:
             # one digit: classify_operands checked
             def unboxed(value):
@@ -571,14 +594,22 @@ class FastPaths:
         il.mark(done)
         self.unboxed_operands[v] = depth
 
+    def forget_operands(self):
+        """What load_operands knew of v_t0 and v_t1 holds only for the
+        instruction (or cold path) that loaded them."""
+        self.unboxed_operands, self.constant_operands = {}, {}
+
     def load_operands(self, depth):
         """The two operands of a binary instruction into v_t0 and v_t1,
         noting which are borrowed (deferred pushes: not the stack's to
         release or to reuse) and which may be unboxed ints (NULL, the value
         in unboxed_local(depth))."""
-        self.borrowed, self.unboxed_operands = {}, {}
+        self.borrowed, self.unboxed_operands, self.constant_operands = {}, {}, {}
         for v, d in ((self.v_t0, depth - 2), (self.v_t1, depth - 1)):
-            unboxed = self.deferred.get(d, ("",))[0] == "int"
+            deferred = self.deferred.get(d, ("",))
+            unboxed = deferred[0] == "int"
+            if deferred[0] == "const" and deferred[1] in self.known_constants:
+                self.constant_operands[v] = self.known_constants[deferred[1]]
             if unboxed:
                 self.load_slot(d)
                 self.unboxed_operands[v] = d
@@ -1705,15 +1736,18 @@ class FastPaths:
         il.branch("brfalse", generic)       # ZeroDivisionError: the helper
         self.load_small_int(self.v_t0)
         il.stloc(self.v_ia)
-        # truncated quotient in v_ia, remainder (sign of a) in v_rem
+        # truncated quotient in v_ia, remainder (sign of a) in v_rem =
+        # a - q * b: one division (RyuJIT makes CIL's div and rem two idivs)
         il.ldloc(self.v_ia)
-        il.ldloc(self.v_ib)
-        il.op("rem")
-        il.stloc(self.v_rem)
         il.ldloc(self.v_ia)
         il.ldloc(self.v_ib)
         il.op("div")
+        il.op("dup")
         il.stloc(self.v_ia)
+        il.ldloc(self.v_ib)
+        il.op("mul")
+        il.op("sub")
+        il.stloc(self.v_rem)
         # remainder with the divisor's sign: floor adjustment
         il.ldloc(self.v_rem)
         il.branch("brfalse", adjusted)

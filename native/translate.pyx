@@ -249,7 +249,7 @@ class Translator(FastPaths):
                 self.spill(0, depth)
             elif ins.name not in _READS_UNBOXED:
                 self.spill(depth - taken, depth, only_unboxed=True)
-            self.unboxed_operands = {}
+            self.forget_operands()
             self.emit_instruction(ins, depth)
             if taken:
                 for d in range(depth - taken, depth):
@@ -302,7 +302,7 @@ class Translator(FastPaths):
         while self.cold_paths:              # emitting one may add others
             label, emit, resume, deferred, where = self.cold_paths.pop(0)
             self.current_index, self.current_ins, self.current_depth = where
-            self.unboxed_operands = {}
+            self.forget_operands()
             # the stack as it was where the path leaves the body
             self.deferred = deferred
             self.il.mark(label)

@@ -38,6 +38,31 @@ def arithmetic_mixes():
     return out
 
 
+def constant_operands():
+    # a LOAD_CONST float or one-digit int is folded into the code as a
+    # literal; the other operand still takes every guard, and a constant of
+    # another kind (bool, big int, -0.0, inf, NaN) takes none of the folding
+    out = []
+    values = [3, -7, 0, 7, -1, 2**30 - 1, -(2**30 - 1), 2**30, 2**62, 1.5, -0.0,
+              float("inf"), float("nan"), True, 10**20, "s", None]
+    for a in values:
+        row = []
+        for op in (lambda x: x // 2, lambda x: x % 2, lambda x: x // -3, lambda x: x % -3,
+                   lambda x: 7 // x, lambda x: -7 % x, lambda x: x // 1073741823,
+                   lambda x: x + 1073741823, lambda x: x - -1073741823, lambda x: x * 3,
+                   lambda x: 1.0 / x, lambda x: x / 2.0, lambda x: x * 0.5, lambda x: 2.5 - x,
+                   lambda x: x / 0.0, lambda x: x // 0, lambda x: x % 0, lambda x: x + True,
+                   lambda x: x * 1073741824, lambda x: x - -0.0, lambda x: x + float("inf"),
+                   lambda x: x < 3, lambda x: x >= 2.5, lambda x: 1 == x, lambda x: x != -0.0,
+                   lambda x: x << 2, lambda x: 1 << x, lambda x: x & 6, lambda x: x ^ -1):
+            try:
+                row.append(repr(op(a)))
+            except Exception as e:            # noqa: BLE001 - compared both ways
+                row.append(type(e).__name__)
+        out.append(row)
+    return out
+
+
 def powers():
     # the pow path takes a positive finite base and a finite exponent, and
     # only normal finite results; everything else is the helper's
@@ -797,6 +822,7 @@ def slice_errors_are_reported_at_the_subscript(seq):
 
 
 CASES = [
+    (constant_operands, ()),
     (slices_taken, ()),
     (slices_taken_generically, ()),
     (slices_assigned, ()),
