@@ -56,6 +56,9 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_RANGEITER_START
     Py_ssize_t PYJ_OFFSET_RANGEITER_STEP
     Py_ssize_t PYJ_OFFSET_RANGEITER_LEN
+    Py_ssize_t PYJ_OFFSET_ENUM_INDEX
+    Py_ssize_t PYJ_OFFSET_ENUM_ITERATOR
+    Py_ssize_t PYJ_OFFSET_ENUM_LONGINDEX
     int pyj_iterators_match()
     void *pyj_float_free_list_address(PyInterpreterState *interp)
     void *pyj_float_numfree_address(PyInterpreterState *interp)
@@ -384,6 +387,10 @@ def target_description():
         "rangeiter_start": PYJ_OFFSET_RANGEITER_START,
         "rangeiter_step": PYJ_OFFSET_RANGEITER_STEP,
         "rangeiter_len": PYJ_OFFSET_RANGEITER_LEN,
+        "enumerate_type": id(enumerate),
+        "enum_index": PYJ_OFFSET_ENUM_INDEX,
+        "enum_iterator": PYJ_OFFSET_ENUM_ITERATOR,
+        "enum_longindex": PYJ_OFFSET_ENUM_LONGINDEX,
         "site_cache_size": sizeof(pyj_site_cache),
         "site_cache_ways": PYJ_SITE_WAYS,
         "site_slot_flag": PYJ_SLOT_FLAG,

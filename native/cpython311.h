@@ -119,17 +119,27 @@ static inline void *pyj_small_ints_address(void) {
 #define PYJ_SMALL_INTS_COUNT (_PY_NSMALLNEGINTS + _PY_NSMALLPOSINTS)
 #define PYJ_LONG_OBJECT_SIZE ((Py_ssize_t)sizeof(PyLongObject))
 
-/* Iterator layouts private to listobject.c, tupleobject.c and
- * rangeobject.c in 3.11, mirrored for inline FOR_ITER; pyj_iterators_match()
- * checks the sizes against the types before the fast paths are used. */
+/* Iterator layouts private to listobject.c, tupleobject.c, rangeobject.c
+ * and enumobject.c in 3.11, mirrored for inline FOR_ITER;
+ * pyj_iterators_match() checks the sizes against the types before the fast
+ * paths are used. */
 typedef struct { PyObject_HEAD Py_ssize_t it_index; PyListObject *it_seq; } pyj_listiter;
 typedef struct { PyObject_HEAD Py_ssize_t it_index; PyTupleObject *it_seq; } pyj_tupleiter;
 typedef struct { PyObject_HEAD long index; long start; long step; long len; } pyj_rangeiter;
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t en_index;
+    PyObject *en_sit;
+    PyObject *en_result;
+    PyObject *en_longindex;     /* the index once it passed PY_SSIZE_T_MAX */
+    PyObject *one;              /* borrowed: the int 1 */
+} pyj_enumerate;
 
 static inline int pyj_iterators_match(void) {
     return PyListIter_Type.tp_basicsize == sizeof(pyj_listiter)
         && PyTupleIter_Type.tp_basicsize == sizeof(pyj_tupleiter)
-        && PyRangeIter_Type.tp_basicsize == sizeof(pyj_rangeiter);
+        && PyRangeIter_Type.tp_basicsize == sizeof(pyj_rangeiter)
+        && PyEnum_Type.tp_basicsize == sizeof(pyj_enumerate);
 }
 #define PYJ_OFFSET_SEQITER_INDEX ((Py_ssize_t)offsetof(pyj_listiter, it_index))
 #define PYJ_OFFSET_SEQITER_SEQ ((Py_ssize_t)offsetof(pyj_listiter, it_seq))
@@ -137,6 +147,9 @@ static inline int pyj_iterators_match(void) {
 #define PYJ_OFFSET_RANGEITER_START ((Py_ssize_t)offsetof(pyj_rangeiter, start))
 #define PYJ_OFFSET_RANGEITER_STEP ((Py_ssize_t)offsetof(pyj_rangeiter, step))
 #define PYJ_OFFSET_RANGEITER_LEN ((Py_ssize_t)offsetof(pyj_rangeiter, len))
+#define PYJ_OFFSET_ENUM_INDEX ((Py_ssize_t)offsetof(pyj_enumerate, en_index))
+#define PYJ_OFFSET_ENUM_ITERATOR ((Py_ssize_t)offsetof(pyj_enumerate, en_sit))
+#define PYJ_OFFSET_ENUM_LONGINDEX ((Py_ssize_t)offsetof(pyj_enumerate, en_longindex))
 
 static inline int pyj_is_generator_code(PyCodeObject *code) {
     return (code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;

@@ -44,7 +44,9 @@ a wrong value through.
   offset), as the interpreter's LOAD_ATTR_SLOT does; LOAD_ATTR caches the
   position of an attribute in an instance or module __dict__ (checked in
   the miss helper), as LOAD_ATTR_WITH_HINT does.
-- FOR_ITER over a list, tuple or range iterator: the next item inline.
+- FOR_ITER over a list, tuple or range iterator: the next item inline;
+  unpacked right away, an enumerate over a list or tuple gives its item
+  and index with no tuple made.
 - BINARY_SUBSCR of a list or tuple, STORE_SUBSCR of a list, by a small
   non-negative int index in range.
 - UNPACK_SEQUENCE of a tuple or list of the right length.
@@ -94,6 +96,7 @@ _FLOAT_RESULT_OF_INTS = frozenset((11,))
 _INT_ONLY_ARITH = {2: "floordiv", 6: "mod", 1: "and", 7: "or", 12: "xor", 3: "shl", 9: "shr"}
 MAX_SHIFT = 32                          # |v| < 2**30: v << 32 fits int64
 ONE_DIGIT_MAX = 2 ** 30 - 1
+PY_SSIZE_T_MAX = 2 ** 63 - 1
 # ** with a float operand (of two ints: generic)
 NB_POWER = 8
 DBL_MIN = 2.2250738585072014e-308       # the least normal double
@@ -1209,31 +1212,85 @@ class FastPaths:
 
     # --------------------------------------------------------- FOR_ITER
     def op_FOR_ITER(self, ins, depth):
+        """The next item of a list, tuple or range iterator inline.  Followed
+        by UNPACK_SEQUENCE 2, the two are emitted together, and the pair of
+        an enumerate over a list or tuple is pushed with no tuple made."""
         il = self.il
         generic = il.new_label()
         done = il.new_label()
+        nxt = self.next_instr(ins)
+        pair = (self.t["inline_iterators"] and nxt is not None
+                and nxt.name == "UNPACK_SEQUENCE" and nxt.oparg == 2
+                and nxt.index not in self.a.block_starts)
+        after_item = il.new_label() if pair else done
         if self.t["inline_iterators"]:
             sequence_path = il.new_label()
             range_path = il.new_label()
+            enumerate_path = il.new_label()
             self.load_slot(depth - 1)
             il.stloc(self.v_t0)
             self.load_field(self.v_t0, self.t["ob_type"], "i")
             il.stloc(self.v_t1)
-            for type_key, label in (("list_iter_type", sequence_path),
-                                    ("tuple_iter_type", sequence_path),
-                                    ("range_iter_type", range_path)):
+            paths = [("list_iter_type", sequence_path), ("tuple_iter_type", sequence_path),
+                     ("range_iter_type", range_path)]
+            if pair:
+                paths.append(("enumerate_type", enumerate_path))
+            for type_key, label in paths:
                 il.ldloc(self.v_t1)
                 il.ldc_ptr(self.t[type_key])
                 il.branch("beq", label)
             il.branch("br", generic)
             il.mark(sequence_path)
             self.next_from_sequence_iterator(depth, generic)
-            il.branch("br", done)
+            il.branch("br", after_item)
             il.mark(range_path)
             self.next_from_range_iterator(ins, depth, generic)
-            il.branch("br", done)
-        self.cold(lambda: self.generic_for_iter(ins, depth), done, label=generic)
+            il.branch("br", after_item)
+            if pair:
+                il.mark(enumerate_path)
+                self.next_pair_from_enumerate(ins, depth, generic)
+                il.branch("br", done)
+        self.cold(lambda: self.generic_for_iter(ins, depth), after_item, label=generic)
+        if pair:
+            il.mark(after_item)
+            self.fused = nxt.index
+            self.current_index, self.current_ins, self.current_depth = nxt.index, nxt, depth + 1
+            self.forget_operands()
+            self.op_UNPACK_SEQUENCE(nxt, depth + 1)
         il.mark(done)
+
+    def next_pair_from_enumerate(self, ins, depth, generic):
+        """enumerate object in v_t0, its (index, item) unpacked right after:
+        over a list or tuple iterator, push the next item and then its index
+        (UNPACK_SEQUENCE's order) without the tuple; else, and at the end,
+        go to generic.  As enum_next does, the index is boxed after the item
+        is taken (failing, the item is released) and then advanced."""
+        il = self.il
+        sequence = il.new_label()
+        il.ldloc(self.v_t0)
+        il.stloc(self.v_t3)
+        self.load_field(self.v_t3, self.t["enum_longindex"], "i")
+        il.branch("brtrue", generic)
+        self.load_field(self.v_t3, self.t["enum_index"], "i8")
+        il.ldc_i8(PY_SSIZE_T_MAX)
+        il.branch("beq", generic)           # the index overflows into en_longindex
+        self.load_field(self.v_t3, self.t["enum_iterator"], "i")
+        il.stloc(self.v_t0)
+        self.load_field(self.v_t0, self.t["ob_type"], "i")
+        il.stloc(self.v_t1)
+        for type_key in ("list_iter_type", "tuple_iter_type"):
+            il.ldloc(self.v_t1)
+            il.ldc_ptr(self.t[type_key])
+            il.branch("beq", sequence)
+        il.branch("br", generic)
+        il.mark(sequence)
+        self.next_from_sequence_iterator(depth, generic)
+        self.load_field(self.v_t3, self.t["enum_index"], "i8")
+        self.box_int(ins, depth + 1)        # keeps the index in v_ib
+        self.slot_addr(depth + 1)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+        self.store_field_i8(self.v_t3, self.t["enum_index"], self.v_ib, 1)
 
     def generic_for_iter(self, ins, depth):
         self.direct_capable_op("for_iter", ins, depth, depth)

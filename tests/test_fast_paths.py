@@ -304,6 +304,35 @@ def store_attr_guards():
     return seen, sorted(vars(b))
 
 
+def enumerate_pairs():
+    # FOR_ITER with the UNPACK_SEQUENCE 2 after it: an enumerate over a list
+    # or tuple gives its pair with no tuple made; any other iterator, an
+    # index at the edge of Py_ssize_t, or pairs of the wrong length go the
+    # interpreter's way
+    out = []
+    grow = ["a"]
+    for seq in ([1, 2, 3], (4, 5), [], "ab", iter([7, 8]), range(3), grow,
+                {"k": 1}, ["x", "stop", "y"]):
+        for start in (0, 5, -3, 2**62, 2**63 - 2, 2**63 - 1, 2**70):
+            for j, x in enumerate(seq, start):
+                out.append((j, x))
+                if x == "stop":
+                    break
+                if seq is grow and len(grow) < 4:
+                    grow.append(x * 2)      # the list grows while enumerated
+    e = enumerate([1, 2, 3])
+    for j, x in e:                          # the enumerate is still readable after
+        out.append((j, x, list(e)))
+    for pairs in ([(1, 2), (3, 4)], [[1, 2]], ((1, 2),), [(1, 2, 3)], [(1,)], [1],
+                  enumerate([5, 6]), zip("ab", "cd")):
+        try:
+            for a, b in pairs:
+                out.append((a, b))
+        except (TypeError, ValueError) as exc:
+            out.append(repr(exc))
+    return out
+
+
 def iteration_fast_paths():
     out = []
     for x in [1, 2, 3]:
@@ -854,6 +883,7 @@ CASES = [
     (method_guards, ()),
     (store_attr_guards, ()),
     (iteration_fast_paths, ()),
+    (enumerate_pairs, ()),
     (subscript_fast_paths, ()),
     (subclasses_take_the_slow_path, ()),
     (unpacking_fast_paths, ()),
@@ -865,6 +895,31 @@ CASES = [
     (int_results_and_the_small_int_cache, ()),
     (one_temporary_float_on_both_sides, ()),
 ]
+
+
+def test_private_layouts_match_this_interpreter():
+    # the iterator fast paths mirror private structs; were a size to differ,
+    # every FOR_ITER would quietly take the helper
+    from pyjion_clr import _native
+    assert _native.target_description()["inline_iterators"]
+
+
+def test_enumerate_pairs_release_their_items():
+    import sys
+    from harness import run_compiled
+
+    def pairs(items):
+        n = 0
+        for j, x in enumerate(items):
+            n += j
+        return n
+
+    value = object()
+    items = [value] * 50
+    run_compiled(pairs, items)
+    before = sys.getrefcount(value)
+    run_compiled(pairs, items)
+    assert sys.getrefcount(value) == before
 
 
 def test_slices_release_what_they_take():
