@@ -1229,17 +1229,11 @@ class FastPaths:
             enumerate_path = il.new_label()
             self.load_slot(depth - 1)
             il.stloc(self.v_t0)
-            self.load_field(self.v_t0, self.t["ob_type"], "i")
-            il.stloc(self.v_t1)
             paths = [("list_iter_type", sequence_path), ("tuple_iter_type", sequence_path),
                      ("range_iter_type", range_path)]
             if pair:
                 paths.append(("enumerate_type", enumerate_path))
-            for type_key, label in paths:
-                il.ldloc(self.v_t1)
-                il.ldc_ptr(self.t[type_key])
-                il.branch("beq", label)
-            il.branch("br", generic)
+            self.dispatch_on_iterator_type(paths, generic)
             il.mark(sequence_path)
             self.next_from_sequence_iterator(depth, generic)
             il.branch("br", after_item)
@@ -1276,13 +1270,8 @@ class FastPaths:
         il.branch("beq", generic)           # the index overflows into en_longindex
         self.load_field(self.v_t3, self.t["enum_iterator"], "i")
         il.stloc(self.v_t0)
-        self.load_field(self.v_t0, self.t["ob_type"], "i")
-        il.stloc(self.v_t1)
-        for type_key in ("list_iter_type", "tuple_iter_type"):
-            il.ldloc(self.v_t1)
-            il.ldc_ptr(self.t[type_key])
-            il.branch("beq", sequence)
-        il.branch("br", generic)
+        self.dispatch_on_iterator_type([("list_iter_type", sequence), ("tuple_iter_type", sequence)],
+                                       generic)
         il.mark(sequence)
         self.next_from_sequence_iterator(depth, generic)
         self.load_field(self.v_t3, self.t["enum_index"], "i8")
@@ -1291,6 +1280,18 @@ class FastPaths:
         il.ldloc(self.v_t2)
         il.op("stind.i")
         self.store_field_i8(self.v_t3, self.t["enum_index"], self.v_ib, 1)
+
+    def dispatch_on_iterator_type(self, paths, otherwise):
+        """Iterator in v_t0: its type into v_t1, then on to the label of the
+        first (target type key, label) in paths that it is, else otherwise."""
+        il = self.il
+        self.load_field(self.v_t0, self.t["ob_type"], "i")
+        il.stloc(self.v_t1)
+        for type_key, label in paths:
+            il.ldloc(self.v_t1)
+            il.ldc_ptr(self.t[type_key])
+            il.branch("beq", label)
+        il.branch("br", otherwise)
 
     def generic_for_iter(self, ins, depth):
         self.direct_capable_op("for_iter", ins, depth, depth)
