@@ -189,8 +189,9 @@ class FastPaths:
         """The operand kinds to emit fast paths for at a site without
         feedback: all of them; in compact code (a function too large
         otherwise) at level 1 not a float with an int ("MX") -- nor, at any
-        level, unboxed int results (int_arithmetic) -- at level 2 only two
-        small ints where that is one of them."""
+        level, unboxed int results (int_arithmetic) or enumerate pairs
+        (op_FOR_ITER) -- at level 2 only two small ints where that is one
+        of them."""
         if self.compact >= 2 and "II" in kinds:
             return ("II",)
         if self.compact >= 1 and "MX" in kinds and len(kinds) > 1:
@@ -1214,7 +1215,9 @@ class FastPaths:
     def op_FOR_ITER(self, ins, depth):
         """The next item of a list, tuple or range iterator inline.  Followed
         by UNPACK_SEQUENCE 2, the two are emitted together, and the pair of
-        an enumerate over a list or tuple is pushed with no tuple made."""
+        an enumerate over a list or tuple is pushed with no tuple made
+        (except in compact code: its ten-odd blocks took 17 functions of
+        the conformance run past RyuJIT's limit of 2,000)."""
         il = self.il
         generic = il.new_label()
         done = il.new_label()
@@ -1231,7 +1234,7 @@ class FastPaths:
             il.stloc(self.v_t0)
             paths = [("list_iter_type", sequence_path), ("tuple_iter_type", sequence_path),
                      ("range_iter_type", range_path)]
-            if pair:
+            if pair and not self.compact:   # see unspecialised_kinds
                 paths.append(("enumerate_type", enumerate_path))
             self.dispatch_on_iterator_type(paths, generic)
             il.mark(sequence_path)
@@ -1240,7 +1243,7 @@ class FastPaths:
             il.mark(range_path)
             self.next_from_range_iterator(ins, depth, generic)
             il.branch("br", after_item)
-            if pair:
+            if pair and not self.compact:
                 il.mark(enumerate_path)
                 self.next_pair_from_enumerate(ins, depth, generic)
                 il.branch("br", done)
