@@ -606,8 +606,9 @@ class FastPaths:
     def load_operands(self, depth):
         """The two operands of a binary instruction into v_t0 and v_t1,
         noting which are borrowed (deferred pushes: not the stack's to
-        release or to reuse) and which may be unboxed ints (NULL, the value
-        in unboxed_local(depth))."""
+        release or to reuse), which may be unboxed ints (NULL, the value in
+        unboxed_local(depth)) and which are constants known now
+        (constant_operands: known_constants' floats and one-digit ints)."""
         self.borrowed, self.unboxed_operands, self.constant_operands = {}, {}, {}
         for v, d in ((self.v_t0, depth - 2), (self.v_t1, depth - 1)):
             deferred = self.deferred.get(d, ("",))
@@ -1229,12 +1230,13 @@ class FastPaths:
         if self.t["inline_iterators"]:
             sequence_path = il.new_label()
             range_path = il.new_label()
-            enumerate_path = il.new_label()
+            with_enumerate = pair and not self.compact    # see unspecialised_kinds
+            enumerate_path = il.new_label() if with_enumerate else None
             self.load_slot(depth - 1)
             il.stloc(self.v_t0)
             paths = [("list_iter_type", sequence_path), ("tuple_iter_type", sequence_path),
                      ("range_iter_type", range_path)]
-            if pair and not self.compact:   # see unspecialised_kinds
+            if with_enumerate:
                 paths.append(("enumerate_type", enumerate_path))
             self.dispatch_on_iterator_type(paths, generic)
             il.mark(sequence_path)
@@ -1243,7 +1245,7 @@ class FastPaths:
             il.mark(range_path)
             self.next_from_range_iterator(ins, depth, generic)
             il.branch("br", after_item)
-            if pair and not self.compact:
+            if with_enumerate:
                 il.mark(enumerate_path)
                 self.next_pair_from_enumerate(ins, depth, generic)
                 il.branch("br", done)
