@@ -216,7 +216,99 @@ def classes_called_from_compiled_code():
     return out, log
 
 
-DIRECT_ENTRY_CASES = [classes_called_from_compiled_code,
+def releases_when_calls_return():
+    """What a callee's frame and the call release at return, in the
+    interpreter's order: ints and floats freed on the quiet path (no GC-mode
+    switch), anything with a finalizer, a cell, or a function whose last
+    reference the call held on the full one."""
+    log = []
+
+    class Finalized:
+        def __init__(self, n):
+            self.n = n
+
+        def __del__(self):
+            log.append("del %d" % self.n)
+
+    class Box:
+        def method(self, n):
+            tmp = Finalized(n)
+            return n * 2
+
+    def numbers(n):
+        big = (n + 1) * 10 ** 30
+        f = float(n) + 0.5
+        return big // 10 ** 30 + int(f)
+
+    def raises(n):
+        held = Finalized(n + 50)
+        raise ValueError(n)
+
+    def make(k):
+        held = Finalized(k + 100)
+        return lambda: held.n
+
+    box = Box()
+    shared = [1, 2]
+    before = sys.getrefcount(shared), sys.getrefcount(box)
+    out = []
+    for i in range(3):
+        out.append(numbers(i))
+        log.append("after numbers")
+        out.append(box.method(i))
+        log.append("after method")
+        out.append(getattr(box, "method")(i + 10))
+        log.append("after bound method")
+        out.append(make(i)())
+        log.append("after closure")
+        out.append((lambda xs, k: xs[k % 2] + k)(shared, i))
+        try:
+            raises(i)
+        except ValueError as e:
+            out.append(str(e))
+            log.append("caught")
+        log.append("after raises")
+    return out, log, (sys.getrefcount(shared), sys.getrefcount(box)) == before
+
+
+def generators_resumed_from_compiled_code():
+    """Compiled generators resumed by for and yield from (the quiet path
+    while they yield, the full one when they finish or raise)."""
+    log = []
+
+    class Finalized:
+        def __del__(self):
+            log.append("del")
+
+    def counter(n):
+        held = Finalized()
+        for i in range(n):
+            got = yield i
+            log.append(("got", got))
+        return "done %d" % n
+
+    def delegating(n):
+        result = yield from counter(n)
+        log.append(result)
+        yield result
+
+    def failing():
+        yield 1
+        raise KeyError("gone")
+
+    out = [list(counter(3)), list(delegating(2))]
+    g = delegating(3)
+    out.append([next(g), g.send("a"), g.send("b")])
+    try:
+        out.append([x for x in failing()])
+    except KeyError as e:
+        out.append(repr(e))
+    return out, log
+
+
+DIRECT_ENTRY_CASES = [releases_when_calls_return,
+                      generators_resumed_from_compiled_code,
+                      classes_called_from_compiled_code,
                       tracing_switched_on_by_a_callee,
                       compiled_callee_raises_through_compiled_callers,
                       callee_frame_sees_its_caller]
