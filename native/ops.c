@@ -703,6 +703,54 @@ pyj_for_iter_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *calle
 
 /* ----------------------------------------------------------------- calls */
 
+/* callable(args...) made as the interpreter's specialised PRECALLs make
+ * it, calling the C function itself: a builtin function, or a method
+ * descriptor applied to an instance of its exact type, taking METH_O,
+ * METH_NOARGS or METH_FASTCALL arguments.  Code compiled at its first call
+ * (it has a loop) has no feedback to specialise such calls in the IL.
+ * Returns 0, *res left alone, for any other call (vectorcall's). */
+static int
+call_c_function(PyObject *callable, PyObject **args, Py_ssize_t nargs, PyObject **res)
+{
+    PyMethodDef *def;
+    PyObject *self;
+    if (Py_IS_TYPE(callable, &PyCFunction_Type)) {
+        def = ((PyCFunctionObject *)callable)->m_ml;
+        self = PyCFunction_GET_SELF(callable);
+    }
+    else if (Py_IS_TYPE(callable, &PyMethodDescr_Type) && nargs >= 1
+             && Py_IS_TYPE(args[0], ((PyMethodDescrObject *)callable)->d_common.d_type)) {
+        def = ((PyMethodDescrObject *)callable)->d_method;
+        self = args[0];
+        args++;
+        nargs--;
+    }
+    else {
+        return 0;
+    }
+    int convention = def->ml_flags & (METH_VARARGS | METH_FASTCALL | METH_NOARGS | METH_O | METH_KEYWORDS);
+    if (!(convention == METH_FASTCALL || (convention == METH_O && nargs == 1)
+          || (convention == METH_NOARGS && nargs == 0))) {
+        return 0;
+    }
+    PyThreadState *ts = _PyThreadState_GET();
+    if (_Py_EnterRecursiveCallTstate(ts, " while calling a Python object")) {
+        *res = NULL;
+        return 1;
+    }
+    if (convention == METH_FASTCALL) {
+        *res = ((_PyCFunctionFast)(void (*)(void))def->ml_meth)(self, args, nargs);
+    }
+    else {
+        *res = def->ml_meth(self, convention == METH_O ? args[0] : NULL);
+    }
+    _Py_LeaveRecursiveCallTstate(ts);
+    /* as vectorcall does: a result with an exception set, or NULL without
+     * one, from a faulty extension becomes a SystemError */
+    *res = _Py_CheckFunctionResult(ts, callable, *res, NULL);
+    return 1;
+}
+
 /* CALL, in two parts (see ops.h): made here, or the callee's direct entry
  * returned for compiled code to run, pyj_call_return following. */
 static void *
@@ -759,8 +807,10 @@ pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame *
             goto done;
         }
     }
-    Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
-    res = PyObject_Vectorcall(callable, args, npos | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+    if (kwnames != NULL || !call_c_function(callable, args, nargs, &res)) {
+        Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
+        res = PyObject_Vectorcall(callable, args, npos | PY_VECTORCALL_ARGUMENTS_OFFSET, kwnames);
+    }
     for (Py_ssize_t i = 0; i < nargs; i++) {
         Py_DECREF(args[i]);
     }

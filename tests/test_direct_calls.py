@@ -95,7 +95,42 @@ def frame_object_made_during_call_then_dropped():
     return [callee(i) for i in range(50)]
 
 
+def c_functions_called_without_feedback(n):
+    """Builtins and method descriptors called from a loop compiled at its
+    first call, with no feedback (ops.c calls their C functions itself):
+    each calling convention, wrong argument counts, a descriptor given an
+    instance of a subclass or of another type, errors raised inside."""
+
+    class MyList(list):
+        pass
+
+    out = []
+    items = [3, -1, 2]
+    d = {"a": 1}
+    for i in range(n):
+        out.append(abs(i - 2))                        # METH_O
+        out.append(isinstance(i, int))                # METH_FASTCALL
+        out.append(getattr(d, "get")("a", i))         # FASTCALL descriptor, bound
+        out.append(d.get("b", i))                     # METH_FASTCALL descriptor
+        copy = items.copy()                           # METH_NOARGS descriptor
+        copy.append(i)                                # METH_O descriptor
+        out.append(copy)
+        sub = MyList(items)
+        sub.append(i)                                 # a subclass instance
+        out.append(sub)
+        out.append(list.append(copy, -i) or copy[-1])
+        for bad in (lambda: abs(), lambda: abs(1, 2), lambda: items.copy(1),
+                    lambda: list.append(5, 1), lambda: list.append(), lambda: abs("x"),
+                    lambda: d.get()):
+            try:
+                bad()
+            except TypeError as e:
+                out.append(str(e))
+    return out
+
+
 CASES = [
+    (c_functions_called_without_feedback, (3,)),
     (escaped_frames, ()),
     (traceback_frames, ()),
     (defaults_and_argument_errors, (0,)),
