@@ -5,6 +5,7 @@ code depends on.  Everything the translator needs to know about the target
 process comes from `target_description()`; it never reads memory itself."""
 
 from cpython.object cimport PyObject, PyTypeObject
+import builtins
 import types
 
 cdef extern from "cpython311.h":
@@ -60,6 +61,7 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_ENUM_ITERATOR
     Py_ssize_t PYJ_OFFSET_ENUM_LONGINDEX
     int pyj_iterators_match()
+    int pyj_c_function_flags(PyObject *obj)
     void *pyj_float_free_list_address(PyInterpreterState *interp)
     void *pyj_float_numfree_address(PyInterpreterState *interp)
     int PYJ_FLOAT_MAX_FREE
@@ -311,9 +313,28 @@ def bytes_address(bytes data):
     return <size_t>p
 
 
+def _c_function_flags(objects):
+    """{name: METH_* flags} of the builtin functions and method descriptors
+    among (name, object) pairs, the first of each name."""
+    out = {}
+    for name, obj in objects:
+        flags = pyj_c_function_flags(<PyObject *>obj)
+        if flags >= 0 and name not in out:
+            out[name] = flags
+    return out
+
+
+# Whose methods a call guessed without feedback is taken for (see
+# FastPaths.guessed_call), in order of preference for a shared name.
+_GUESSED_METHOD_OWNERS = (list, dict, str, set, bytes)
+
+
 def target_description():
     """Layout facts and constant addresses compiled code is built against."""
     return {
+        "builtin_function_flags": _c_function_flags(vars(builtins).items()),
+        "method_descriptor_flags": _c_function_flags(
+            item for owner in _GUESSED_METHOD_OWNERS for item in vars(owner).items()),
         "pointer_size": sizeof(void *),
         "frame_prev_instr": PYJ_OFFSET_PREV_INSTR,
         "frame_localsplus": PYJ_OFFSET_LOCALSPLUS,

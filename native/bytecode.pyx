@@ -199,9 +199,35 @@ def always_bound_locals(code, instrs):
     return frozenset(range(params)) - deleted
 
 
+def callee_names(code, instrs, depth_before):
+    """{PRECALL index: ("global" or "method", name)} for calls whose
+    callable was pushed by a LOAD_GLOBAL or LOAD_METHOD: the nearest
+    instruction before the PRECALL that started at or below the callable's
+    slot.  Across a branch that may name a load another path skips, so
+    this is a guess, for code compiled without feedback; it is only ever
+    used behind guards on the object actually called."""
+    out = {}
+    for pos, ins in enumerate(instrs):
+        depth = depth_before.get(ins.index)
+        if ins.name != "PRECALL" or depth is None:
+            continue
+        callable_slot = depth - ins.oparg - 1
+        p = pos - 1
+        while p >= 0 and depth_before.get(instrs[p].index, -1) > callable_slot:
+            p -= 1
+        if p < 0:
+            continue
+        load = instrs[p]
+        if load.name == "LOAD_GLOBAL" and load.oparg & 1:
+            out[ins.index] = ("global", code.co_names[load.oparg >> 1])
+        elif load.name == "LOAD_METHOD":
+            out[ins.index] = ("method", code.co_names[load.oparg])
+    return out
+
+
 class Analysis:
     def __init__(self, instrs, handlers, depth_before, handler_for, block_starts, max_depth,
-                 always_bound):
+                 always_bound, callees):
         self.instrs = instrs
         self.handlers = handlers
         self.depth_before = depth_before    # {index: depth} for reachable instructions
@@ -209,6 +235,7 @@ class Analysis:
         self.block_starts = block_starts    # set of indices that are branch targets
         self.max_depth = max_depth
         self.always_bound = always_bound    # local indices never unbound
+        self.callees = callees              # {PRECALL index: (kind, name)} (callee_names)
 
 
 def _handler_covering(handlers, int index):
@@ -261,4 +288,4 @@ def analyze(code):
         if d > max_depth:
             max_depth = d
     return Analysis(instrs, handlers, depth_before, handler_for, block_starts, max_depth,
-                    always_bound_locals(code, instrs))
+                    always_bound_locals(code, instrs), callee_names(code, instrs, depth_before))

@@ -175,6 +175,17 @@ static inline void *pyj_code_extra_slot(PyCodeObject *code, Py_ssize_t index) {
     return (extra != NULL && index < extra->ce_size) ? extra->ce_extras[index] : NULL;
 }
 
+/* The METH_* flags of a builtin function or method descriptor, else -1. */
+static inline int pyj_c_function_flags(PyObject *obj) {
+    if (Py_IS_TYPE(obj, &PyCFunction_Type)) {
+        return ((PyCFunctionObject *)obj)->m_ml->ml_flags;
+    }
+    if (Py_IS_TYPE(obj, &PyMethodDescr_Type)) {
+        return ((PyMethodDescrObject *)obj)->d_method->ml_flags;
+    }
+    return -1;
+}
+
 static inline int pyj_tracing_active(PyThreadState *ts) {
     return ts->cframe->use_tracing != 0;
 }

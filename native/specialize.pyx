@@ -971,9 +971,33 @@ class FastPaths:
     # ------------------------------------------------------------- CALL
     def precall_seen(self, ins):
         """What the interpreter specialised the PRECALL before this CALL
-        for (feedback), or None."""
+        for (feedback), or None; a guess from the callable's name where the
+        code ran too little for feedback (guessed_call)."""
         precall = self.previous_of.get(ins.index)
-        return precall.seen if precall is not None and precall.name == "PRECALL" else None
+        if precall is None or precall.name != "PRECALL":
+            return None
+        if precall.seen is None and not self.compact:
+            return self.guessed_call(precall)
+        return precall.seen
+
+    def guessed_call(self, precall):
+        """The specialisation the interpreter would likely have chosen for a
+        call of a builtin function or a method named as one of a builtin
+        type (code with a loop is compiled at its first call, before any
+        feedback).  Every fast path checks the object actually called, so
+        a wrong guess only costs the check."""
+        kind, name = self.a.callees.get(precall.index, (None, None))
+        if kind == "global":
+            if name in _GUESSED_BUILTINS:
+                return _GUESSED_BUILTINS[name]
+            flags = self.t["builtin_function_flags"].get(name)
+            return _BUILTIN_CALL_FORMS.get(flags)
+        if kind == "method":
+            if name == "append":
+                return "NO_KW_LIST_APPEND"
+            flags = self.t["method_descriptor_flags"].get(name)
+            return _DESCRIPTOR_CALL_FORMS.get(flags)
+        return None
 
     def builtin_call_operand(self, depth, builtin, call):
         """For [NULL, builtin, x]: x into v_t0, unless the callable is not
@@ -1998,6 +2022,17 @@ INLINE_CALLS = {
     "NO_KW_TYPE_1": FastPaths.type_of,
     "NO_KW_LEN": FastPaths.length_of,
 }
+
+# Calls taken for specialised ones without feedback (guessed_call): by
+# builtin name, or by the METH_* flags of the builtin or method descriptor
+# of that name.
+_GUESSED_BUILTINS = {"len": "NO_KW_LEN", "type": "NO_KW_TYPE_1", "isinstance": "NO_KW_ISINSTANCE"}
+_BUILTIN_CALL_FORMS = {METH_O: "NO_KW_BUILTIN_O", METH_FASTCALL: "NO_KW_BUILTIN_FAST",
+                       METH_FASTCALL | METH_KEYWORDS: "BUILTIN_FAST_WITH_KEYWORDS"}
+_DESCRIPTOR_CALL_FORMS = {METH_O: "NO_KW_METHOD_DESCRIPTOR_O",
+                          METH_NOARGS: "NO_KW_METHOD_DESCRIPTOR_NOARGS",
+                          METH_FASTCALL: "NO_KW_METHOD_DESCRIPTOR_FAST",
+                          METH_FASTCALL | METH_KEYWORDS: "METHOD_DESCRIPTOR_FAST_WITH_KEYWORDS"}
 
 # CALLs the interpreter specialised to a direct call of a C function:
 # (callable kind, the PyMethodDef flags it requires) for

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from harness import differential
+import pyjion_clr
+from harness import differential, run_compiled
 
 
 def _frame_summary(frame):
@@ -129,8 +130,69 @@ def c_functions_called_without_feedback(n):
     return out
 
 
+# A module of its own whose globals shadow builtins that calls compiled
+# without feedback are guessed to be (FastPaths.guessed_call).
+_SHADOWING_MODULE = """
+def len(x):
+    return ("my len", x)
+
+abs = str
+isinstance = lambda obj, cls: "my isinstance"
+getattr = hasattr
+
+def calls(n):
+    class Log:
+        def __init__(self):
+            self.items = []
+
+        def append(self, x):
+            self.items.append(x * 10)
+
+        def copy(self, *args):
+            return ("copy", args)
+
+    class D(dict):
+        def get(self, k, default=None):
+            return ("D.get", k, default)
+
+    out = []
+    log = Log()
+    d = D(a=1)
+    for i in range(n):
+        out.append(len([i]))
+        out.append(abs(i))
+        out.append(isinstance(i, int))
+        out.append(getattr(d, "get"))
+        log.append(i)
+        out.append(log.copy())
+        out.append(d.get("a", i))
+        out.append(dict.get(d, "a", i))
+        out.append(type(i))
+    return out, log.items
+"""
+
+
+def guessed_calls_meet_other_callables(n):
+    """Calls guessed from their callable's name (no feedback, the loop
+    compiled at its first call) that meet something else of that name."""
+    namespace = {"__name__": "shadowing"}
+    exec(_SHADOWING_MODULE, namespace)
+    return namespace["calls"](n)
+
+
+def test_guessed_calls_are_compiled():
+    """The shadowing module's loop runs compiled (the comparison above only
+    checks its caller), so the guessed paths are what meets the shadows."""
+    namespace = {"__name__": "shadowing"}
+    exec(_SHADOWING_MODULE, namespace)
+    outcome = run_compiled(namespace["calls"], 2)
+    assert outcome.describe()[0] == "value"
+    assert pyjion_clr.info(namespace["calls"]).compiled
+
+
 CASES = [
     (c_functions_called_without_feedback, (3,)),
+    (guessed_calls_meet_other_callables, (3,)),
     (escaped_frames, ()),
     (traceback_frames, ()),
     (defaults_and_argument_errors, (0,)),
