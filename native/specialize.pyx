@@ -1122,6 +1122,8 @@ class FastPaths:
         il.ldc_i4(flags)
         il.branch("bne.un", call)
         counted = flags in (METH_O, METH_NOARGS)
+        # what the function raises points at this call (line and columns)
+        self.set_prev_instr(self.current_index)
         if counted:
             self.enter_recursive_call(ins, depth)
         # the function's self, then its arguments (above the builtin, or
