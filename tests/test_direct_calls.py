@@ -172,29 +172,6 @@ def calls(n):
 """
 
 
-def c_functions_raising_report_their_call(xs, case):
-    """An exception raised inside a C function called from IL points at
-    that call: its line (not the last one a helper call stored) and its
-    columns in the formatted traceback (regression: test_traceback's
-    caret tests, with compile() called this way)."""
-    import traceback
-    t = 0
-    for x in xs:
-        t += x
-    y = t * 2
-    try:
-        if case == 0:
-            return divmod(
-                y, 0)
-        if case == 1:
-            return abs(
-                "y")
-        return compile("foo(a, z", "?",
-                       "exec")
-    except Exception:
-        return traceback.format_exc().splitlines()[3:6]
-
-
 def guessed_calls_meet_other_callables(n):
     """Calls guessed from their callable's name (no feedback, the loop
     compiled at its first call) that meet something else of that name."""
@@ -216,9 +193,6 @@ def test_guessed_calls_are_compiled():
 CASES = [
     (c_functions_called_without_feedback, (3,)),
     (guessed_calls_meet_other_callables, (3,)),
-    (c_functions_raising_report_their_call, ([1, 2], 0)),
-    (c_functions_raising_report_their_call, ([1, 2], 1)),
-    (c_functions_raising_report_their_call, ([1, 2], 2)),
     (escaped_frames, ()),
     (traceback_frames, ()),
     (defaults_and_argument_errors, (0,)),

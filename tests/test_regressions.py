@@ -349,3 +349,32 @@ def module_code_called_as_functions():
 
 def test_module_code_called_as_functions():
     differential(module_code_called_as_functions)
+
+
+def c_functions_raising_report_their_call(xs, case):
+    """test_traceback's test_caret_multiline_expression_syntax_error: an
+    exception raised inside a C function called from IL (here guessed
+    from the builtin's name, the loop compiled without feedback) must
+    point at that call -- its line, not the last one a helper call
+    stored, and its columns in the formatted traceback."""
+    import traceback
+    t = 0
+    for x in xs:
+        t += x
+    y = t * 2
+    try:
+        if case == 0:
+            return divmod(
+                y, 0)
+        if case == 1:
+            return abs(
+                "y")
+        return compile("foo(a, z", "?",
+                       "exec")
+    except Exception:
+        return traceback.format_exc().splitlines()[3:6]
+
+
+@pytest.mark.parametrize("case", [0, 1, 2])
+def test_c_functions_raising_report_their_call(case):
+    differential(c_functions_raising_report_their_call, [1, 2], case)
