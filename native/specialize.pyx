@@ -986,18 +986,15 @@ class FastPaths:
         type (code with a loop is compiled at its first call, before any
         feedback).  Every fast path checks the object actually called, so
         a wrong guess only costs the check."""
-        kind, name = self.a.callees.get(precall.index, (None, None))
-        if kind == "global":
-            if name in _GUESSED_BUILTINS:
-                return _GUESSED_BUILTINS[name]
-            flags = self.t["builtin_function_flags"].get(name)
-            return _BUILTIN_CALL_FORMS.get(flags)
-        if kind == "method":
-            if name == "append":
-                return "NO_KW_LIST_APPEND"
-            flags = self.t["method_descriptor_flags"].get(name)
-            return _DESCRIPTOR_CALL_FORMS.get(flags)
-        return None
+        callee = self.a.callees.get(precall.index)
+        if callee is None or callee in _GUESSED_BY_NAME:
+            return _GUESSED_BY_NAME.get(callee)
+        loaded_by, name = callee
+        if loaded_by == "global":
+            form = ("builtin", self.t["builtin_function_flags"].get(name))
+        else:
+            form = ("descriptor", self.t["method_descriptor_flags"].get(name))
+        return _SEEN_FOR_C_CALL.get(form)
 
     def builtin_call_operand(self, depth, builtin, call):
         """For [NULL, builtin, x]: x into v_t0, unless the callable is not
@@ -2025,17 +2022,6 @@ INLINE_CALLS = {
     "NO_KW_LEN": FastPaths.length_of,
 }
 
-# Calls taken for specialised ones without feedback (guessed_call): by
-# builtin name, or by the METH_* flags of the builtin or method descriptor
-# of that name.
-_GUESSED_BUILTINS = {"len": "NO_KW_LEN", "type": "NO_KW_TYPE_1", "isinstance": "NO_KW_ISINSTANCE"}
-_BUILTIN_CALL_FORMS = {METH_O: "NO_KW_BUILTIN_O", METH_FASTCALL: "NO_KW_BUILTIN_FAST",
-                       METH_FASTCALL | METH_KEYWORDS: "BUILTIN_FAST_WITH_KEYWORDS"}
-_DESCRIPTOR_CALL_FORMS = {METH_O: "NO_KW_METHOD_DESCRIPTOR_O",
-                          METH_NOARGS: "NO_KW_METHOD_DESCRIPTOR_NOARGS",
-                          METH_FASTCALL: "NO_KW_METHOD_DESCRIPTOR_FAST",
-                          METH_FASTCALL | METH_KEYWORDS: "METHOD_DESCRIPTOR_FAST_WITH_KEYWORDS"}
-
 # CALLs the interpreter specialised to a direct call of a C function:
 # (callable kind, the PyMethodDef flags it requires) for
 # FastPaths.c_function_call.  isinstance is a METH_FASTCALL builtin.
@@ -2049,3 +2035,13 @@ C_CALLS = {
     "NO_KW_METHOD_DESCRIPTOR_FAST": ("descriptor", METH_FASTCALL),
     "METHOD_DESCRIPTOR_FAST_WITH_KEYWORDS": ("descriptor", METH_FASTCALL | METH_KEYWORDS),
 }
+
+# Calls taken for specialised ones without feedback (guessed_call): the
+# inline ones by the callable's name, the others by the C_CALLS form of the
+# builtin or method descriptor of that name (any specialisation of a form
+# emits the same code: the first is taken).
+_GUESSED_BY_NAME = {("global", "len"): "NO_KW_LEN", ("global", "type"): "NO_KW_TYPE_1",
+                    ("method", "append"): "NO_KW_LIST_APPEND"}
+_SEEN_FOR_C_CALL = {}
+for _seen, _form in C_CALLS.items():
+    _SEEN_FOR_C_CALL.setdefault(_form, _seen)
