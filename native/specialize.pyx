@@ -126,6 +126,7 @@ _INLINE_SERVES = {
     "STORE_SUBSCR": frozenset(("LIST_INT",)),
     "UNPACK_SEQUENCE": frozenset(("TWO_TUPLE", "TUPLE", "LIST")),
 }
+_TYPE_KEYED_OPS = frozenset(("LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD"))
 # ... and those under which an instance's own __dict__ is never involved
 _NO_INSTANCE_DICT = frozenset(("INSTANCE_VALUE", "SLOT", "WITH_VALUES", "NO_DICT"))
 
@@ -172,8 +173,16 @@ class FastPaths:
 
     # --------------------------------------------------------- feedback
     def inline_serves(self, ins):
-        """Is the inline path of ins worth emitting, by the feedback?"""
-        return ins.seen is None or ins.seen in _INLINE_SERVES[ins.name]
+        """Is the inline path of ins worth emitting, by the feedback?  At
+        compaction level 3, attribute sites without feedback take their
+        helper, which checks the same cache in C: each inline path is
+        150-250 IL instructions (four cache ways, dict probes), and a
+        function such as hexiom's constraint_pass, left to the interpreter,
+        makes every call it makes through the vectorcall path (the
+        interpreter calls inline only without a PEP 523 hook)."""
+        if ins.seen is None:
+            return self.compact < 3 or ins.name not in _TYPE_KEYED_OPS
+        return ins.seen in _INLINE_SERVES[ins.name]
 
     def instance_dict_possible(self, ins):
         return ins.seen not in _NO_INSTANCE_DICT

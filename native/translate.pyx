@@ -37,8 +37,9 @@ MINOPTS_LIMITS = {"il_bytes": 60000, "instructions": 20000, "variable_refs": 800
                   "locals": 2000, "blocks": 2000}
 MAX_OPTIMIZED_IL_BYTES = MINOPTS_LIMITS["il_bytes"]
 # Code past a limit is translated again with fewer fast paths at sites
-# without feedback, down to this many levels (FastPaths.unspecialised_kinds)
-COMPACT_LEVELS = 3
+# without feedback, down to this many levels (FastPaths.unspecialised_kinds,
+# FastPaths.inline_serves)
+COMPACT_LEVELS = 4
 # No instruction translates to less (a cheap early refusal of huge code)
 MIN_IL_BYTES_PER_INSTRUCTION = 16
 

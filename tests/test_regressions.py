@@ -327,6 +327,84 @@ def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
         assert pyjion_clr.info(copy).compiled
 
 
+
+# The last compaction level sends attribute sites without feedback to their
+# helpers (the same caches, checked in C): hexiom's constraint_pass, over
+# every limit at the levels before, fits there.  The objects below take
+# every way through those sites: slots, inline values, an instance __dict__
+# shadowing a method, class attributes, a module, a property, a missing
+# attribute and a deleted one.
+class _Slotted:
+    __slots__ = ("x", "y")
+
+    def __init__(self, x):
+        self.x = x
+
+    def total(self):
+        return self.x
+
+
+class _Plain:
+    kind = "plain"
+
+    def __init__(self, x):
+        self.x = x
+
+    def total(self):
+        return self.x * 2
+
+    @property
+    def y(self):
+        return -self.x
+
+
+def _attribute_heavy(objects):
+    import math
+    out = []
+    for obj in objects:
+        try:
+            obj.y = obj.x + 1
+            out.append((obj.x, obj.y, obj.total(), math.floor(obj.x / 2)))
+            del obj.y
+            out.append(obj.y)
+        except AttributeError as exc:
+            out.append(str(exc))
+        out.append(getattr(obj, "kind", None))
+    return out
+
+
+def _attribute_objects():
+    shadowed = _Plain(5)
+    shadowed.total = lambda: "own"
+    return [_Slotted(1), _Plain(2), shadowed, _Slotted(3), _Plain(4)]
+
+
+def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
+    from pyjion_clr import _bytecode, _native, _translate
+
+    def instructions(fn, compact):
+        code = fn.__code__
+        target = dict(_native.target_description(), site_caches=0)
+        target.update(_native.code_facts(code))
+        analysis = _bytecode.analyze(code)
+        translator = _translate.Translator(code, analysis, target, compact=compact)
+        return translator.translate().shape["instructions"]
+
+    def attributes_only(obj):
+        obj.y = obj.x
+        return obj.total()
+
+    last = _translate.COMPACT_LEVELS - 1
+    # only the last level changes attribute sites
+    assert (instructions(attributes_only, last)
+            < instructions(attributes_only, last - 1) == instructions(attributes_only, 0))
+    before_last, at_last = instructions(_attribute_heavy, last - 1), instructions(_attribute_heavy, last)
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (before_last + at_last) // 2)
+    copy = fresh_copy(_attribute_heavy)
+    compiled = run_compiled(copy, _attribute_objects())
+    assert compiled.describe() == run_interpreted(_attribute_heavy, _attribute_objects()).describe()
+    assert pyjion_clr.info(copy).compiled
+
 def module_code_called_as_functions():
     """test_builtin's test_compile_top_level_await: code compiled for a
     module (with and without top-level await) and made into a function reads
