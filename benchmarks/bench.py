@@ -1,10 +1,13 @@
 """pyperformance's benchmarks, plain interpreter vs JIT, in one run.
 
 Each benchmark's own `run_benchmark.py` (from the pyperformance package's
-data files) runs twice under pyperf: once with plain worker processes, once
-with workers started through a wrapper that runs them under `pyjion-run`
-(the JIT on at its default threshold), each worker writing its compile
-statistics to a file.  Those statistics prove the JIT was on: a JIT figure
+data files) runs under pyperf with plain worker processes and with workers
+started through a wrapper that runs them under `pyjion-run` (the JIT on at
+its default threshold), each worker writing its compile statistics to a
+file.  The workers of each side are split into rounds, plain and JIT
+alternating, appended to one pyperf file per side: this VM's speed drifts
+by up to 2x over minutes, and a side run in one block can land in a slow
+phase the other missed.  Those statistics prove the JIT was on: a JIT figure
 whose workers compiled nothing is reported as invalid, not as a speed-up.
 
     python benchmarks/bench.py [--quick] [--only nbody,float] [--out DIR]
@@ -32,9 +35,11 @@ BENCHMARKS = ("nbody", "spectral_norm", "float", "fannkuch", "richards", "chaos"
               "raytrace", "go", "deltablue", "hexiom", "unpack_sequence", "json_dumps",
               "generators", "coroutines", "comprehensions", "deepcopy", "pyflate")
 
-# pyperf options: the full run uses pyperf's defaults (20 worker processes
-# of 3 values each); the quick one a few workers.
-QUICK_OPTIONS = ["--processes", "4", "--values", "3", "--warmups", "1"]
+# Worker processes per side, the rounds they are split into, other pyperf
+# options: the full run has pyperf's default worker count and values (20
+# processes of 3 values each); the quick one a few workers.
+FULL_RUN = {"processes": 20, "rounds": 4, "options": []}
+QUICK_RUN = {"processes": 4, "rounds": 2, "options": ["--values", "3", "--warmups", "1"]}
 
 WRAPPER = """#!/bin/sh
 # pyperf worker under the JIT; each worker leaves its statistics in a file
@@ -50,8 +55,8 @@ def benchmark_script(name):
     return os.path.join(base, "bm_" + name, "run_benchmark.py")
 
 
-def run_pyperf(script, output, extra, env):
-    cmd = [sys.executable, script, "--quiet", "-o", output] + extra
+def run_pyperf(script, output, extra, env, append):
+    cmd = [sys.executable, script, "--quiet", "--append" if append else "-o", output] + extra
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=os.path.dirname(script))
     if proc.returncode != 0:
         return proc.stdout + proc.stderr
@@ -96,6 +101,8 @@ def jit_worker_stats(stats_dir):
         "workers_that_compiled": sum(w["compiled"] > 0 for w in workers),
         "functions_compiled": max(w["compiled"] for w in workers),
         "functions_fallen_back": max(w["fallback_total"] for w in workers),
+        # left to the interpreter until called often enough (none was)
+        "functions_deferred": max(w.get("deferred", 0) for w in workers),
         "fallback_reasons": reasons,
         "compile_seconds_per_worker": mean("compile_seconds"),
         "median_compile_ms": mean("median_compile_ms"),
@@ -106,7 +113,7 @@ def jit_worker_stats(stats_dir):
     }
 
 
-def run_benchmark(name, options, rawdir):
+def run_benchmark(name, run, rawdir):
     """Results for the benchmarks of one pyperformance script (most have
     one; each becomes a row)."""
     script = benchmark_script(name)
@@ -125,9 +132,15 @@ def run_benchmark(name, options, rawdir):
         with open(wrapper, "w") as f:
             f.write(WRAPPER.format(python=sys.executable, stats_dir=stats_dir))
         os.chmod(wrapper, 0o755)
-        error = run_pyperf(script, plain_out, options, env)
-        if error is None:
-            error = run_pyperf(script, jit_out, options + ["--python", wrapper], env)
+        options = run["options"] + ["--processes", str(run["processes"] // run["rounds"])]
+        error = None
+        for round_ in range(run["rounds"]):
+            error = run_pyperf(script, plain_out, options, env, append=round_ > 0)
+            if error is None:
+                error = run_pyperf(script, jit_out, options + ["--python", wrapper], env,
+                                   append=round_ > 0)
+            if error is not None:
+                break
         if error is not None:
             result["error"] = error[-3000:]
             return [result]
@@ -164,7 +177,8 @@ def markdown(results, summary):
                                              summary["date"]), "",
            "Geometric mean of speed-ups (valid JIT runs): **%s**"
            % ("%.2fx" % summary["geomean"] if summary["geomean"] else "n/a"), "",
-           "| benchmark | plain | JIT | speed-up | compiled / fell back | compile ms (median/fn) "
+           "| benchmark | plain | JIT | speed-up | compiled / fell back / deferred "
+           "| compile ms (median/fn) "
            "| first compiled call | compiled calls | peak RSS plain / JIT |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
@@ -172,10 +186,12 @@ def markdown(results, summary):
             out.append("| %s | error | | | | | | | |" % r["name"])
             continue
         p, j, s = r["plain"], r["jit"], r["jit_stats"] or {}
-        out.append("| %s | %s ± %s | %s ± %s | %.2fx%s | %s / %s | %.0f (%.2f) | %s | %.0f%% | %.0f / %.0f MB |" % (
+        out.append("| %s | %s ± %s | %s ± %s | %.2fx%s | %s / %s / %s | %.0f (%.2f) | %s | %.0f%% "
+                   "| %.0f / %.0f MB |" % (
             r["name"], fmt_time(p["mean"]), fmt_time(p["stdev"]), fmt_time(j["mean"]), fmt_time(j["stdev"]),
             r["speedup"], "" if r["jit_was_on"] else " (JIT not on: invalid)",
             s.get("functions_compiled", 0), s.get("functions_fallen_back", 0),
+            s.get("functions_deferred", 0),
             1000.0 * (s.get("compile_seconds_per_worker") or 0), s.get("median_compile_ms") or 0,
             fmt_time(s["first_compiled_seconds"]) if s.get("first_compiled_seconds") else "-",
             100.0 * s.get("compiled_call_share", 0),
@@ -224,14 +240,14 @@ def main(argv=None):
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         p.error("unknown benchmark(s): %s" % ", ".join(unknown))
-    options = QUICK_OPTIONS if args.quick else []
+    run = QUICK_RUN if args.quick else FULL_RUN
     args.out = os.path.abspath(args.out)     # pyperf runs in the benchmark's folder
     rawdir = os.path.join(args.out, "raw")
     os.makedirs(rawdir, exist_ok=True)
     results = []
     for name in names:
         start = time.perf_counter()
-        for r in run_benchmark(name, options, rawdir):
+        for r in run_benchmark(name, run, rawdir):
             results.append(r)
             if "error" in r:
                 print("%-16s error (see bench.md)" % name, flush=True)
@@ -241,7 +257,10 @@ def main(argv=None):
                 r["jit_stats"]["functions_compiled"] if r["jit_stats"] else 0,
                 "" if r["jit_was_on"] else "  JIT NOT ON", time.perf_counter() - start), flush=True)
     valid = [r["speedup"] for r in results if r.get("jit_was_on")]
-    summary = {"python": "CPython " + sys.version.split()[0], "options": " ".join(options),
+    options = "; ".join(filter(None, [" ".join(run["options"]), "%d worker processes per side in "
+                                      "%d rounds, plain and JIT alternating"
+                                      % (run["processes"], run["rounds"])]))
+    summary = {"python": "CPython " + sys.version.split()[0], "options": options,
                "date": time.strftime("%Y-%m-%d"), "geomean": geomean(valid),
                "valid_runs": len(valid), "benchmarks": len(results)}
     os.makedirs(args.out, exist_ok=True)

@@ -270,9 +270,12 @@ def code_facts(code):
     if not isinstance(code, type(install.__code__)):
         raise TypeError("expected a code object")
     cdef PyCodeObject *co = <PyCodeObject *>code
+    cdef pyj_code_state *st = pyj_hook_state_for(co, 0)
     return {"code_units": <size_t>PYJ_CODE_UNITS(co),
             "nlocalsplus": co.co_nlocalsplus,
-            "stacksize": co.co_stacksize}
+            "stacksize": co.co_stacksize,
+            # calls run by the interpreter before this compile
+            "calls": st.calls if st != NULL else 0}
 
 
 def site_caches(code, Py_ssize_t count):

@@ -172,9 +172,9 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
             Py_XDECREF(etb);
         }
     }
-    else if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 4) {
+    else if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 5) {
         PyErr_SetString(PyExc_TypeError,
-                        "compile driver must return (entry, direct_entry, handle, record)");
+                        "compile driver must return (entry, direct_entry, handle, record, retry)");
         PyErr_WriteUnraisable(g_compiler);
     }
     else {
@@ -186,10 +186,19 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
         }
         Py_XSETREF(st->handle, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 2))));
         Py_XSETREF(st->record, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 3))));
+        Py_ssize_t retry = PyLong_AsSsize_t(PyTuple_GET_ITEM(res, 4));
+        if (retry == -1 && PyErr_Occurred()) {
+            PyErr_WriteUnraisable(g_compiler);
+            retry = 0;
+        }
         if (entry != NULL) {
             st->entry = (pyj_entry_fn)entry;
             st->direct_entry = direct_entry;
             st->status = PYJ_COMPILED;
+        }
+        else if (retry > 0) {
+            st->status = PYJ_COLD;      /* offered again after that many calls */
+            st->retry_at = st->calls + retry;
         }
     }
     if (st->status == PYJ_COMPILING) {
@@ -276,11 +285,12 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
     if (st->status == PYJ_COLD) {
         /* No on-stack replacement: a loop that starts in the interpreter
          * stays there, so code with a loop is hot at its first call. */
-        if (st->calls >= g_threshold || code_has_loop(frame->f_code)) {
+        if (st->calls >= st->retry_at
+            && (st->calls >= g_threshold || code_has_loop(frame->f_code))) {
             compile_code(frame->f_code, st);
         }
-        else {
-            st->calls++;
+        if (st->status == PYJ_COLD) {
+            st->calls++;            /* this call runs in the interpreter */
         }
     }
     if (st->status == PYJ_COMPILED && g_backend_alive) {

@@ -174,15 +174,15 @@ class FastPaths:
     # --------------------------------------------------------- feedback
     def inline_serves(self, ins):
         """Is the inline path of ins worth emitting, by the feedback?  At
-        compaction level 3, attribute sites without feedback take their
-        helper, which checks the same cache in C: each inline path is
-        150-250 IL instructions (four cache ways, dict probes), and a
-        function such as hexiom's constraint_pass, left to the interpreter,
-        makes every call it makes through the vectorcall path (the
-        interpreter calls inline only without a PEP 523 hook)."""
-        if ins.seen is None:
-            return self.compact < 3 or ins.name not in _TYPE_KEYED_OPS
-        return ins.seen in _INLINE_SERVES[ins.name]
+        compaction level 3 attribute sites take their helper, which checks
+        the same cache in C: an inline path is 150-250 IL instructions
+        without feedback (four cache ways, dict probes), and a function
+        such as hexiom's constraint_pass, left to the interpreter, makes
+        every call through the vectorcall path (the interpreter calls
+        inline only without a PEP 523 hook)."""
+        if self.compact >= 3 and ins.name in _TYPE_KEYED_OPS:
+            return False
+        return ins.seen is None or ins.seen in _INLINE_SERVES[ins.name]
 
     def instance_dict_possible(self, ins):
         return ins.seen not in _NO_INSTANCE_DICT

@@ -40,6 +40,10 @@ MAX_OPTIMIZED_IL_BYTES = MINOPTS_LIMITS["il_bytes"]
 # without feedback, down to this many levels (FastPaths.unspecialised_kinds,
 # FastPaths.inline_serves)
 COMPACT_LEVELS = 4
+# ... the last of them only for code called this often: the code that needs
+# it is the largest (100-300 ms to compile), and much of that runs once, as
+# argparse's parse loop does; its calls are counted in the interpreter.
+LAST_LEVEL_MIN_CALLS = 50
 # No instruction translates to less (a cheap early refusal of huge code)
 MIN_IL_BYTES_PER_INSTRUCTION = 16
 
@@ -62,7 +66,12 @@ DIRECT_ERROR = 2
 
 
 class Unsupported(Exception):
-    """The code uses something this translator leaves to the interpreter."""
+    """The code uses something this translator leaves to the interpreter
+    (for now only, with retry_after_calls > 0: backends.Unsupported)."""
+
+    def __init__(self, reason, retry_after_calls=0):
+        super().__init__(reason)
+        self.retry_after_calls = retry_after_calls
 
 
 # opcode name -> (helper, inputs consumed when it fails)
@@ -1150,6 +1159,10 @@ def translate(code, target, site_caches):
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
     for compact in range(COMPACT_LEVELS):
         # over a limit: fewer fast paths rather than the interpreter
+        if compact == COMPACT_LEVELS - 1 and target["calls"] < LAST_LEVEL_MIN_CALLS:
+            raise Unsupported("too large unless compact: compiled if called %d times"
+                              % LAST_LEVEL_MIN_CALLS,
+                              retry_after_calls=LAST_LEVEL_MIN_CALLS - target["calls"])
         method = Translator(code, analysis, target, compact=compact).translate()
         exceeded = over_minopts_limit(method.shape)
         if not exceeded:

@@ -14,11 +14,11 @@ from collections import Counter
 from . import backends
 
 # Programs may replace builtins while we compile: use the import-time ones.
-_isinstance, _type = isinstance, type
+_isinstance, _type, _getattr = isinstance, type, getattr
 
 _backend_name = backends.DEFAULT
 _totals = {"compiled": 0, "compile_seconds": 0.0, "runtime_start_seconds": 0.0,
-           "first_compiled_seconds": None}
+           "first_compiled_seconds": None, "deferred": 0}
 _fallbacks = Counter()
 _compile_times = []
 # One compile at a time: starting the runtime releases the GIL, and the
@@ -57,7 +57,8 @@ def _fallback_reason(exc):
 
 def compile_code(code):
     """Hook callback: (entry address or 0, direct entry address or 0,
-    (backend, keep-alive) or None, record)."""
+    (backend, keep-alive) or None, record, calls to wait before offering
+    the code again or 0)."""
     start = time.perf_counter()
     backend = _backend_name
     try:
@@ -67,13 +68,18 @@ def compile_code(code):
         if _isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         reason = _fallback_reason(exc)
+        retry = _getattr(exc, "retry_after_calls", 0)
+        if retry > 0:
+            # not a fallback yet: asked again if the code stays in use
+            _totals["deferred"] += 1
+            return (0, 0, None, _record(code.co_qualname, backend, reason=reason), retry)
         _fallbacks[reason] += 1
         if os.environ.get("PYJION_CLR_DEBUG") and not _isinstance(exc, backends.Unsupported):
             sys.stderr.write("pyjion_clr: %s in %s (%s:%s)\n" % (
                 reason, code.co_qualname, code.co_filename, code.co_firstlineno))
             import traceback
             traceback.print_exception(exc, file=sys.stderr)
-        return (0, 0, None, _record(code.co_qualname, backend, reason=reason))
+        return (0, 0, None, _record(code.co_qualname, backend, reason=reason), 0)
     # starting the .NET runtime (once per process) is not this function's compile
     runtime_start = result.runtime_start_ms / 1000.0
     _totals["runtime_start_seconds"] += runtime_start
@@ -86,7 +92,7 @@ def compile_code(code):
     _compile_times.append(elapsed)
     record = _record(code.co_qualname, backend, True, None, elapsed * 1000.0,
                      result.il_bytes, result.native_bytes)
-    return (result.entry, result.direct_entry or 0, (backend, result.keepalive), record)
+    return (result.entry, result.direct_entry or 0, (backend, result.keepalive), record, 0)
 
 
 def release(handle):
@@ -109,6 +115,7 @@ def stats():
         "compiled": _totals["compiled"],
         "fallbacks": dict(_fallbacks),
         "fallback_total": sum(_fallbacks.values()),
+        "deferred": _totals["deferred"],
         "compile_seconds": _totals["compile_seconds"],
         "runtime_start_seconds": _totals["runtime_start_seconds"],
         "first_compiled_seconds": _totals["first_compiled_seconds"],
@@ -119,6 +126,6 @@ def stats():
 
 def reset_stats():
     _totals.update(compiled=0, compile_seconds=0.0, runtime_start_seconds=0.0,
-                   first_compiled_seconds=None)
+                   first_compiled_seconds=None, deferred=0)
     _fallbacks.clear()
     _compile_times.clear()

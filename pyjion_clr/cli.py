@@ -31,10 +31,10 @@ def _parser():
 
 
 def format_stats(stats):
-    lines = ["pyjion_clr: %d functions compiled, %d fell back, %.1f ms compiling "
-             "(+ %.1f ms starting .NET)"
-             % (stats["compiled"], stats["fallback_total"], stats["compile_seconds"] * 1000.0,
-                stats["runtime_start_seconds"] * 1000.0)]
+    lines = ["pyjion_clr: %d functions compiled, %d fell back, %d waiting to be called more, "
+             "%.1f ms compiling (+ %.1f ms starting .NET)"
+             % (stats["compiled"], stats["fallback_total"], stats["deferred"],
+                stats["compile_seconds"] * 1000.0, stats["runtime_start_seconds"] * 1000.0)]
     if stats["median_compile_ms"] is not None:
         lines.append("pyjion_clr: median compile time %.2f ms per function" % stats["median_compile_ms"])
     for reason, count in sorted(stats["fallbacks"].items(), key=lambda kv: -kv[1]):

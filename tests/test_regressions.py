@@ -291,6 +291,7 @@ def test_code_past_any_minopts_limit_is_left_to_the_interpreter(monkeypatch):
         return total
 
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", 100)
+    monkeypatch.setattr(_translate, "LAST_LEVEL_MIN_CALLS", 0)     # every level tried now
     copy = fresh_copy(body)
     assert run_compiled(copy, 50).describe() == run_interpreted(body, 50).describe()
     info = pyjion_clr.info(copy)
@@ -400,10 +401,17 @@ def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
             < instructions(attributes_only, last - 1) == instructions(attributes_only, 0))
     before_last, at_last = instructions(_attribute_heavy, last - 1), instructions(_attribute_heavy, last)
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (before_last + at_last) // 2)
+    # ... for code called often enough: until then it is offered again
+    monkeypatch.setattr(_translate, "LAST_LEVEL_MIN_CALLS", 3)
+    expected = run_interpreted(_attribute_heavy, _attribute_objects()).describe()
     copy = fresh_copy(_attribute_heavy)
-    compiled = run_compiled(copy, _attribute_objects())
-    assert compiled.describe() == run_interpreted(_attribute_heavy, _attribute_objects()).describe()
-    assert pyjion_clr.info(copy).compiled
+    for call in range(4):
+        assert run_compiled(copy, _attribute_objects()).describe() == expected
+        info = pyjion_clr.info(copy)
+        if call < 3:
+            assert not info.compiled
+            assert info.reason == "unsupported: too large unless compact: compiled if called 3 times"
+    assert info.compiled and info.compiled_calls == 1
 
 def module_code_called_as_functions():
     """test_builtin's test_compile_top_level_await: code compiled for a

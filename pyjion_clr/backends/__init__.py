@@ -38,7 +38,14 @@ in the interpreter from then on, and the reason shows in `pyjion_clr.info()`.
 
 
 class Unsupported(Exception):
-    """The backend leaves this code to the interpreter (not an error)."""
+    """The backend leaves this code to the interpreter (not an error).
+    With retry_after_calls > 0, only for now: it is offered again once it
+    has been called that many more times (code worth compiling only if
+    hot)."""
+
+    def __init__(self, reason, retry_after_calls=0):
+        super().__init__(reason)
+        self.retry_after_calls = retry_after_calls
 
 
 class BackendUnavailable(Exception):

@@ -467,7 +467,7 @@ class CoreCLRBackend:
             return _translate.translate(
                 code, target, lambda count: _native.site_caches(code, count)), target
         except _translate.Unsupported as exc:
-            raise Unsupported(_str(exc)) from None
+            raise Unsupported(_str(exc), exc.retry_after_calls) from None
 
     def listing(self, code):
         """The CIL for `code`, translated again: the translation is
