@@ -29,7 +29,10 @@ rather than kept, since a program may compile thousands of functions.
 
 How it reports failure: raise `Unsupported(reason)` for code it does not
 handle, any other exception for a failed compile.  Either way the code runs
-in the interpreter from then on, and the reason shows in `pyjion_clr.info()`.
+in the interpreter from then on, and the reason shows in `pyjion_clr.info()`
+-- unless `Unsupported(reason, retry_after_calls=N)` asks to be offered the
+code again once it has run N more times in the interpreter (code worth its
+compile time only if hot).
 """
 
 # No dataclasses or typing here: they import inspect, ast, dis and more, a few
