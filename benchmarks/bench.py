@@ -101,7 +101,7 @@ def jit_worker_stats(stats_dir):
         "workers_that_compiled": sum(w["compiled"] > 0 for w in workers),
         "functions_compiled": max(w["compiled"] for w in workers),
         "functions_fallen_back": max(w["fallback_total"] for w in workers),
-        # left to the interpreter until called often enough (none was)
+        # left to the interpreter until called often enough, and never were
         "functions_deferred": max(w.get("deferred", 0) for w in workers),
         "fallback_reasons": reasons,
         "compile_seconds_per_worker": mean("compile_seconds"),

@@ -25,6 +25,7 @@ static int g_backend_alive = 1;
  * library, which costs a __tls_get_addr call per frame. */
 static PyThreadState *g_compiling_thread;
 static Py_ssize_t g_compiled_calls, g_interpreted_calls, g_compiler_calls;
+static Py_ssize_t g_waiting_codes;     /* code states with retry_at > 0 */
 
 static void
 free_code_state(void *ptr)
@@ -32,6 +33,9 @@ free_code_state(void *ptr)
     pyj_code_state *st = (pyj_code_state *)ptr;
     if (st == NULL) {
         return;
+    }
+    if (st->retry_at > 0) {
+        g_waiting_codes--;
     }
     /* at exit the backend (and its runtime) may be gone: just drop handles */
     if (st->handle != NULL && st->handle != Py_None && g_releaser != NULL
@@ -132,6 +136,10 @@ static void
 compile_code(PyCodeObject *code, pyj_code_state *st)
 {
     PyObject *type, *value, *tb;
+    if (st->retry_at > 0) {         /* offered again: no longer waiting */
+        st->retry_at = 0;
+        g_waiting_codes--;
+    }
     if (g_compiler == NULL) {
         st->status = PYJ_INTERPRETED;
         return;
@@ -199,6 +207,7 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
         else if (retry > 0) {
             st->status = PYJ_COLD;      /* offered again after that many calls */
             st->retry_at = st->calls + retry;
+            g_waiting_codes++;
         }
     }
     if (st->status == PYJ_COMPILING) {
@@ -368,7 +377,9 @@ pyj_hook_set_releaser(PyObject *callback)
 PyObject *
 pyj_hook_counters(void)
 {
-    return Py_BuildValue("{snsnsn}", "compiled_calls", g_compiled_calls,
+    return Py_BuildValue("{snsnsnsn}", "compiled_calls", g_compiled_calls,
                          "interpreted_calls", g_interpreted_calls,
-                         "compiler_calls", g_compiler_calls);
+                         "compiler_calls", g_compiler_calls,
+                         /* left to the interpreter until called more */
+                         "deferred", g_waiting_codes);
 }

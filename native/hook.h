@@ -8,8 +8,8 @@ enum pyj_code_status { PYJ_COLD = 0, PYJ_COMPILED = 1, PYJ_INTERPRETED = 2, PYJ_
 typedef struct {
     int status;
     Py_ssize_t calls;            /* calls seen while cold (for the threshold) */
-    Py_ssize_t retry_at;         /* while cold: no compile before this many calls
-                                  * (the backend asked to wait) */
+    Py_ssize_t retry_at;         /* > 0: cold until this many calls (the backend
+                                  * asked to wait), not yet offered again */
     Py_ssize_t compiled_calls;   /* calls that ran the native entry point */
     pyj_entry_fn entry;
     /* The backend's entry point for calls made by its own compiled code,

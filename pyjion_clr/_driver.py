@@ -18,7 +18,7 @@ _isinstance, _type, _getattr = isinstance, type, getattr
 
 _backend_name = backends.DEFAULT
 _totals = {"compiled": 0, "compile_seconds": 0.0, "runtime_start_seconds": 0.0,
-           "first_compiled_seconds": None, "deferred": 0}
+           "first_compiled_seconds": None}
 _fallbacks = Counter()
 _compile_times = []
 # One compile at a time: starting the runtime releases the GIL, and the
@@ -70,8 +70,8 @@ def compile_code(code):
         reason = _fallback_reason(exc)
         retry = _getattr(exc, "retry_after_calls", 0)
         if retry > 0:
-            # not a fallback yet: asked again if the code stays in use
-            _totals["deferred"] += 1
+            # not a fallback: asked again if the code stays in use (the
+            # hook counts the code waiting)
             return (0, 0, None, _record(code.co_qualname, backend, reason=reason), retry)
         _fallbacks[reason] += 1
         if os.environ.get("PYJION_CLR_DEBUG") and not _isinstance(exc, backends.Unsupported):
@@ -115,7 +115,6 @@ def stats():
         "compiled": _totals["compiled"],
         "fallbacks": dict(_fallbacks),
         "fallback_total": sum(_fallbacks.values()),
-        "deferred": _totals["deferred"],
         "compile_seconds": _totals["compile_seconds"],
         "runtime_start_seconds": _totals["runtime_start_seconds"],
         "first_compiled_seconds": _totals["first_compiled_seconds"],
@@ -126,6 +125,6 @@ def stats():
 
 def reset_stats():
     _totals.update(compiled=0, compile_seconds=0.0, runtime_start_seconds=0.0,
-                   first_compiled_seconds=None, deferred=0)
+                   first_compiled_seconds=None)
     _fallbacks.clear()
     _compile_times.clear()

@@ -299,12 +299,23 @@ def test_code_past_any_minopts_limit_is_left_to_the_interpreter(monkeypatch):
     assert info.reason == "unsupported: too large: over 100 instructions, which RyuJIT does not optimize"
 
 
+def _il_instructions(fn, compact):
+    """IL instructions of fn's translation at a compaction level."""
+    from pyjion_clr import _bytecode, _native, _translate
+    code = fn.__code__
+    target = dict(_native.target_description(), site_caches=0)
+    target.update(_native.code_facts(code))
+    analysis = _bytecode.analyze(code)
+    translator = _translate.Translator(code, analysis, target, compact=compact)
+    return translator.translate().shape["instructions"]
+
+
 # Code over a limit with every fast path can fit with fewer: it is
 # translated again in compact form (sites without feedback lose the
 # float-with-int path, then keep only the small-int path) before being left
 # to the interpreter.
 def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
-    from pyjion_clr import _bytecode, _native, _translate
+    from pyjion_clr import _translate
 
     def body(n, x):
         total = 0
@@ -312,14 +323,7 @@ def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
             total = total + i * x - (i - x) * 2 + x * x + i / 4
         return total
 
-    def instructions(compact):
-        target = dict(_native.target_description(), site_caches=0)
-        target.update(_native.code_facts(body.__code__))
-        analysis = _bytecode.analyze(body.__code__)
-        translator = _translate.Translator(body.__code__, analysis, target, compact=compact)
-        return translator.translate().shape["instructions"]
-
-    full, fewer, fewest = instructions(0), instructions(1), instructions(2)
+    full, fewer, fewest = (_il_instructions(body, level) for level in (0, 1, 2))
     assert fewest < fewer < full
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (fewer + fewest) // 2)
     for x in (3, 0.5):                  # the float takes the helpers now
@@ -328,10 +332,9 @@ def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
         assert pyjion_clr.info(copy).compiled
 
 
-
-# The last compaction level sends attribute sites without feedback to their
-# helpers (the same caches, checked in C): hexiom's constraint_pass, over
-# every limit at the levels before, fits there.  The objects below take
+# The last compaction level sends every attribute site to its helper (the
+# same caches, checked in C): hexiom's constraint_pass, over every limit at
+# the levels before, fits there.  The objects below take
 # every way through those sites: slots, inline values, an instance __dict__
 # shadowing a method, class attributes, a module, a property, a missing
 # attribute and a deleted one.
@@ -381,15 +384,8 @@ def _attribute_objects():
 
 
 def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
-    from pyjion_clr import _bytecode, _native, _translate
-
-    def instructions(fn, compact):
-        code = fn.__code__
-        target = dict(_native.target_description(), site_caches=0)
-        target.update(_native.code_facts(code))
-        analysis = _bytecode.analyze(code)
-        translator = _translate.Translator(code, analysis, target, compact=compact)
-        return translator.translate().shape["instructions"]
+    from pyjion_clr import _translate
+    instructions = _il_instructions
 
     def attributes_only(obj):
         obj.y = obj.x
@@ -405,13 +401,17 @@ def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
     monkeypatch.setattr(_translate, "LAST_LEVEL_MIN_CALLS", 3)
     expected = run_interpreted(_attribute_heavy, _attribute_objects()).describe()
     copy = fresh_copy(_attribute_heavy)
+    waiting_before = pyjion_clr.stats()["deferred"]
     for call in range(4):
         assert run_compiled(copy, _attribute_objects()).describe() == expected
         info = pyjion_clr.info(copy)
         if call < 3:
             assert not info.compiled
             assert info.reason == "unsupported: too large unless compact: compiled if called 3 times"
+            assert pyjion_clr.stats()["deferred"] == waiting_before + 1
     assert info.compiled and info.compiled_calls == 1
+    assert pyjion_clr.stats()["deferred"] == waiting_before     # waiting no more
+
 
 def module_code_called_as_functions():
     """test_builtin's test_compile_top_level_await: code compiled for a
