@@ -21,7 +21,8 @@ a wrong value through.
   finite exponent.
 - An int result of the small-int path that a BINARY_OP or COMPARE_OP takes
   next stays unboxed, an int64 in an IL local, until then: `(i + j) *
-  (i + j + 1) // 2` makes no int objects (translate's deferred pushes).
+  (i + j + 1) // 2` makes no int objects (translate's deferred pushes);
+  so does a float result, a double: `dx * dx + dy * dy` makes one float.
 - COMPARE_OP on two floats or two small ints: compared inline, and when a
   conditional jump follows, branched on without making a bool.
 - UNARY_NOT of True or False.
@@ -96,6 +97,10 @@ _FLOAT_RESULT_OF_INTS = frozenset((11,))
 _INT_ONLY_ARITH = {2: "floordiv", 6: "mod", 1: "and", 7: "or", 12: "xor", 3: "shl", 9: "shr"}
 MAX_SHIFT = 32                          # |v| < 2**30: v << 32 fits int64
 ONE_DIGIT_MAX = 2 ** 30 - 1
+# What a BINARY_OP result left unboxed for its reader may be (see
+# translate's deferred pushes), and the type it is an instance of once boxed
+UNBOXED_TYPES = {"int": "long_type", "float": "float_type"}
+_UNBOXED_IL_TYPES = {"int": "i8", "float": "r8"}
 PY_SSIZE_T_MAX = 2 ** 63 - 1
 # ** with a float operand (of two ints: generic)
 NB_POWER = 8
@@ -155,9 +160,9 @@ class FastPaths:
         self.v_keys = il.new_local("i")
         self.v_entry = il.new_local("i")
         self.fused = None                   # index of a jump emitted with its compare
-        self.unboxed_locals = {}            # stack depth -> i8 IL local (unboxed ints)
-        self.unboxed_operands = {}          # v_t0 / v_t1 -> depth, while one is unboxed
-        self.unboxed_result = None          # depth of the unboxed int an op just left
+        self.unboxed_locals = {}            # (stack depth, kind) -> IL local: unboxed_local
+        self.unboxed_operands = {}          # v_t0 / v_t1 -> (depth, kind), while one is unboxed
+        self.unboxed_result = None          # (depth, kind) of the value an op just left unboxed
         self.constant_operands = {}         # v_t0 / v_t1 -> its value, a LOAD_CONST's
         # the constants whose type and value the code may assume: floats and
         # one-digit ints (by address, as a deferred LOAD_CONST names them)
@@ -198,9 +203,9 @@ class FastPaths:
         """The operand kinds to emit fast paths for at a site without
         feedback: all of them; in compact code (a function too large
         otherwise) at level 1 not a float with an int ("MX") -- nor, at any
-        level, unboxed int results (int_arithmetic) or enumerate pairs
-        (op_FOR_ITER) -- at level 2 only two small ints where that is one
-        of them."""
+        level, enumerate pairs (op_FOR_ITER) -- at level 2 only two small
+        ints where that is one of them.  Results left unboxed stay at every
+        level: they make the code smaller (no boxing, no in-place reuse)."""
         if self.compact >= 2 and "II" in kinds:
             return ("II",)
         if self.compact >= 1 and "MX" in kinds and len(kinds) > 1:
@@ -225,11 +230,12 @@ class FastPaths:
                 il.branch("br", label)
             return
         checked = None
-        if v in self.unboxed_operands:
-            # NULL: an unboxed int
+        unboxed = self.unboxed_kind(v)
+        if unboxed is not None:
+            # NULL: unboxed, of that kind's type
             checked = il.new_label()
             il.ldloc(v)
-            il.branch("brfalse", checked if type_address == self.t["long_type"] else label)
+            il.branch("brfalse", checked if type_address == self.t[UNBOXED_TYPES[unboxed]] else label)
         self.load_field(v, self.t["ob_type"], "i")
         il.ldc_ptr(type_address)
         il.branch("bne.un", label)
@@ -241,7 +247,7 @@ class FastPaths:
         il = self.il
         if v in self.constant_operands:
             return                          # known_constants: one digit
-        if v in self.unboxed_operands:
+        if self.unboxed_kind(v) == "int":
             def unboxed(value):
                 # |value| < 2**30, as one digit holds
                 il.ldloc(value)
@@ -267,7 +273,7 @@ class FastPaths:
             # a literal: RyuJIT folds it (a division by it becomes shifts)
             il.ldc_i8(self.constant_operands[v])
             return
-        if v in self.unboxed_operands:
+        if self.unboxed_kind(v) == "int":
             self.unboxed_or_object(v, il.ldloc, lambda: self.load_small_int(v))
             return
         self.load_field(v, self.t["var_size"], "i8")
@@ -567,7 +573,11 @@ class FastPaths:
         if v in self.constant_operands:
             il.ldc_r8(float(self.constant_operands[v]))
             return
-        if kind == "N" and v in self.unboxed_operands:
+        unboxed = self.unboxed_kind(v)
+        if unboxed == "float" and kind != "I":
+            self.unboxed_or_object(v, il.ldloc, lambda: self.load_as_double(v, kind))
+            return
+        if kind == "N" and unboxed == "int":
             # one digit: classify_operands checked
             def unboxed(value):
                 il.ldloc(value)
@@ -590,22 +600,26 @@ class FastPaths:
             self.load_as_double(v, "F")
             il.mark(loaded)
 
+    def unboxed_kind(self, v):
+        """"int" or "float" if operand v may be unboxed (NULL), else None."""
+        return self.unboxed_operands.get(v, (None, None))[1]
+
     def unboxed_or_object(self, v, unboxed, boxed):
-        """Code for an operand that may be an unboxed int: unboxed(IL local
-        of its value) where v is NULL, else boxed() with v an object (the
-        caller's own emitter, v no longer taken for unboxed meanwhile); both
-        continue after."""
+        """Code for an operand that may be unboxed: unboxed(IL local of its
+        value) where v is NULL, else boxed() with v an object (the caller's
+        own emitter, v no longer taken for unboxed meanwhile); both continue
+        after."""
         il = self.il
         is_object, done = il.new_label(), il.new_label()
-        depth = self.unboxed_operands.pop(v)
+        where = self.unboxed_operands.pop(v)
         il.ldloc(v)
         il.branch("brtrue", is_object)
-        unboxed(self.unboxed_local(depth))
+        unboxed(self.unboxed_local(*where))
         il.branch("br", done)
         il.mark(is_object)
         boxed()
         il.mark(done)
-        self.unboxed_operands[v] = depth
+        self.unboxed_operands[v] = where
 
     def forget_operands(self):
         """What load_operands knew of v_t0 and v_t1 holds only for the
@@ -615,18 +629,18 @@ class FastPaths:
     def load_operands(self, depth):
         """The two operands of a binary instruction into v_t0 and v_t1,
         noting which are borrowed (deferred pushes: not the stack's to
-        release or to reuse), which may be unboxed ints (NULL, the value in
-        unboxed_local(depth)) and which are constants known now
+        release or to reuse), which may be unboxed (NULL, the value in
+        unboxed_local(depth, kind)) and which are constants known now
         (constant_operands: known_constants' floats and one-digit ints)."""
         self.borrowed, self.unboxed_operands, self.constant_operands = {}, {}, {}
         for v, d in ((self.v_t0, depth - 2), (self.v_t1, depth - 1)):
             deferred = self.deferred.get(d, ("",))
-            unboxed = deferred[0] == "int"
+            unboxed = deferred[0] in UNBOXED_TYPES
             if deferred[0] == "const" and deferred[1] in self.known_constants:
                 self.constant_operands[v] = self.known_constants[deferred[1]]
             if unboxed:
                 self.load_slot(d)
-                self.unboxed_operands[v] = d
+                self.unboxed_operands[v] = (d, deferred[0])
             else:
                 self.load_stack_value(d)
             self.il.stloc(v)
@@ -642,16 +656,20 @@ class FastPaths:
         self.il.op("stind.i")
 
     def release_operand(self, v, kind):
-        """Py_DECREF of an operand (unless borrowed, or an unboxed int): "F"
+        """Py_DECREF of an operand (unless borrowed, or unboxed: NULL): "F"
         an exact float, anything else any object."""
         if self.borrowed[v]:
             return
-        if v in self.unboxed_operands:
-            self.decref_local(v, nullable=True)
-        elif kind == "F":
+        if kind == "F":
+            # an unboxed int is not a float: the guards excluded NULL
+            unboxed = self.il.new_label()
+            if self.unboxed_kind(v) == "float":
+                self.il.ldloc(v)
+                self.il.branch("brfalse", unboxed)
             self.decref_float(v)
+            self.il.mark(unboxed)
         else:
-            self.decref_local(v)
+            self.decref_local(v, nullable=v in self.unboxed_operands)
 
     # ------------------------------------------------------ LOAD_GLOBAL
     def op_LOAD_GLOBAL(self, ins, depth):
@@ -1689,21 +1707,28 @@ class FastPaths:
         generic = il.new_label()
         done = il.new_label()
         labels = {kind: il.new_label() for kind in kinds}
+        # one kind of result may stay unboxed at a depth: an int if two ints
+        # are expected, else a float
+        int_result = "II" in kinds and base not in _FLOAT_RESULT_OF_INTS
+        unboxed = None
+        if self.read_unboxed_next(ins, depth - 2):
+            unboxed = "int" if int_result else "float"
         self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():
             il.mark(label)
-            if kinds == "II" and base not in _FLOAT_RESULT_OF_INTS:
-                self.int_arithmetic(ins, depth, base, generic)
+            if kinds == "II" and int_result:
+                self.int_arithmetic(ins, depth, base, generic, unboxed == "int")
             else:
-                self.float_arithmetic(ins, depth, base, kinds, generic)
+                self.float_arithmetic(ins, depth, base, kinds, generic, unboxed == "float")
             il.branch("br", done)
         self.call_op_out_of_line(generic, done, "binary_op", ins, depth, depth - 2)
         il.mark(done)
 
-    def float_arithmetic(self, ins, depth, base, kinds, generic):
+    def float_arithmetic(self, ins, depth, base, kinds, generic, unboxed):
         """Operands of kinds ("FF", "II" for /, or "MX": a float with an
-        int) as doubles; the float result replaces them."""
+        int) as doubles; the float result replaces them (a double, if
+        unboxed)."""
         il = self.il
         left, right = ("N", "N") if kinds == "MX" else kinds
         if base == NB_POWER:
@@ -1719,6 +1744,10 @@ class FastPaths:
             self.load_as_double(self.v_t1, right)
             il.op(_ARITH[base])
             il.stloc(self.v_fa)
+        if unboxed:
+            il.ldloc(self.v_fa)
+            self.leave_unboxed(depth - 2, "float", left, right)
+            return
         if kinds == "FF":
             self.store_float_result(ins, depth)
             return
@@ -1758,7 +1787,7 @@ class FastPaths:
         il.ldc_r8(DBL_MAX)
         il.branch("bgt.un", generic)
 
-    def int_arithmetic(self, ins, depth, base, generic):
+    def int_arithmetic(self, ins, depth, base, generic, unboxed):
         """Two one-digit ints (|v| < 2**30): +, -, *, &, |, ^ cannot
         overflow int64, nor a shift by at most MAX_SHIFT (a larger or
         negative count goes to generic); // and % round as Python does."""
@@ -1781,37 +1810,48 @@ class FastPaths:
             self.load_small_int(self.v_t0)
             self.load_small_int(self.v_t1)
             il.op(op)
-        if not self.compact and self.read_unboxed_next(ins, depth - 2):
-            # left unboxed: no int object made (see translate's deferred pushes)
-            il.stloc(self.unboxed_local(depth - 2))
-            self.release_operand(self.v_t0, "I")
-            self.release_operand(self.v_t1, "I")
-            self.slot_addr(depth - 2)
-            il.ldc_ptr(0)
-            il.op("stind.i")
-            self.unboxed_result = depth - 2
+        if unboxed:
+            self.leave_unboxed(depth - 2, "int", "I", "I")
             return
         self.box_int(ins, depth)
         self.replace_operands(depth, "I", "I")
 
-    def unboxed_local(self, depth):
-        """The i8 IL local an unboxed int at stack depth `depth` lives in."""
-        v = self.unboxed_locals.get(depth)
+    def leave_unboxed(self, depth, kind, left_kind, right_kind):
+        """The result on the IL stack, of `kind`, stays unboxed for the
+        instruction that reads it next (no object made; see translate's
+        deferred pushes): slot `depth` is NULL, the value in its IL local;
+        the operands (of left_kind, right_kind) are released."""
+        il = self.il
+        il.stloc(self.unboxed_local(depth, kind))
+        self.release_operand(self.v_t0, left_kind)
+        self.release_operand(self.v_t1, right_kind)
+        self.slot_addr(depth)
+        il.ldc_ptr(0)
+        il.op("stind.i")
+        self.unboxed_result = (depth, kind)
+
+    def unboxed_local(self, depth, kind):
+        """The IL local (i8 for an int, r8 for a float) an unboxed value of
+        `kind` at stack depth `depth` lives in."""
+        v = self.unboxed_locals.get((depth, kind))
         if v is None:
-            v = self.unboxed_locals[depth] = self.il.new_local("i8")
+            v = self.unboxed_locals[depth, kind] = self.il.new_local(_UNBOXED_IL_TYPES[kind])
         return v
 
-    def box_unboxed(self, depth):
-        """The slot at `depth` gets the unboxed int's value as an object
-        (raising MemoryError at the current instruction if none can be
-        made).  Only a generic path boxes what the next reader was to take
-        unboxed (read_unboxed_next): the call is short code."""
+    def box_unboxed(self, depth, kind):
+        """The slot at `depth` gets the unboxed value's object (raising
+        MemoryError at the current instruction if none can be made).  Only
+        a generic path boxes what the next reader was to take unboxed
+        (read_unboxed_next): the call is short code."""
         il = self.il
         boxed = il.new_label()
         self.load_slot(depth)
         il.branch("brtrue", boxed)
-        il.ldloc(self.unboxed_local(depth))
-        self.call_native(self.helpers["PyLong_FromLongLong"], SIG_LONG_FROM_LONGLONG)
+        il.ldloc(self.unboxed_local(depth, kind))
+        if kind == "int":
+            self.call_native(self.helpers["PyLong_FromLongLong"], SIG_LONG_FROM_LONGLONG)
+        else:
+            self.call_native(self.helpers["PyFloat_FromDouble"], SIG_FLOAT_FROM_DOUBLE)
         il.stloc(self.v_t2)
         self.fail_if_null_t2(self.current_ins, self.current_depth)
         self.slot_addr(depth)
@@ -1869,11 +1909,14 @@ class FastPaths:
         floats) on the stack.  An operand only the stack refers to is
         overwritten in place (nothing else can see it) and the other one
         released; otherwise a new float is made and both are released.  A
-        borrowed operand is never the stack's alone."""
+        borrowed operand is never the stack's alone; one that may be an
+        unboxed float (NULL) is not tried."""
         il = self.il
         stored = il.new_label()
-        owned = [v for v in (self.v_t0, self.v_t1) if not self.borrowed[v]]
-        for v in owned:
+        operands = (self.v_t0, self.v_t1)
+        for v in operands:
+            if self.borrowed[v] or self.unboxed_kind(v) == "float":
+                continue
             # v_t2: the result
             not_sole = il.new_label()
             self.branch_unless_sole_reference(v, not_sole)
@@ -1884,14 +1927,14 @@ class FastPaths:
             il.op("add")
             il.ldloc(self.v_fa)
             il.op("stind.r8")
-            for other in owned:
+            for other in operands:
                 if other != v:
-                    self.decref_float(other)
+                    self.release_operand(other, "F")
             il.branch("br", stored)
             il.mark(not_sole)
         self.box_float(ins, depth)
-        for v in owned:
-            self.decref_float(v)
+        for v in operands:
+            self.release_operand(v, "F")
         il.mark(stored)
         self.slot_addr(depth - 2)
         il.ldloc(self.v_t2)

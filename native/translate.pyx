@@ -23,7 +23,8 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
-from ._specialize import C_CALLS, INLINE_CALLS, SIG_DEALLOC, FastPaths, count_cached_sites
+from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, UNBOXED_TYPES, FastPaths,
+                          count_cached_sites)
 
 CO_GENERATOR = 0x20
 CO_COROUTINE = 0x80
@@ -165,8 +166,8 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
                    "POP_JUMP_FORWARD_IF_FALSE": 1, "POP_JUMP_BACKWARD_IF_FALSE": 1,
                    "POP_JUMP_FORWARD_IF_NONE": 1, "POP_JUMP_BACKWARD_IF_NONE": 1,
                    "POP_JUMP_FORWARD_IF_NOT_NONE": 1, "POP_JUMP_BACKWARD_IF_NOT_NONE": 1}
-# ... and those of them that also take an unboxed int where it is (the
-# others get it boxed first)
+# ... and those of them that also take an unboxed int or float where it is
+# (the others get it boxed first)
 _READS_UNBOXED = frozenset(("BINARY_OP", "COMPARE_OP"))
 
 
@@ -220,8 +221,8 @@ class Translator(FastPaths):
         self.current_index = 0         # the instruction being emitted: see call_native
         self.current_ins = None        # ... and the one an error in a spill is raised at,
         self.current_depth = 0         # with this many values on the stack
-        self.deferred = {}             # stack depth -> ("local", index), ("const", address)
-                                       # or ("int", None): see defer()
+        self.deferred = {}             # stack depth -> ("local", index), ("const", address),
+                                       # ("int", None) or ("float", None): see defer()
         self.spill_stubs = {}          # (error stub, deferred values spilled) -> label
         # IL locals
         self.v_status = self.il.new_local("i4")
@@ -265,7 +266,7 @@ class Translator(FastPaths):
                 for d in range(depth - taken, depth):
                     self.deferred.pop(d, None)
             if self.unboxed_result is not None:
-                self.defer(self.unboxed_result, "int", None)
+                self.defer(*self.unboxed_result, None)
                 self.unboxed_result = None
             nxt = self.next_instr(ins)
             if nxt is not None and nxt.index in block_starts:
@@ -340,7 +341,8 @@ class Translator(FastPaths):
     # another path (floats, a helper), the slot holds the object.  Those two
     # take either form; a generic path gets it boxed first; an error path
     # leaves it, the unwinder skipping NULL (nothing a handler keeps can be
-    # unboxed; see error_stub).
+    # unboxed; see error_stub).  A float result is left so as ("float",
+    # None), a double, where the BINARY_OP expects no two ints.
     def defer(self, depth, kind, what):
         self.deferred[depth] = (kind, what)
 
@@ -351,7 +353,7 @@ class Translator(FastPaths):
         """Push the object at stack depth `depth`, wherever it is (borrowed
         if deferred)."""
         value = self.deferred.get(depth)
-        assert value is None or value[0] != "int", "an unboxed int read as an object"
+        assert value is None or value[0] not in UNBOXED_TYPES, "an unboxed value read as an object"
         if value is None:
             self.load_slot(depth)
         elif value[0] == "local":
@@ -379,15 +381,16 @@ class Translator(FastPaths):
 
     def spill(self, low, high, only_unboxed=False, for_error=False):
         """Slots low..high-1 get their deferred values, each with a new
-        reference (only the unboxed ints if asked; for an error path, which
-        only releases them, not unboxed ints)."""
+        reference (only the unboxed ones if asked; for an error path, which
+        only releases them, not unboxed ones)."""
         for depth in sorted(self.deferred):
             kind = self.deferred[depth][0]
-            if not low <= depth < high or (only_unboxed and kind != "int"):
+            unboxed = kind in UNBOXED_TYPES
+            if not low <= depth < high or (only_unboxed and not unboxed):
                 continue
-            if kind == "int":
+            if unboxed:
                 if not for_error:       # the unwinder skips NULL (Py_XDECREF)
-                    self.box_unboxed(depth)
+                    self.box_unboxed(depth, kind)
             else:
                 self.load_stack_value(depth)
                 self.il.stloc(self.v_spill)
@@ -728,9 +731,10 @@ class Translator(FastPaths):
         if not spilled:
             return stub
         handler = self.a.handler_for.get(ins.index)
-        if handler is not None and any(v[0] == "int" and d < handler.depth for d, v in spilled):
+        if handler is not None and any(v[0] in UNBOXED_TYPES and d < handler.depth
+                                       for d, v in spilled):
             # expressions do not span a try statement, so this is not expected
-            raise Unsupported("an unboxed int below an exception handler's stack")
+            raise Unsupported("an unboxed value below an exception handler's stack")
         key = (stub, spilled)
         label = self.spill_stubs.get(key)
         if label is None:
@@ -963,7 +967,7 @@ class Translator(FastPaths):
     # `x.a += 1` and `v[i] -= d` then touch no reference count for x, v, i.
     def op_COPY(self, ins, depth):
         source = depth - ins.oparg
-        assert self.deferred.get(source, ("",))[0] != "int", "COPY of an unboxed int"
+        assert self.deferred.get(source, ("",))[0] not in UNBOXED_TYPES, "COPY of an unboxed value"
         if self.is_deferred(source):
             self.deferred[depth] = self.deferred[source]
             return
@@ -974,8 +978,8 @@ class Translator(FastPaths):
     def op_SWAP(self, ins, depth):
         il = self.il
         top, other = depth - 1, depth - ins.oparg
-        assert all(self.deferred.get(d, ("",))[0] != "int" for d in (top, other)), \
-            "SWAP of an unboxed int"
+        assert all(self.deferred.get(d, ("",))[0] not in UNBOXED_TYPES for d in (top, other)), \
+            "SWAP of an unboxed value"
         noted = {d: self.deferred.pop(d) for d in (top, other) if d in self.deferred}
         if len(noted) == 1:
             # one value is in its slot: it moves to the other's

@@ -195,6 +195,53 @@ def test_a_site_the_interpreter_gave_up_on(args):
     assert _outcome(warm, *args) == expected
 
 
+# A float result that the next BINARY_OP or COMPARE_OP takes stays a
+# double (no float made) where the interpreter saw floats there; every
+# other operand, and any failure with such a double waiting on the stack,
+# must still come out as in the interpreter.
+class Real(float):
+    def __mul__(self, other):
+        return ("Real", float(self) * other)
+
+
+def float_chains(x, y, z):
+    norm = (x * x + y * y + z * z) ** 0.5
+    mixed = x * y - z / (x + 1.5)
+    ordered = x * y < z * z - 1.0
+    negated = -(x * y) + 0.5                # UNARY_NEGATIVE takes it boxed
+    root = (x - y) ** 0.5                   # complex for x < y: the helper
+    waiting = x * y + (z + 1)               # z + 1: perhaps a TypeError
+    return norm, mixed, ordered, negated, root, waiting, x * y / (z - 1.0)
+
+
+@pytest.mark.parametrize("args", [
+    (3.0, 2.0, 0.5), (-1.5, 2.5, 3.0),              # floats, as seen; complex root
+    (3.0, 2.0, 1.0),                                # ZeroDivisionError, x * y waiting
+    (3.0, 2.0, None),                               # TypeError, x * y waiting
+    (3, 2, 5), (3.0, 2, 0.5), (2 ** 70, 1.5, 0.5),  # ints: the generic paths
+    (float("inf"), float("nan"), -0.0), (1e308, 1e308, 1e-308),
+    (Real(3.0), 2.0, 0.5),                          # a subclass: its __mul__
+    ("ab", 2, 0.5),
+])
+def test_float_results_stay_unboxed_for_their_reader(args):
+    from pyjion_clr import _bytecode, _native, _translate
+    warm = warmed_copy(float_chains, 3.0, 2.0, 0.5)
+    assert "BINARY_OP_MULTIPLY_FLOAT" in specialised_names(warm.__code__)
+    target = dict(_native.target_description(), site_caches=0)
+    target.update(_native.code_facts(warm.__code__))
+    translator = _translate.Translator(warm.__code__, _bytecode.analyze(warm.__code__), target)
+    translator.translate()
+    assert "float" in {kind for _, kind in translator.unboxed_locals}
+    pyjion_clr.disable()
+    expected = _outcome(fresh_copy(float_chains), *args)
+    pyjion_clr.enable()
+    counted = [a for a in args if a is not None]     # None's count moves with anything
+    before = [sys.getrefcount(a) for a in counted]
+    assert repr(_outcome(warm, *args)) == repr(expected)
+    assert [sys.getrefcount(a) for a in counted] == before
+    assert pyjion_clr.info(warm).compiled
+
+
 def appender(target, x):
     target.append(x)        # specialised only when the result is dropped
     return len(target)
