@@ -19,6 +19,11 @@
 #include "hook.h"
 #include "native_stack.h"
 
+/* The steps of a direct call, each called once per call: inlined into
+ * their callers (left to itself, GCC keeps push_frame, frame_fits and
+ * clear_and_pop as calls of their own). */
+#define PYJ_CALL_STEP static inline __attribute__((always_inline))
+
 /* frame.c's take_ownership: the frame object keeps a copy of the frame. */
 static void
 move_frame_into_object(PyThreadState *ts, PyFrameObject *fo, PyjFrame *frame)
@@ -78,7 +83,7 @@ pyj_frame_clear(PyThreadState *ts, PyjFrame *frame)
 }
 
 /* ceval.c's _PyEvalFrameClearAndPop. */
-static void
+PYJ_CALL_STEP void
 clear_and_pop(PyThreadState *ts, PyjFrame *frame)
 {
     ts->recursion_remaining--;
@@ -89,7 +94,7 @@ clear_and_pop(PyThreadState *ts, PyjFrame *frame)
 
 /* Does func(args...), with nargs positional arguments, bind them all by
  * position (missing ones from the defaults), no keywords, no *args? */
-static int
+PYJ_CALL_STEP int
 arguments_fit(PyFunctionObject *func, Py_ssize_t nargs)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
@@ -105,7 +110,7 @@ arguments_fit(PyFunctionObject *func, Py_ssize_t nargs)
 /* Can func(args...) have its frame pushed here: a plain positional call of
  * a function that is not a generator, room on the current data-stack
  * chunk? */
-static int
+PYJ_CALL_STEP int
 frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
@@ -121,7 +126,7 @@ frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
 /* A frame for func(args...), a call frame_fits accepted, pushed on the data
  * stack with the argument references moved in (missing ones from the
  * defaults). */
-static PyjFrame *
+PYJ_CALL_STEP PyjFrame *
 push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
@@ -163,7 +168,7 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
 /* code's direct entry if running it now can skip the hook: at the recursion
  * limit, or with the machine stack nearly full, the hook's path raises
  * RecursionError */
-static void *
+PYJ_CALL_STEP void *
 direct_entry_now(PyThreadState *ts, PyCodeObject *code)
 {
     if (ts->recursion_remaining <= 0 || pyj_native_stack_low()) {
@@ -173,7 +178,7 @@ direct_entry_now(PyThreadState *ts, PyCodeObject *code)
 }
 
 /* func's direct entry if a call with nargs arguments can go through it now */
-static void *
+PYJ_CALL_STEP void *
 direct_entry_for(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
 {
     if (!frame_fits(ts, func, nargs)) {
@@ -184,7 +189,7 @@ direct_entry_for(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
 
 /* Link a frame for a direct call or resumption as the hook links an entry
  * frame, sharing the caller's CFrame. */
-static void
+PYJ_CALL_STEP void
 link_direct(PyThreadState *ts, PyjFrame *frame)
 {
     ts->recursion_remaining--;
@@ -276,7 +281,7 @@ pyj_call_finish_init(PyObject *self, PyObject *res)
     return self;
 }
 
-static void
+PYJ_CALL_STEP void
 unlink_direct(PyThreadState *ts, PyjFrame *frame)
 {
     ts->recursion_remaining++;
