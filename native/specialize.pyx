@@ -62,6 +62,8 @@ The emitters are a mixin of translate.Translator and use its primitives
 (stack slots, reference counting, helper calls, error stubs).
 """
 
+from collections import namedtuple
+
 from . import _cil as cil
 from ._bytecode import GENERIC
 
@@ -98,9 +100,13 @@ _INT_ONLY_ARITH = {2: "floordiv", 6: "mod", 1: "and", 7: "or", 12: "xor", 3: "sh
 MAX_SHIFT = 32                          # |v| < 2**30: v << 32 fits int64
 ONE_DIGIT_MAX = 2 ** 30 - 1
 # What a BINARY_OP result left unboxed for its reader may be (see
-# translate's deferred pushes), and the type it is an instance of once boxed
-UNBOXED_TYPES = {"int": "long_type", "float": "float_type"}
-_UNBOXED_IL_TYPES = {"int": "i8", "float": "r8"}
+# translate's deferred pushes): the type it is an instance of once boxed
+# (a target field), the IL type it is held in, the C function boxing it
+_Unboxed = namedtuple("_Unboxed", "type_field il_type boxer boxer_signature")
+UNBOXED_KINDS = {
+    "int": _Unboxed("long_type", "i8", "PyLong_FromLongLong", SIG_LONG_FROM_LONGLONG),
+    "float": _Unboxed("float_type", "r8", "PyFloat_FromDouble", SIG_FLOAT_FROM_DOUBLE),
+}
 PY_SSIZE_T_MAX = 2 ** 63 - 1
 # ** with a float operand (of two ints: generic)
 NB_POWER = 8
@@ -235,7 +241,7 @@ class FastPaths:
             # NULL: unboxed, of that kind's type
             checked = il.new_label()
             il.ldloc(v)
-            il.branch("brfalse", checked if type_address == self.t[UNBOXED_TYPES[unboxed]] else label)
+            il.branch("brfalse", checked if type_address == self.t[UNBOXED_KINDS[unboxed].type_field] else label)
         self.load_field(v, self.t["ob_type"], "i")
         il.ldc_ptr(type_address)
         il.branch("bne.un", label)
@@ -635,7 +641,7 @@ class FastPaths:
         self.borrowed, self.unboxed_operands, self.constant_operands = {}, {}, {}
         for v, d in ((self.v_t0, depth - 2), (self.v_t1, depth - 1)):
             deferred = self.deferred.get(d, ("",))
-            unboxed = deferred[0] in UNBOXED_TYPES
+            unboxed = deferred[0] in UNBOXED_KINDS
             if deferred[0] == "const" and deferred[1] in self.known_constants:
                 self.constant_operands[v] = self.known_constants[deferred[1]]
             if unboxed:
@@ -1835,7 +1841,7 @@ class FastPaths:
         `kind` at stack depth `depth` lives in."""
         v = self.unboxed_locals.get((depth, kind))
         if v is None:
-            v = self.unboxed_locals[depth, kind] = self.il.new_local(_UNBOXED_IL_TYPES[kind])
+            v = self.unboxed_locals[depth, kind] = self.il.new_local(UNBOXED_KINDS[kind].il_type)
         return v
 
     def box_unboxed(self, depth, kind):
@@ -1848,10 +1854,8 @@ class FastPaths:
         self.load_slot(depth)
         il.branch("brtrue", boxed)
         il.ldloc(self.unboxed_local(depth, kind))
-        if kind == "int":
-            self.call_native(self.helpers["PyLong_FromLongLong"], SIG_LONG_FROM_LONGLONG)
-        else:
-            self.call_native(self.helpers["PyFloat_FromDouble"], SIG_FLOAT_FROM_DOUBLE)
+        boxing = UNBOXED_KINDS[kind]
+        self.call_native(self.helpers[boxing.boxer], boxing.boxer_signature)
         il.stloc(self.v_t2)
         self.fail_if_null_t2(self.current_ins, self.current_depth)
         self.slot_addr(depth)

@@ -23,7 +23,7 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
-from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, UNBOXED_TYPES, FastPaths,
+from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, UNBOXED_KINDS, FastPaths,
                           count_cached_sites)
 
 CO_GENERATOR = 0x20
@@ -353,7 +353,7 @@ class Translator(FastPaths):
         """Push the object at stack depth `depth`, wherever it is (borrowed
         if deferred)."""
         value = self.deferred.get(depth)
-        assert value is None or value[0] not in UNBOXED_TYPES, "an unboxed value read as an object"
+        assert value is None or value[0] not in UNBOXED_KINDS, "an unboxed value read as an object"
         if value is None:
             self.load_slot(depth)
         elif value[0] == "local":
@@ -385,7 +385,7 @@ class Translator(FastPaths):
         only releases them, not unboxed ones)."""
         for depth in sorted(self.deferred):
             kind = self.deferred[depth][0]
-            unboxed = kind in UNBOXED_TYPES
+            unboxed = kind in UNBOXED_KINDS
             if not low <= depth < high or (only_unboxed and not unboxed):
                 continue
             if unboxed:
@@ -731,7 +731,7 @@ class Translator(FastPaths):
         if not spilled:
             return stub
         handler = self.a.handler_for.get(ins.index)
-        if handler is not None and any(v[0] in UNBOXED_TYPES and d < handler.depth
+        if handler is not None and any(v[0] in UNBOXED_KINDS and d < handler.depth
                                        for d, v in spilled):
             # expressions do not span a try statement, so this is not expected
             raise Unsupported("an unboxed value below an exception handler's stack")
@@ -967,7 +967,7 @@ class Translator(FastPaths):
     # `x.a += 1` and `v[i] -= d` then touch no reference count for x, v, i.
     def op_COPY(self, ins, depth):
         source = depth - ins.oparg
-        assert self.deferred.get(source, ("",))[0] not in UNBOXED_TYPES, "COPY of an unboxed value"
+        assert self.deferred.get(source, ("",))[0] not in UNBOXED_KINDS, "COPY of an unboxed value"
         if self.is_deferred(source):
             self.deferred[depth] = self.deferred[source]
             return
@@ -978,7 +978,7 @@ class Translator(FastPaths):
     def op_SWAP(self, ins, depth):
         il = self.il
         top, other = depth - 1, depth - ins.oparg
-        assert all(self.deferred.get(d, ("",))[0] not in UNBOXED_TYPES for d in (top, other)), \
+        assert all(self.deferred.get(d, ("",))[0] not in UNBOXED_KINDS for d in (top, other)), \
             "SWAP of an unboxed value"
         noted = {d: self.deferred.pop(d) for d in (top, other) if d in self.deferred}
         if len(noted) == 1:

@@ -38,6 +38,17 @@ def _run(fn, args, kwargs):
         return Outcome(exc=exc)
 
 
+def translated(fn, compact=0):
+    """The translator of fn's code (at a compaction level), after
+    translating it without site caches, and the method it made."""
+    from pyjion_clr import _bytecode, _native, _translate
+    code = fn.__code__
+    target = dict(_native.target_description(), site_caches=0)
+    target.update(_native.code_facts(code))
+    translator = _translate.Translator(code, _bytecode.analyze(code), target, compact=compact)
+    return translator, translator.translate()
+
+
 def fresh_copy(fn):
     code = fn.__code__.replace()
     copy = types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import pyjion_clr
-from harness import differential, fresh_copy, run_compiled
+from harness import differential, fresh_copy, run_compiled, translated
 
 
 def borrowed_floats_are_not_overwritten(n):
@@ -272,11 +272,9 @@ def int_chain_failing(n, k):
 @pytest.mark.parametrize("fn", [int_chain_arithmetic, int_chain_into_floats_and_compares,
                                 int_chain_failing])
 def test_int_chains(fn):
-    from pyjion_clr import _bytecode, _native, _translate
-    target = dict(_native.target_description(), site_caches=0)
-    target.update(_native.code_facts(fn.__code__))
-    translator = _translate.Translator(fn.__code__, _bytecode.analyze(fn.__code__), target)
-    assert not _translate.over_minopts_limit(translator.translate().shape)
+    from pyjion_clr import _translate
+    translator, method = translated(fn)
+    assert not _translate.over_minopts_limit(method.shape)
     assert translator.unboxed_locals                # some result is left unboxed
     for k in (3, -2, 2 ** 29, 0):
         differential(fn, 20, k)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import pyjion_clr
-from harness import fresh_copy, run_compiled, run_interpreted
+from harness import fresh_copy, run_compiled, run_interpreted, translated
 
 WARM_CALLS = 10     # 3.11 quickens after 8 calls; the next specialises
 
@@ -224,13 +224,9 @@ def float_chains(x, y, z):
     ("ab", 2, 0.5),
 ])
 def test_float_results_stay_unboxed_for_their_reader(args):
-    from pyjion_clr import _bytecode, _native, _translate
     warm = warmed_copy(float_chains, 3.0, 2.0, 0.5)
     assert "BINARY_OP_MULTIPLY_FLOAT" in specialised_names(warm.__code__)
-    target = dict(_native.target_description(), site_caches=0)
-    target.update(_native.code_facts(warm.__code__))
-    translator = _translate.Translator(warm.__code__, _bytecode.analyze(warm.__code__), target)
-    translator.translate()
+    translator, _ = translated(warm)
     assert "float" in {kind for _, kind in translator.unboxed_locals}
     pyjion_clr.disable()
     expected = _outcome(fresh_copy(float_chains), *args)

@@ -9,7 +9,8 @@ import pytest
 
 import pyjion_clr
 
-from harness import START_JIT, differential, fresh_copy, run_compiled, run_interpreted, run_script
+from harness import (START_JIT, differential, fresh_copy, run_compiled, run_interpreted,
+                     run_script, translated)
 
 
 class _Obj:
@@ -301,13 +302,7 @@ def test_code_past_any_minopts_limit_is_left_to_the_interpreter(monkeypatch):
 
 def _il_instructions(fn, compact):
     """IL instructions of fn's translation at a compaction level."""
-    from pyjion_clr import _bytecode, _native, _translate
-    code = fn.__code__
-    target = dict(_native.target_description(), site_caches=0)
-    target.update(_native.code_facts(code))
-    analysis = _bytecode.analyze(code)
-    translator = _translate.Translator(code, analysis, target, compact=compact)
-    return translator.translate().shape["instructions"]
+    return translated(fn, compact)[1].shape["instructions"]
 
 
 # Code over a limit with every fast path can fit with fewer: it is
@@ -385,7 +380,6 @@ def _attribute_objects():
 
 def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
     from pyjion_clr import _translate
-    instructions = _il_instructions
 
     def attributes_only(obj):
         obj.y = obj.x
@@ -393,9 +387,9 @@ def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
 
     last = _translate.COMPACT_LEVELS - 1
     # only the last level changes attribute sites
-    assert (instructions(attributes_only, last)
-            < instructions(attributes_only, last - 1) == instructions(attributes_only, 0))
-    before_last, at_last = instructions(_attribute_heavy, last - 1), instructions(_attribute_heavy, last)
+    assert (_il_instructions(attributes_only, last)
+            < _il_instructions(attributes_only, last - 1) == _il_instructions(attributes_only, 0))
+    before_last, at_last = _il_instructions(_attribute_heavy, last - 1), _il_instructions(_attribute_heavy, last)
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (before_last + at_last) // 2)
     # ... for code called often enough: until then it is offered again
     monkeypatch.setattr(_translate, "LAST_LEVEL_MIN_CALLS", 3)
