@@ -1714,11 +1714,10 @@ class FastPaths:
         done = il.new_label()
         labels = {kind: il.new_label() for kind in kinds}
         # one kind of result may stay unboxed at a depth: an int if two ints
-        # are expected, else a float
+        # are expected and the reader takes ints so, else a float
         int_result = "II" in kinds and base not in _FLOAT_RESULT_OF_INTS
-        unboxed = None
-        if self.read_unboxed_next(ins, depth - 2):
-            unboxed = "int" if int_result else "float"
+        unboxed = next((kind for kind in (("int", "float") if int_result else ("float",))
+                        if self.read_unboxed_next(ins, depth - 2, kind)), None)
         self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():
@@ -1943,6 +1942,39 @@ class FastPaths:
         self.slot_addr(depth - 2)
         il.ldloc(self.v_t2)
         il.op("stind.i")
+
+    def store_unboxed_float(self, index, depth):
+        """STORE_FAST into local `index` of the float left unboxed at
+        depth-1.  When the local holds a float that only it refers to, that
+        object takes the new value in place: nothing else can see the
+        change, and no float is made or freed -- `x = x * y` in a loop.
+        Otherwise (or when the value came as an object, from a path that
+        made one) the value is boxed and stored as any other."""
+        il = self.il
+        stored = il.new_label()
+
+        def store_object():
+            self.box_unboxed(depth - 1, "float")
+            del self.deferred[depth - 1]        # the slot holds it now
+            self.local_addr(index)
+            self.store_top_at_address(depth)
+
+        otherwise = self.cold(store_object, stored)
+        self.load_slot(depth - 1)
+        il.branch("brtrue", otherwise)
+        self.local_addr(index)
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.branch("brfalse", otherwise)
+        self.branch_unless_type(self.v_t0, self.t["float_type"], otherwise)
+        self.branch_unless_sole_reference(self.v_t0, otherwise)
+        il.ldloc(self.v_t0)
+        il.ldc_i4(self.t["float_value"])
+        il.op("add")
+        il.ldloc(self.unboxed_local(depth - 1, "float"))
+        il.op("stind.r8")
+        il.mark(stored)
 
     def branch_unless_sole_reference(self, v, label):
         il = self.il

@@ -166,9 +166,10 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
                    "POP_JUMP_FORWARD_IF_FALSE": 1, "POP_JUMP_BACKWARD_IF_FALSE": 1,
                    "POP_JUMP_FORWARD_IF_NONE": 1, "POP_JUMP_BACKWARD_IF_NONE": 1,
                    "POP_JUMP_FORWARD_IF_NOT_NONE": 1, "POP_JUMP_BACKWARD_IF_NOT_NONE": 1}
-# ... and those of them that also take an unboxed int or float where it is
-# (the others get it boxed first)
-_READS_UNBOXED = frozenset(("BINARY_OP", "COMPARE_OP"))
+# ... and those of them that also take an unboxed int or float where it is:
+# opcode -> the kinds it takes so (the others get them boxed first)
+_READS_UNBOXED = {"BINARY_OP": ("int", "float"), "COMPARE_OP": ("int", "float"),
+                  "STORE_FAST": ("float",)}
 
 
 def inputs_taken_in_place(ins):
@@ -258,8 +259,9 @@ class Translator(FastPaths):
             taken = inputs_taken_in_place(ins)
             if taken is None:
                 self.spill(0, depth)
-            elif ins.name not in _READS_UNBOXED:
-                self.spill(depth - taken, depth, only_unboxed=True)
+            else:
+                self.spill(depth - taken, depth, only_unboxed=True,
+                           keep=_READS_UNBOXED.get(ins.name, ()))
             self.forget_operands()
             self.emit_instruction(ins, depth)
             if taken:
@@ -342,7 +344,9 @@ class Translator(FastPaths):
     # take either form; a generic path gets it boxed first; an error path
     # leaves it, the unwinder skipping NULL (nothing a handler keeps can be
     # unboxed; see error_stub).  A float result is left so as ("float",
-    # None), a double, where the BINARY_OP expects no two ints.
+    # None), a double, where the BINARY_OP expects no two ints; STORE_FAST
+    # takes it too, writing it into the float its local holds when nothing
+    # else refers to that (FastPaths.store_unboxed_float).
     def defer(self, depth, kind, what):
         self.deferred[depth] = (kind, what)
 
@@ -379,14 +383,15 @@ class Translator(FastPaths):
         if not self.is_deferred(depth):
             self.decref_local(v)
 
-    def spill(self, low, high, only_unboxed=False, for_error=False):
+    def spill(self, low, high, only_unboxed=False, for_error=False, keep=()):
         """Slots low..high-1 get their deferred values, each with a new
-        reference (only the unboxed ones if asked; for an error path, which
-        only releases them, not unboxed ones)."""
+        reference (only the unboxed ones if asked, but for the kinds in
+        `keep`; for an error path, which only releases them, not unboxed
+        ones)."""
         for depth in sorted(self.deferred):
             kind = self.deferred[depth][0]
             unboxed = kind in UNBOXED_KINDS
-            if not low <= depth < high or (only_unboxed and not unboxed):
+            if not low <= depth < high or (only_unboxed and not unboxed) or kind in keep:
                 continue
             if unboxed:
                 if not for_error:       # the unwinder skips NULL (Py_XDECREF)
@@ -397,11 +402,12 @@ class Translator(FastPaths):
                 self.store_new_reference(depth, self.v_spill)
             del self.deferred[depth]
 
-    def read_unboxed_next(self, ins, depth):
-        """Will the value ins leaves at stack depth `depth` be taken, still
-        unboxed, by a BINARY_OP or COMPARE_OP?  Only if nothing in between
-        spills it: each instruction up to that one reads deferred values
-        (and none of them takes it), in the same block."""
+    def read_unboxed_next(self, ins, depth, kind):
+        """Will the value of `kind` ins leaves at stack depth `depth` be
+        taken, still unboxed, by an instruction reading that kind so
+        (_READS_UNBOXED)?  Only if nothing in between spills it: each
+        instruction up to that one reads deferred values (and none of them
+        takes it), in the same block."""
         cur = self.next_instr(ins)
         while cur is not None and cur.index not in self.a.block_starts:
             if cur.name in ("COPY", "SWAP"):
@@ -411,7 +417,7 @@ class Translator(FastPaths):
             if taken is None or before is None:
                 return False
             if before - taken <= depth:
-                return cur.name in _READS_UNBOXED
+                return kind in _READS_UNBOXED.get(cur.name, ())
             cur = self.next_instr(cur)
         return False
 
@@ -900,6 +906,9 @@ class Translator(FastPaths):
 
     def op_STORE_FAST(self, ins, depth):
         self.spill_readers_of_local(ins.oparg)
+        if self.deferred.get(depth - 1, ("",))[0] == "float":
+            self.store_unboxed_float(ins.oparg, depth)
+            return
         self.local_addr(ins.oparg)
         self.store_top_at_address(depth)
 

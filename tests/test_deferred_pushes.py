@@ -5,12 +5,13 @@ float reused in place), references lost or doubled when a value is spilled
 (on an error, into an attribute, a list item, a local, a return), and the
 unwinder meeting a slot that holds nothing yet."""
 
+import gc
 import sys
 
 import pytest
 
 import pyjion_clr
-from harness import differential, fresh_copy, run_compiled, translated
+from harness import differential, fresh_copy, run_compiled, run_interpreted, translated
 
 
 def borrowed_floats_are_not_overwritten(n):
@@ -278,6 +279,56 @@ def test_int_chains(fn):
     assert translator.unboxed_locals                # some result is left unboxed
     for k in (3, -2, 2 ** 29, 0):
         differential(fn, 20, k)
+
+
+# A float result stored into a local is written into the float the local
+# holds when nothing else refers to that object (no float made or freed).
+# Whatever else holds the old value -- another local, a list, the caller's
+# argument -- must keep seeing it; ints, mixed operands, an unbound local
+# and a failing operation take the other paths.
+def float_locals_updated(n, x, y, z):
+    kept, alias = [], None
+    d = 0.5
+    for i in range(n):
+        d = x - y * d           # the local's own float after the first round
+        e = d * 2.0
+        if i == 1:
+            alias = d           # shared from here: a new float
+            kept.append(e)      # the list holds e
+        e = e + z
+        fresh = e * e           # unbound before the first round
+        d = d / z               # z == 0: ZeroDivisionError, d kept
+    return d, e, fresh, alias, kept
+
+
+def float_local_identities(n):
+    # the interpreter makes a new float each round; compiled, the local's
+    # float takes each new value
+    d = 1.0
+    objects = set()
+    for i in range(n):
+        d = d * 1.5
+        objects.add(id(d))
+    return d, len(objects)
+
+
+@pytest.mark.parametrize("args", [
+    (6, 2.5, 0.75, 0.5), (6, 3, 2, 5), (6, 2.5, 2, 1),      # floats, ints, mixed
+    (6, 1.5, 0.5, 0.0), (6, 1.5, "a", 1.0),                  # failing: / 0, str * float
+    (6, float("inf"), 1e308, -0.0),
+])
+def test_float_locals_updated_in_place(args):
+    counted = [a for a in args[1:]]
+    before = [sys.getrefcount(a) for a in counted]
+    differential(float_locals_updated, *args)
+    gc.collect()                # a traceback's frames hold the arguments
+    assert [sys.getrefcount(a) for a in counted] == before
+
+
+def test_float_local_takes_new_values_in_place():
+    assert run_interpreted(float_local_identities, 20).value == (1.5 ** 20, 2)
+    assert differential(float_local_identities, 1).value == (1.5, 1)
+    assert run_compiled(fresh_copy(float_local_identities), 20).value == (1.5 ** 20, 1)
 
 
 def int_waiting_across_a_yield(n):
