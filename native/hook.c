@@ -25,6 +25,9 @@ static int g_backend_alive = 1;
  * library, which costs a __tls_get_addr call per frame. */
 static PyThreadState *g_compiling_thread;
 static Py_ssize_t g_compiled_calls, g_interpreted_calls, g_compiler_calls;
+/* compiled calls made by compiled code through a direct entry (the rest
+ * came through the hook: from the interpreter, C code or vectorcall) */
+static Py_ssize_t g_direct_calls;
 static Py_ssize_t g_waiting_codes;     /* code states with retry_at > 0 */
 
 static void
@@ -322,6 +325,7 @@ pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code)
     }
     st->compiled_calls++;
     g_compiled_calls++;
+    g_direct_calls++;
     return st->direct_entry;
 }
 
@@ -377,7 +381,8 @@ pyj_hook_set_releaser(PyObject *callback)
 PyObject *
 pyj_hook_counters(void)
 {
-    return Py_BuildValue("{snsnsnsn}", "compiled_calls", g_compiled_calls,
+    return Py_BuildValue("{snsnsnsnsn}", "compiled_calls", g_compiled_calls,
+                         "direct_calls", g_direct_calls,
                          "interpreted_calls", g_interpreted_calls,
                          "compiler_calls", g_compiler_calls,
                          /* left to the interpreter until called more */

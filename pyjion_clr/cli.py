@@ -39,8 +39,10 @@ def format_stats(stats):
         lines.append("pyjion_clr: median compile time %.2f ms per function" % stats["median_compile_ms"])
     for reason, count in sorted(stats["fallbacks"].items(), key=lambda kv: -kv[1]):
         lines.append("pyjion_clr:   %5d  %s" % (count, reason))
-    lines.append("pyjion_clr: calls run compiled %d, interpreted %d (+ %d by the compiler itself)"
-                 % (stats["compiled_calls"], stats["interpreted_calls"], stats["compiler_calls"]))
+    lines.append("pyjion_clr: calls run compiled %d (%d of them made directly by compiled code), "
+                 "interpreted %d (+ %d by the compiler itself)"
+                 % (stats["compiled_calls"], stats["direct_calls"], stats["interpreted_calls"],
+                    stats["compiler_calls"]))
     return "\n".join(lines)
 
 

@@ -453,3 +453,22 @@ def test_deep_recursion_raises_instead_of_overflowing_the_stack(tmp_path):
                          env=env, timeout=300)
     assert jit.returncode == 0, jit.stderr[-2000:]
     assert jit.stdout == "2000\nRecursionError\n3000\n"
+
+
+def test_direct_calls_are_counted():
+    """stats() tells calls compiled code made through callees' direct
+    entries from those that came through the hook."""
+    def callee(x):
+        return x + 1
+
+    def caller(n):
+        total = 0
+        for i in range(n):
+            total = callee(total)
+        return total
+
+    before = pyjion_clr.stats()
+    assert run_compiled(caller, 50).value == 50
+    after = pyjion_clr.stats()
+    assert after["direct_calls"] - before["direct_calls"] >= 49     # the first may compile
+    assert after["compiled_calls"] - before["compiled_calls"] >= 50
