@@ -1,5 +1,7 @@
 """Build of the native part (see native/): the frame hook and runtime helpers
 (C, wrapped by Cython), and the translator stages (Cython)."""
+from glob import glob
+
 from setuptools import Extension, setup
 from Cython.Build import cythonize
 
@@ -17,7 +19,8 @@ extensions = [
     Extension("pyjion_clr._native", define_macros=[("Py_BUILD_CORE_MODULE", "1")],
               sources=["native/_native.pyx", "native/hook.c", "native/ops.c", "native/gen_ops.c", "native/site_cache.c",
                        "native/host_signals.c", "native/direct_call.c", "native/generator_new.c",
-                       "native/native_stack.c", "native/startup_objects.c"], **NATIVE),
+                       "native/native_stack.c", "native/startup_objects.c"],
+              depends=glob("native/*.h"), **NATIVE),      # a header edit rebuilds it
     Extension("pyjion_clr._cil", sources=["native/cil.pyx"], **COMMON),
     Extension("pyjion_clr._bytecode", sources=["native/bytecode.pyx"], **COMMON),
     Extension("pyjion_clr._specialize", sources=["native/specialize.pyx"], **COMMON),

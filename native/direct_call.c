@@ -92,29 +92,97 @@ clear_and_pop(PyThreadState *ts, PyjFrame *frame)
     ts->datastack_top = (PyObject **)frame;
 }
 
-/* Does func(args...), with nargs positional arguments, bind them all by
- * position (missing ones from the defaults), no keywords, no *args? */
-PYJ_CALL_STEP int
-arguments_fit(PyFunctionObject *func, Py_ssize_t nargs)
+/* ---------------------------------------------- arguments by keyword */
+
+/* The parameter a keyword names: its index, or -1 (no such parameter, or
+ * a positional-only one: vectorcall's to report). */
+static Py_ssize_t
+keyword_parameter(PyCodeObject *co, PyObject *name)
+{
+    Py_ssize_t end = co->co_argcount + co->co_kwonlyargcount;
+    for (Py_ssize_t i = co->co_posonlyargcount; i < end; i++) {
+        if (PyTuple_GET_ITEM(co->co_localsplusnames, i) == name) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* The default of keyword-only parameter i (borrowed; a str key, so the
+ * lookup runs no Python code), or NULL. */
+static PyObject *
+keyword_only_default(PyFunctionObject *func, Py_ssize_t i)
+{
+    PyObject *name = PyTuple_GET_ITEM(((PyCodeObject *)func->func_code)->co_localsplusnames, i);
+    return func->func_kwdefaults != NULL ? PyDict_GetItem(func->func_kwdefaults, name) : NULL;
+}
+
+int
+pyj_keyword_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    Py_ssize_t argcount = co->co_argcount, nkwonly = co->co_kwonlyargcount;
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    Py_ssize_t npos = nargs - nkw;
+    Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
+    if (npos > argcount || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))
+        || argcount + nkwonly > 64) {
+        return 0;
+    }
+    uint64_t bound = ((uint64_t)1 << npos) - 1;     /* npos <= argcount < 64 */
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        Py_ssize_t i = keyword_parameter(co, PyTuple_GET_ITEM(kwnames, k));
+        if (i < 0 || (bound & ((uint64_t)1 << i))) {
+            return 0;
+        }
+        bound |= (uint64_t)1 << i;
+    }
+    for (Py_ssize_t i = npos; i < argcount - ndefaults; i++) {
+        if (!(bound & ((uint64_t)1 << i))) {
+            return 0;
+        }
+    }
+    for (Py_ssize_t i = argcount; i < argcount + nkwonly; i++) {
+        if (!(bound & ((uint64_t)1 << i)) && keyword_only_default(func, i) == NULL) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void
+pyj_fill_keyword_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args,
+                        Py_ssize_t nargs, PyObject *kwnames)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount;
-    if (nargs > argcount || co->co_kwonlyargcount != 0
-        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))) {
-        return 0;
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    Py_ssize_t npos = nargs - nkw;
+    Py_ssize_t first_default = argcount - (func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0);
+    PyObject **locals = frame->localsplus;
+    for (Py_ssize_t i = 0; i < co->co_nlocalsplus; i++) {
+        locals[i] = i < npos ? args[i] : NULL;
     }
-    Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
-    return nargs >= argcount - ndefaults;     /* missing arguments: vectorcall says so */
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        locals[keyword_parameter(co, PyTuple_GET_ITEM(kwnames, k))] = args[npos + k];
+    }
+    for (Py_ssize_t i = npos; i < argcount + co->co_kwonlyargcount; i++) {
+        if (locals[i] == NULL) {
+            locals[i] = Py_NewRef(i < argcount
+                                  ? PyTuple_GET_ITEM(func->func_defaults, i - first_default)
+                                  : keyword_only_default(func, i));
+        }
+    }
 }
 
-/* Can func(args...) have its frame pushed here: a plain positional call of
- * a function that is not a generator, room on the current data-stack
- * chunk? */
+/* Can func(args...) have its frame pushed here: a plain call
+ * (pyj_arguments_fit) of a function that is not a generator, room on the
+ * current data-stack chunk? */
 PYJ_CALL_STEP int
-frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
+frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
-    if (pyj_is_generator_code(co) || !arguments_fit(func, nargs)) {
+    if (pyj_is_generator_code(co) || !pyj_arguments_fit(func, nargs, kwnames)) {
         return 0;
     }
     Py_ssize_t size = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
@@ -127,7 +195,8 @@ frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
  * stack with the argument references moved in (missing ones from the
  * defaults). */
 PYJ_CALL_STEP PyjFrame *
-push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
+push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs,
+           PyObject *kwnames)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     PyObject **base = ts->datastack_top;
@@ -135,13 +204,13 @@ push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_
     PyjFrame *frame = (PyjFrame *)base;
     Py_INCREF(func);
     _PyFrame_InitializeSpecials(frame, func, pyj_call_locals(func), co->co_nlocalsplus);
-    pyj_fill_locals(frame, func, args, nargs);
+    pyj_fill_locals(frame, func, args, nargs, kwnames);
     return frame;
 }
 
 PyObject *
-pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
-                           PyObject **args, Py_ssize_t nargs, int *handled)
+pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
+                           Py_ssize_t nargs, PyObject *kwnames, int *handled)
 {
     *handled = 0;
     if (!pyj_hook_is_evaluator(ts)) {
@@ -149,16 +218,16 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
     }
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     if (pyj_is_generator_code(co)) {
-        if (!arguments_fit(func, nargs) || !pyj_generator_makeable(ts, co)) {
+        if (!pyj_arguments_fit(func, nargs, kwnames) || !pyj_generator_makeable(ts, co)) {
             return NULL;
         }
         *handled = 1;
-        return pyj_generator_for_call(func, args, nargs);
+        return pyj_generator_for_call(func, args, nargs, kwnames);
     }
-    if (!frame_fits(ts, func, nargs)) {
+    if (!frame_fits(ts, func, nargs, kwnames)) {
         return NULL;
     }
-    PyjFrame *frame = push_frame(ts, func, args, nargs);
+    PyjFrame *frame = push_frame(ts, func, args, nargs, kwnames);
     *handled = 1;
     PyObject *res = pyj_hook_eval_frame(ts, frame, 0);
     clear_and_pop(ts, frame);
@@ -177,11 +246,12 @@ direct_entry_now(PyThreadState *ts, PyCodeObject *code)
     return pyj_hook_direct_entry(ts, code);
 }
 
-/* func's direct entry if a call with nargs arguments can go through it now */
+/* func's direct entry if a call with nargs arguments (kwnames naming the
+ * last ones) can go through it now */
 PYJ_CALL_STEP void *
-direct_entry_for(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs)
+direct_entry_for(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (!frame_fits(ts, func, nargs)) {
+    if (!frame_fits(ts, func, nargs, kwnames)) {
         return NULL;
     }
     return direct_entry_now(ts, (PyCodeObject *)func->func_code);
@@ -199,14 +269,14 @@ link_direct(PyThreadState *ts, PyjFrame *frame)
 }
 
 void *
-pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func,
-                        PyObject **args, Py_ssize_t nargs, PyjFrame **callee)
+pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
+                        Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee)
 {
-    void *entry = direct_entry_for(ts, func, nargs);
+    void *entry = direct_entry_for(ts, func, nargs, kwnames);
     if (entry == NULL) {
         return NULL;
     }
-    *callee = push_frame(ts, func, args, nargs);
+    *callee = push_frame(ts, func, args, nargs, kwnames);
     link_direct(ts, *callee);
     return entry;
 }
@@ -239,7 +309,7 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
     if (init == NULL || !Py_IS_TYPE(init, &PyFunction_Type)) {
         return NULL;
     }
-    void *entry = direct_entry_for(ts, (PyFunctionObject *)init, nargs + 1);
+    void *entry = direct_entry_for(ts, (PyFunctionObject *)init, nargs + 1, NULL);
     if (entry == NULL) {
         return NULL;
     }
@@ -257,7 +327,7 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
      * into __init__'s frame, the stack keeps one more reference to self */
     base[0] = (PyObject *)type;
     base[1] = Py_NewRef(self);
-    *callee = push_frame(ts, (PyFunctionObject *)init, base + 1, nargs + 1);
+    *callee = push_frame(ts, (PyFunctionObject *)init, base + 1, nargs + 1, NULL);
     Py_DECREF(init);                /* the frame holds it now */
     link_direct(ts, *callee);
     return entry;

@@ -4,21 +4,22 @@
 #define PYJION_DIRECT_CALL_H
 #include "cpython311.h"
 
-/* Call func with args[0..nargs) when it is a plain positional call: the
- * argument references move into the callee's frame (a generator
- * function's call makes its generator, generator_new.h).  Sets *handled to
- * 0, and does nothing else, for any call it leaves to vectorcall. */
-PyObject *pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func,
-                                     PyObject **args, Py_ssize_t nargs, int *handled);
+/* Call func with args[0..nargs) (the last of them named by kwnames, or
+ * NULL) when it is a plain call (pyj_arguments_fit): the argument
+ * references move into the callee's frame (a generator function's call
+ * makes its generator, generator_new.h).  Sets *handled to 0, and does
+ * nothing else, for any call it leaves to vectorcall. */
+PyObject *pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
+                                     Py_ssize_t nargs, PyObject *kwnames, int *handled);
 
 /* The same call made by compiled code itself, through the callee's direct
  * entry point (hook.h): when func is compiled and the call is a plain
- * positional one, its frame is pushed, filled and linked, the recursion
+ * one, its frame is pushed, filled and linked, the recursion
  * depth counted, *callee set, and the direct entry returned; the caller
  * runs entry(ts, *callee, 0) and then calls pyj_call_finish_direct.
  * NULL, with nothing changed, otherwise. */
-void *pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func,
-                              PyObject **args, Py_ssize_t nargs, PyjFrame **callee);
+void *pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
+                              Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee);
 /* The same for calling a class: when base[1] is a class whose instances
  * come from object.__new__ and whose __init__ is a compiled function, the
  * instance is made, the stack rearranged to [class, instance, args...], and
@@ -47,13 +48,49 @@ void *pyj_gen_prepare_direct(PyThreadState *ts, PyObject *receiver, PyObject *va
  * PYGEN_RETURN (it returned *presult; its frame is cleared) or PYGEN_ERROR. */
 PySendResult pyj_gen_finish_direct(PyThreadState *ts, PyjFrame *frame, PyObject *result,
                                    PyObject **presult);
-/* A new frame's locals for func(args...), a plain positional call: the
- * argument references moved in, missing ones from the defaults, the rest
- * NULL. */
-static inline void
-pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
+/* A call's arguments are nargs values, the last len(kwnames) of them named
+ * by kwnames (NULL: none).  The functions below take the common case (all
+ * positional, no keyword-only parameters) inline -- always: a call of its
+ * own costs a direct call a tenth of its time -- and leave the others to
+ * their out-of-line fellows in direct_call.c. */
+
+/* Does func(args...) bind every parameter exactly once, as _PyEval_Vector
+ * would, without an error: func has no *args or **kwargs, each keyword
+ * names (by identity: names are interned) a parameter not already given,
+ * the missing ones have defaults?  Anything else (an error to raise, a
+ * keyword equal to a name but not it) answers 0, for vectorcall. */
+int pyj_keyword_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames);
+
+static inline __attribute__((always_inline)) int
+pyj_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
+    if (kwnames != NULL || co->co_kwonlyargcount != 0) {
+        return pyj_keyword_arguments_fit(func, nargs, kwnames);
+    }
+    Py_ssize_t argcount = co->co_argcount;
+    if (nargs > argcount || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))) {
+        return 0;
+    }
+    Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
+    return nargs >= argcount - ndefaults;
+}
+
+/* A new frame's locals for func(args...), a call pyj_arguments_fit
+ * accepted: the argument references moved in, missing ones from the
+ * defaults, the rest NULL. */
+void pyj_fill_keyword_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args,
+                             Py_ssize_t nargs, PyObject *kwnames);
+
+static inline __attribute__((always_inline)) void
+pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs,
+                PyObject *kwnames)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    if (kwnames != NULL || co->co_kwonlyargcount != 0) {
+        pyj_fill_keyword_locals(frame, func, args, nargs, kwnames);
+        return;
+    }
     Py_ssize_t argcount = co->co_argcount;
     Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
     PyObject **locals = frame->localsplus;

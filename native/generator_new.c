@@ -84,7 +84,8 @@ mark_created(PyGenObject *gen, PyjFrame *gen_frame)
 }
 
 PyObject *
-pyj_generator_for_call(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs)
+pyj_generator_for_call(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs,
+                       PyObject *kwnames)
 {
     PyGenObject *gen = new_generator(func);
     if (gen == NULL) {
@@ -97,7 +98,7 @@ pyj_generator_for_call(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs
     PyCodeObject *code = (PyCodeObject *)func->func_code;
     Py_INCREF(func);
     _PyFrame_InitializeSpecials(frame, func, pyj_call_locals(func), code->co_nlocalsplus);
-    pyj_fill_locals(frame, func, args, nargs);
+    pyj_fill_locals(frame, func, args, nargs, kwnames);
     mark_created(gen, frame);
     return (PyObject *)gen;
 }

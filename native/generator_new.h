@@ -12,11 +12,12 @@
  * RecursionError on entering the frame). */
 int pyj_generator_makeable(PyThreadState *ts, PyCodeObject *code);
 
-/* The generator for func(args...), a positional call whose arguments fit
- * (direct_call.c checks): its frame is filled in place, the argument
- * references moved in.  NULL with an exception (allocation failed; the
- * arguments are released then). */
-PyObject *pyj_generator_for_call(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs);
+/* The generator for func(args...), a plain call (direct_call.h's
+ * pyj_arguments_fit; kwnames names the last arguments, or NULL): its frame
+ * is filled in place, the argument references moved in.  NULL with an
+ * exception (allocation failed; the arguments are released then). */
+PyObject *pyj_generator_for_call(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs,
+                                 PyObject *kwnames);
 
 /* The generator for `frame`, pushed and filled by the caller and about to
  * run its RETURN_GENERATOR: the frame is copied into the generator and left

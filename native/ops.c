@@ -780,14 +780,16 @@ pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame *
         args = base + 2;
     }
     PyObject *res;
-    if (kwnames == NULL && Py_IS_TYPE(callable, &PyFunction_Type)) {
+    if (Py_IS_TYPE(callable, &PyFunction_Type)) {
         PyThreadState *ts = _PyThreadState_GET();
-        void *entry = pyj_call_prepare_direct(ts, (PyFunctionObject *)callable, args, nargs, callee);
+        void *entry = pyj_call_prepare_direct(ts, (PyFunctionObject *)callable, args, nargs,
+                                              kwnames, callee);
         if (entry != NULL) {
             return entry;           /* the caller runs it: pyj_call_return follows */
         }
         int handled;
-        res = pyj_call_function_directly(ts, (PyFunctionObject *)callable, args, nargs, &handled);
+        res = pyj_call_function_directly(ts, (PyFunctionObject *)callable, args, nargs, kwnames,
+                                         &handled);
         if (handled) {
             /* the arguments moved into the callee's frame */
             goto done;

@@ -190,6 +190,81 @@ def test_guessed_calls_are_compiled():
     assert pyjion_clr.info(namespace["calls"]).compiled
 
 
+class Token:
+    def __repr__(self):
+        return "token"
+
+
+TOKEN = Token()
+
+
+def keyword_calls(n):
+    """Calls with keyword arguments and keyword-only parameters, bound by the
+    direct path when plain, left to vectorcall (which raises) otherwise."""
+    def pos(a, b, c=3, d=4):
+        return (a, b, c, d)
+
+    def kwonly(a, *, key=None, flag=True, reverse=False):
+        return (a, key, flag, reverse)
+
+    def required(a, *, key):
+        return (a, key)
+
+    def posonly(a, b=2, /, c=3):
+        return (a, b, c)
+
+    def captured(a, b=1):
+        def inner():
+            return a + b            # a and b are cells
+        return inner()
+
+    def gen(a, *, step=1):
+        yield a
+        yield a + step
+
+    def extra(a, **kw):
+        return (a, sorted(kw.items()))
+
+    obj = TOKEN
+    before = sys.getrefcount(obj)
+    out = []
+    for i in range(n):
+        out.append(pos(1, 2, d=i))
+        out.append(pos(b=i, a=obj))
+        out.append(pos(1, c=i, b=2))
+        out.append(kwonly(i))
+        out.append(kwonly(i, reverse=True))
+        out.append(kwonly(i, flag=False, key=obj))
+        out.append(required(i, key="k"))
+        out.append(posonly(i, c=5))
+        out.append(captured(a=i))
+        out.append(list(gen(i, step=10)))
+        out.append(list(gen(a=i)))
+        out.append(extra(i, z=1, y=2))
+        for bad in (lambda: pos(1, a=2), lambda: pos(1, 2, b=3), lambda: pos(1, e=2), lambda: required(1),
+                    lambda: posonly(1, b=2), lambda: kwonly(1, 2), lambda: pos(c=1)):
+            try:
+                bad()
+            except TypeError as e:
+                out.append(str(e))
+        kwonly.__kwdefaults__ = {"key": i, "flag": 0, "reverse": 1}
+        out.append(kwonly(i, flag=2))
+        kwonly.__kwdefaults__ = {"key": i}
+        try:
+            kwonly(i)
+        except TypeError as e:
+            out.append(str(e))
+        pos.__defaults__ = (i,)
+        out.append(pos(1, 2, 5))            # d from the new defaults
+        try:
+            pos(1, 2, d=5)                  # c has none now
+        except TypeError as e:
+            out.append(str(e))
+        pos.__defaults__ = (3, 4)
+        kwonly.__kwdefaults__ = {"key": None, "flag": True, "reverse": False}
+    return out, sys.getrefcount(obj) - before
+
+
 CASES = [
     (c_functions_called_without_feedback, (3,)),
     (guessed_calls_meet_other_callables, (3,)),
@@ -209,6 +284,10 @@ CASES = [
 @pytest.mark.parametrize("fn,args", CASES, ids=["%s%r" % (f.__name__, a) for f, a in CASES])
 def test_direct_call(fn, args):
     differential(fn, *args)
+
+
+def test_keyword_calls():
+    assert differential(keyword_calls, 3).describe()[0] == "value"
 
 
 def tracing_switched_on_by_a_callee():
@@ -458,17 +537,18 @@ def test_deep_recursion_raises_instead_of_overflowing_the_stack(tmp_path):
 def test_direct_calls_are_counted():
     """stats() tells calls compiled code made through callees' direct
     entries from those that came through the hook."""
-    def callee(x):
-        return x + 1
+    def callee(x, *, step=1, scale=1):
+        return x * scale + step
 
     def caller(n):
         total = 0
         for i in range(n):
             total = callee(total)
+            total = callee(total, step=-1)      # keywords: direct too
         return total
 
     before = pyjion_clr.stats()
-    assert run_compiled(caller, 50).value == 50
+    assert run_compiled(caller, 50).value == 0
     after = pyjion_clr.stats()
-    assert after["direct_calls"] - before["direct_calls"] >= 49     # the first may compile
-    assert after["compiled_calls"] - before["compiled_calls"] >= 50
+    assert after["direct_calls"] - before["direct_calls"] >= 99     # the first may compile
+    assert after["compiled_calls"] - before["compiled_calls"] >= 100
