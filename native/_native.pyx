@@ -92,12 +92,24 @@ cdef extern from "direct_call.h":
     int pyj_direct_call_init(PyTypeObject *probe_class) except -1
 
 
-class _InitProbe:
-    def __init__(self):
-        pass
+class _SlotProbe:
+    """Its slots are the ones a class gets from Python-level methods."""
+    def __init__(self): pass
+    def __add__(self, other): pass
+    def __and__(self, other): pass
+    def __floordiv__(self, other): pass
+    def __lshift__(self, other): pass
+    def __matmul__(self, other): pass
+    def __mul__(self, other): pass
+    def __mod__(self, other): pass
+    def __or__(self, other): pass
+    def __rshift__(self, other): pass
+    def __sub__(self, other): pass
+    def __truediv__(self, other): pass
+    def __xor__(self, other): pass
 
 
-pyj_direct_call_init(<PyTypeObject *>_InitProbe)
+pyj_direct_call_init(<PyTypeObject *>_SlotProbe)
 
 cdef extern from "host_signals.h":
     int pyj_save_host_signals()

@@ -281,10 +281,39 @@ pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **ar
     return entry;
 }
 
-/* What a class's __init__ is when it is a Python function (slot_tp_init),
- * learnt from a probe class at import. */
+/* What a class's __init__ and binary operators are when they are Python
+ * functions (slot_tp_init, slot_nb_add, ...), learnt from a probe class at
+ * import. */
 static initproc g_slot_tp_init;
 static PyObject *g_init_name, *g_no_arguments;
+
+/* BINARY_OP's operators (but **) as the number protocol finds them. */
+static const struct {
+    size_t slot, inplace_slot;      /* offsets in PyNumberMethods */
+    const char *dunder, *symbol;
+} binary_operators[] = {
+#define BINARY_OPERATOR(oparg, slot, dunder, symbol) \
+    [oparg] = {offsetof(PyNumberMethods, nb_##slot), offsetof(PyNumberMethods, nb_inplace_##slot), \
+               dunder, symbol}
+    BINARY_OPERATOR(NB_ADD, add, "__add__", "+"),
+    BINARY_OPERATOR(NB_AND, and, "__and__", "&"),
+    BINARY_OPERATOR(NB_FLOOR_DIVIDE, floor_divide, "__floordiv__", "//"),
+    BINARY_OPERATOR(NB_LSHIFT, lshift, "__lshift__", "<<"),
+    BINARY_OPERATOR(NB_MATRIX_MULTIPLY, matrix_multiply, "__matmul__", "@"),
+    BINARY_OPERATOR(NB_MULTIPLY, multiply, "__mul__", "*"),
+    BINARY_OPERATOR(NB_REMAINDER, remainder, "__mod__", "%"),
+    BINARY_OPERATOR(NB_OR, or, "__or__", "|"),
+    BINARY_OPERATOR(NB_RSHIFT, rshift, "__rshift__", ">>"),
+    BINARY_OPERATOR(NB_SUBTRACT, subtract, "__sub__", "-"),
+    BINARY_OPERATOR(NB_TRUE_DIVIDE, true_divide, "__truediv__", "/"),
+    BINARY_OPERATOR(NB_XOR, xor, "__xor__", "^"),
+#undef BINARY_OPERATOR
+};
+#define N_BINARY_OPERATORS ((int)(sizeof(binary_operators) / sizeof(binary_operators[0])))
+static binaryfunc g_slot_nb[N_BINARY_OPERATORS];
+static PyObject *g_dunder_names[N_BINARY_OPERATORS];
+
+#define NB_SLOT(type, offset) (*(binaryfunc *)((char *)(type)->tp_as_number + (offset)))
 
 int
 pyj_direct_call_init(PyTypeObject *probe_class)
@@ -292,7 +321,20 @@ pyj_direct_call_init(PyTypeObject *probe_class)
     g_slot_tp_init = probe_class->tp_init;
     g_init_name = PyUnicode_InternFromString("__init__");
     g_no_arguments = PyTuple_New(0);
-    return g_init_name != NULL && g_no_arguments != NULL ? 0 : -1;
+    if (g_init_name == NULL || g_no_arguments == NULL) {
+        return -1;
+    }
+    for (int op = 0; op < N_BINARY_OPERATORS; op++) {
+        if (binary_operators[op].dunder == NULL) {
+            continue;                   /* ** */
+        }
+        g_slot_nb[op] = NB_SLOT(probe_class, binary_operators[op].slot);
+        g_dunder_names[op] = PyUnicode_InternFromString(binary_operators[op].dunder);
+        if (g_dunder_names[op] == NULL) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 void *
@@ -331,6 +373,68 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
     Py_DECREF(init);                /* the frame holds it now */
     link_direct(ts, *callee);
     return entry;
+}
+
+/* The Python function the number protocol would call for lhs OP rhs and
+ * nothing else, or NULL: both operands of one class whose slot for OP is
+ * the Python-level one (slot_nb_*; for an in-place OP, with no in-place
+ * method, so the binary one serves) and no sequence slots (the protocol's
+ * fallbacks after NotImplemented); same class, so neither reflected nor
+ * subclass-first calls arise.  Then the call is OP's dunder on (lhs, rhs),
+ * and its NotImplemented means the protocol's TypeError. */
+static PyObject *
+binary_dunder(PyObject *lhs, PyObject *rhs, int oparg)
+{
+    PyTypeObject *type = Py_TYPE(lhs);
+    int inplace = oparg >= NB_INPLACE_ADD;
+    int op = inplace ? oparg - NB_INPLACE_ADD : oparg;
+    if (!Py_IS_TYPE(rhs, type) || op >= N_BINARY_OPERATORS || g_slot_nb[op] == NULL
+        || !(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_as_number == NULL
+        || NB_SLOT(type, binary_operators[op].slot) != g_slot_nb[op]
+        || (inplace && NB_SLOT(type, binary_operators[op].inplace_slot) != NULL)) {
+        return NULL;
+    }
+    PySequenceMethods *seq = type->tp_as_sequence;
+    if (seq != NULL && (seq->sq_concat != NULL || seq->sq_repeat != NULL
+                        || seq->sq_inplace_concat != NULL || seq->sq_inplace_repeat != NULL)) {
+        return NULL;
+    }
+    PyObject *dunder = _PyType_Lookup(type, g_dunder_names[op]);
+    return dunder != NULL && Py_IS_TYPE(dunder, &PyFunction_Type) ? dunder : NULL;
+}
+
+void *
+pyj_binary_prepare_direct(PyThreadState *ts, PyObject *lhs, PyObject *rhs, int oparg,
+                          PyjFrame **callee)
+{
+    PyFunctionObject *dunder = (PyFunctionObject *)binary_dunder(lhs, rhs, oparg);
+    if (dunder == NULL) {
+        return NULL;
+    }
+    void *entry = direct_entry_for(ts, dunder, 2, NULL);
+    if (entry == NULL) {
+        return NULL;
+    }
+    PyObject *args[2] = {Py_NewRef(lhs), Py_NewRef(rhs)};
+    *callee = push_frame(ts, dunder, args, 2, NULL);
+    link_direct(ts, *callee);
+    return entry;
+}
+
+PyObject *
+pyj_binary_finish_direct(PyThreadState *ts, PyjFrame *callee, PyObject *lhs, PyObject *rhs,
+                         int oparg, PyObject *res)
+{
+    pyj_call_finish_direct(ts, callee);
+    if (res == Py_NotImplemented) {
+        int inplace = oparg >= NB_INPLACE_ADD;
+        Py_DECREF(res);
+        PyErr_Format(PyExc_TypeError, "unsupported operand type(s) for %s%s: '%.100s' and '%.100s'",
+                     binary_operators[inplace ? oparg - NB_INPLACE_ADD : oparg].symbol,
+                     inplace ? "=" : "", Py_TYPE(lhs)->tp_name, Py_TYPE(rhs)->tp_name);
+        return NULL;
+    }
+    return res;
 }
 
 PyObject *

@@ -31,8 +31,19 @@ void *pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs
 /* The call's result once __init__ returned res: self, or NULL with an
  * exception; consumes both. */
 PyObject *pyj_call_finish_init(PyObject *self, PyObject *res);
-/* Learns slot_tp_init from a class with a Python __init__; -1 on failure. */
+/* Learns slot_tp_init and the binary operators' slot_nb_* functions from
+ * a class with a Python __init__ and binary dunders; -1 on failure. */
 int pyj_direct_call_init(PyTypeObject *probe_class);
+/* BINARY_OP (oparg) on lhs and rhs, when the number protocol would only
+ * call a compiled Python dunder with them (same class both sides, see
+ * direct_call.c): its frame prepared as pyj_call_prepare_direct does, with
+ * new references to both, and its direct entry returned; NULL otherwise. */
+void *pyj_binary_prepare_direct(PyThreadState *ts, PyObject *lhs, PyObject *rhs, int oparg,
+                                PyjFrame **callee);
+/* The operation's result once the dunder returned res (consumed): res, or
+ * NULL with the protocol's TypeError if it was NotImplemented. */
+PyObject *pyj_binary_finish_direct(PyThreadState *ts, PyjFrame *callee, PyObject *lhs,
+                                   PyObject *rhs, int oparg, PyObject *res);
 /* Unlink, clear and pop a frame made by pyj_call_prepare_direct. */
 void pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee);
 

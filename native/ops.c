@@ -562,6 +562,30 @@ pyj_op_binary_op(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return res == NULL ? -1 : 0;
 }
 
+/* BINARY_OP in two parts (ops.h), for a dunder compiled code can run
+ * itself (pyj_binary_prepare_direct); pyj_op_binary_op otherwise. */
+static void *
+pyj_op_binary_op_direct(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
+{
+    void *entry = pyj_binary_prepare_direct(_PyThreadState_GET(), sp[-2], sp[-1], oparg, callee);
+    if (entry != NULL) {
+        return entry;
+    }
+    return (void *)(intptr_t)(pyj_op_binary_op(f, sp, oparg, aux) ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT);
+}
+
+static int
+pyj_binary_op_direct_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
+                            PyObject *res)
+{
+    PyObject *lhs = sp[-2], *rhs = sp[-1];
+    res = pyj_binary_finish_direct(ts, callee, lhs, rhs, oparg, res);
+    Py_DECREF(lhs);
+    Py_DECREF(rhs);
+    sp[-2] = res;
+    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
+}
+
 /* UNARY_POSITIVE / NEGATIVE / INVERT: aux is the PyNumber_* function. */
 static int
 pyj_op_unary(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
@@ -2528,6 +2552,8 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(store_subscr),
     HELPER(delete_subscr),
     HELPER(binary_op),
+    HELPER(binary_op_direct),
+    {"binary_op_direct_return", (void *)pyj_binary_op_direct_return},
     HELPER(unary),
     {"PyNumber_Positive", (void *)PyNumber_Positive},
     {"PyFloat_FromDouble", (void *)PyFloat_FromDouble},

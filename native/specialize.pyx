@@ -1692,7 +1692,7 @@ class FastPaths:
     def op_BINARY_OP(self, ins, depth):
         base = ins.oparg - NB_INPLACE if ins.oparg >= NB_INPLACE else ins.oparg
         if base not in _ARITH and base not in _INT_ONLY_ARITH and base != NB_POWER:
-            self.call_op("binary_op", ins, depth, depth - 2)
+            self.generic_binary_op(ins, depth)
             return
         if base == NB_POWER:
             kinds = ("FF", "MX")            # never specialised
@@ -1707,7 +1707,7 @@ class FastPaths:
         else:
             kinds = ("II",)
         if not kinds:
-            self.call_op("binary_op", ins, depth, depth - 2)
+            self.generic_binary_op(ins, depth)
             return
         il = self.il
         generic = il.new_label()
@@ -1727,8 +1727,19 @@ class FastPaths:
             else:
                 self.float_arithmetic(ins, depth, base, kinds, generic, unboxed == "float")
             il.branch("br", done)
-        self.call_op_out_of_line(generic, done, "binary_op", ins, depth, depth - 2)
+        self.cold(lambda: self.generic_binary_op(ins, depth), done, label=generic)
         il.mark(done)
+
+    def generic_binary_op(self, ins, depth):
+        """BINARY_OP by the number protocol; where that would only call a
+        Python dunder (both operands of one class defining it), compiled
+        code calls it itself (ops.h's direct-capable helpers) -- but at the
+        last compaction level, where the shorter helper call serves."""
+        if self.compact >= 3:
+            self.call_op("binary_op", ins, depth, depth - 2)
+            return
+        self.spill(depth - 2, depth)
+        self.direct_capable_op("binary_op_direct", ins, depth, depth - 2)
 
     def float_arithmetic(self, ins, depth, base, kinds, generic, unboxed):
         """Operands of kinds ("FF", "II" for /, or "MX": a float with an

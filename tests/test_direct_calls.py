@@ -265,6 +265,105 @@ def keyword_calls(n):
     return out, sys.getrefcount(obj) - before
 
 
+class Vec:
+    def __init__(self, x):
+        self.x = x
+
+    def __repr__(self):
+        return "Vec(%r)" % (self.x,)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.x == self.x
+
+    def __add__(self, other):
+        return Vec(self.x + other.x)
+
+    def __sub__(self, other):
+        if other.x == 0:
+            return NotImplemented           # the protocol's TypeError
+        return Vec(self.x - other.x)
+
+    def __mul__(self, other):
+        caller = sys._getframe(1)           # the compiled caller's frame
+        return (caller.f_code.co_name, caller.f_lineno - caller.f_code.co_firstlineno, self.x * other.x)
+
+    def __truediv__(self, other):
+        return Vec(self.x / other.x)        # ZeroDivisionError inside
+
+    def __iadd__(self, other):              # in place: the protocol's way
+        return Vec(("iadd", self.x, other.x))
+
+    def __matmul__(self, other):
+        return "matmul"
+
+
+class SubVec(Vec):
+    def __rsub__(self, other):              # reflected first: a subclass
+        return "SubVec.__rsub__"
+
+
+class ListVec(list):
+    def __add__(self, other):
+        return NotImplemented
+
+    def __mul__(self, other):
+        return NotImplemented               # list's sq_repeat then
+
+
+def operator_failures(a, b, z):
+    out = []
+    for bad in (lambda: a - z, lambda: a / z, lambda: a // b, lambda: a - 1,
+                lambda: ListVec([1]) + ListVec([2]), lambda: ListVec([1]) * 2):
+        try:
+            out.append(bad())
+        except (TypeError, ZeroDivisionError, AttributeError) as e:
+            tb = e.__traceback__
+            names = []
+            while tb is not None:
+                names.append((tb.tb_frame.f_code.co_name, tb.tb_lineno - tb.tb_frame.f_code.co_firstlineno))
+                tb = tb.tb_next
+            out.append((type(e).__name__, str(e), names))
+    try:
+        c = a
+        c -= z
+    except TypeError as e:
+        out.append(str(e))
+    return out
+
+
+def operator_dunders(n):
+    """Binary operators on two instances of one class whose dunders are
+    Python functions run them through their direct entries; every other
+    case is the number protocol's."""
+    out = []
+    for i in range(n):
+        a, b, z = Vec(i + 1), Vec(2), Vec(0)
+        out.append(a + b)
+        out.append(a - b)
+        out.append(a * b)
+        out.append(a @ b)
+        c = a
+        c += b                              # __iadd__
+        out.append(c)
+        c = a
+        c -= b                              # no __isub__: __sub__
+        out.append(c)
+        out.append(operator_failures(a, b, z))
+        out.append(a - SubVec(1))
+    Vec.__add__ = lambda self, other: "replaced"
+    out.append(Vec(1) + Vec(2))
+    del Vec.__add__
+    try:
+        Vec(1) + Vec(2)
+    except TypeError as e:
+        out.append(str(e))
+    Vec.__add__ = _vec_add
+    return out
+
+
+_vec_add = Vec.__add__
+
+
 CASES = [
     (c_functions_called_without_feedback, (3,)),
     (guessed_calls_meet_other_callables, (3,)),
@@ -288,6 +387,22 @@ def test_direct_call(fn, args):
 
 def test_keyword_calls():
     assert differential(keyword_calls, 3).describe()[0] == "value"
+
+
+def test_operator_dunders():
+    assert differential(operator_dunders, 3).describe()[0] == "value"
+    class Flat:
+        def __sub__(self, other):
+            return 1                        # calls nothing itself
+
+    a, b = Flat(), Flat()
+
+    def subtract(n):
+        for i in range(n):
+            a - b
+    before = pyjion_clr.stats()["direct_calls"]
+    run_compiled(subtract, 20)
+    assert pyjion_clr.stats()["direct_calls"] - before >= 19      # the first may compile
 
 
 def tracing_switched_on_by_a_callee():
