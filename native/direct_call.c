@@ -375,28 +375,49 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
     return entry;
 }
 
-/* The Python function the number protocol would call for lhs OP rhs and
- * nothing else, or NULL: both operands of one class whose slot for OP is
- * the Python-level one (slot_nb_*; for an in-place OP, with no in-place
- * method, so the binary one serves) and no sequence slots (the protocol's
- * fallbacks after NotImplemented); same class, so neither reflected nor
- * subclass-first calls arise.  Then the call is OP's dunder on (lhs, rhs),
- * and its NotImplemented means the protocol's TypeError. */
+/* The slot of rhs's class the number protocol tries when lhs's returned
+ * NotImplemented, or NULL. */
+static binaryfunc
+reflected_slot(PyObject *lhs, PyObject *rhs, int op)
+{
+    PyTypeObject *type = Py_TYPE(rhs);
+    return type != Py_TYPE(lhs) && type->tp_as_number != NULL
+        ? NB_SLOT(type, binary_operators[op].slot) : NULL;
+}
+
+static int
+has_sequence_slots(PyTypeObject *type)
+{
+    PySequenceMethods *seq = type->tp_as_sequence;
+    return seq != NULL && (seq->sq_concat != NULL || seq->sq_repeat != NULL
+                           || seq->sq_inplace_concat != NULL || seq->sq_inplace_repeat != NULL);
+}
+
+/* The Python function the number protocol calls first for lhs OP rhs,
+ * when all it would do is call it with them and, given NotImplemented,
+ * try rhs's C slot (if another class) before raising its TypeError; NULL
+ * otherwise.  So: lhs's class is a heap type whose slot for OP is the
+ * Python-level one (for an in-place OP, with no in-place method, so the
+ * binary one serves); rhs is of that class, or of one that is not a
+ * subclass of it (those go first) and has no Python-level slot for OP
+ * (slot_nb_* would call rhs's reflected method itself); neither has
+ * sequence slots (the protocol's last resort for + and *). */
 static PyObject *
 binary_dunder(PyObject *lhs, PyObject *rhs, int oparg)
 {
     PyTypeObject *type = Py_TYPE(lhs);
     int inplace = oparg >= NB_INPLACE_ADD;
     int op = inplace ? oparg - NB_INPLACE_ADD : oparg;
-    if (!Py_IS_TYPE(rhs, type) || op >= N_BINARY_OPERATORS || g_slot_nb[op] == NULL
+    if (op >= N_BINARY_OPERATORS || g_slot_nb[op] == NULL
         || !(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_as_number == NULL
         || NB_SLOT(type, binary_operators[op].slot) != g_slot_nb[op]
-        || (inplace && NB_SLOT(type, binary_operators[op].inplace_slot) != NULL)) {
+        || (inplace && NB_SLOT(type, binary_operators[op].inplace_slot) != NULL)
+        || has_sequence_slots(type)) {
         return NULL;
     }
-    PySequenceMethods *seq = type->tp_as_sequence;
-    if (seq != NULL && (seq->sq_concat != NULL || seq->sq_repeat != NULL
-                        || seq->sq_inplace_concat != NULL || seq->sq_inplace_repeat != NULL)) {
+    if (!Py_IS_TYPE(rhs, type)
+        && (reflected_slot(lhs, rhs, op) == g_slot_nb[op] || has_sequence_slots(Py_TYPE(rhs))
+            || PyType_IsSubtype(Py_TYPE(rhs), type))) {
         return NULL;
     }
     PyObject *dunder = _PyType_Lookup(type, g_dunder_names[op]);
@@ -426,15 +447,24 @@ pyj_binary_finish_direct(PyThreadState *ts, PyjFrame *callee, PyObject *lhs, PyO
                          int oparg, PyObject *res)
 {
     pyj_call_finish_direct(ts, callee);
-    if (res == Py_NotImplemented) {
-        int inplace = oparg >= NB_INPLACE_ADD;
-        Py_DECREF(res);
-        PyErr_Format(PyExc_TypeError, "unsupported operand type(s) for %s%s: '%.100s' and '%.100s'",
-                     binary_operators[inplace ? oparg - NB_INPLACE_ADD : oparg].symbol,
-                     inplace ? "=" : "", Py_TYPE(lhs)->tp_name, Py_TYPE(rhs)->tp_name);
-        return NULL;
+    if (res != Py_NotImplemented) {
+        return res;
     }
-    return res;
+    Py_DECREF(res);
+    int inplace = oparg >= NB_INPLACE_ADD;
+    int op = inplace ? oparg - NB_INPLACE_ADD : oparg;
+    binaryfunc reflected = reflected_slot(lhs, rhs, op);
+    if (reflected != NULL) {
+        res = reflected(lhs, rhs);
+        if (res != Py_NotImplemented) {
+            return res;
+        }
+        Py_DECREF(res);
+    }
+    PyErr_Format(PyExc_TypeError, "unsupported operand type(s) for %s%s: '%.100s' and '%.100s'",
+                 binary_operators[op].symbol, inplace ? "=" : "",
+                 Py_TYPE(lhs)->tp_name, Py_TYPE(rhs)->tp_name);
+    return NULL;
 }
 
 PyObject *

@@ -34,14 +34,16 @@ PyObject *pyj_call_finish_init(PyObject *self, PyObject *res);
 /* Learns slot_tp_init and the binary operators' slot_nb_* functions from
  * a class with a Python __init__ and binary dunders; -1 on failure. */
 int pyj_direct_call_init(PyTypeObject *probe_class);
-/* BINARY_OP (oparg) on lhs and rhs, when the number protocol would only
- * call a compiled Python dunder with them (same class both sides, see
- * direct_call.c): its frame prepared as pyj_call_prepare_direct does, with
- * new references to both, and its direct entry returned; NULL otherwise. */
+/* BINARY_OP (oparg) on lhs and rhs, when the number protocol would call
+ * a compiled Python dunder of lhs's class with them first (and, given
+ * NotImplemented, at most rhs's C slot; see direct_call.c): its frame
+ * prepared as pyj_call_prepare_direct does, with new references to both,
+ * and its direct entry returned; NULL otherwise. */
 void *pyj_binary_prepare_direct(PyThreadState *ts, PyObject *lhs, PyObject *rhs, int oparg,
                                 PyjFrame **callee);
-/* The operation's result once the dunder returned res (consumed): res, or
- * NULL with the protocol's TypeError if it was NotImplemented. */
+/* The operation's result once the dunder returned res (consumed): res,
+ * or after NotImplemented what the protocol makes of it (rhs's C slot, a
+ * TypeError). */
 PyObject *pyj_binary_finish_direct(PyThreadState *ts, PyjFrame *callee, PyObject *lhs,
                                    PyObject *rhs, int oparg, PyObject *res);
 /* Unlink, clear and pop a frame made by pyj_call_prepare_direct. */

@@ -297,6 +297,31 @@ class Vec:
         return "matmul"
 
 
+class Scaled:
+    """Operands of other classes: ints, floats, str, None."""
+    def __init__(self, k):
+        self.k = k
+
+    def __eq__(self, other):
+        return type(other) is Scaled and other.k == self.k
+
+    def __repr__(self):
+        return "Scaled(%r)" % (self.k,)
+
+    def __mul__(self, other):
+        if isinstance(other, (int, float)):
+            return Scaled(self.k * other)
+        return NotImplemented               # then the other's slot, then TypeError
+
+    def __and__(self, other):
+        return NotImplemented
+
+
+class DeclinedFloat(float):
+    def __mul__(self, other):
+        return NotImplemented               # float's own slot then: a value
+
+
 class SubVec(Vec):
     def __rsub__(self, other):              # reflected first: a subclass
         return "SubVec.__rsub__"
@@ -349,6 +374,13 @@ def operator_dunders(n):
         c -= b                              # no __isub__: __sub__
         out.append(c)
         out.append(operator_failures(a, b, z))
+        s = Scaled(i)
+        out.append((s * 2, s * 2.5, s * -1, s * True, DeclinedFloat(i) * 1.5))
+        for other in ("ab", None, [1], 3):
+            try:
+                out.append(s * other if other != 3 else s & other)
+            except TypeError as e:
+                out.append(str(e))
         out.append(a - SubVec(1))
     Vec.__add__ = lambda self, other: "replaced"
     out.append(Vec(1) + Vec(2))
@@ -395,14 +427,18 @@ def test_operator_dunders():
         def __sub__(self, other):
             return 1                        # calls nothing itself
 
+        def __mul__(self, other):
+            return 2
+
     a, b = Flat(), Flat()
 
-    def subtract(n):
+    def operate(n):
         for i in range(n):
             a - b
+            a * 3.5                         # another class, a C slot
     before = pyjion_clr.stats()["direct_calls"]
-    run_compiled(subtract, 20)
-    assert pyjion_clr.stats()["direct_calls"] - before >= 19      # the first may compile
+    run_compiled(operate, 20)
+    assert pyjion_clr.stats()["direct_calls"] - before >= 38      # the first may compile
 
 
 def tracing_switched_on_by_a_callee():
