@@ -163,6 +163,12 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     p.add_argument("--python", default=sys.executable)
     args = p.parse_args(argv)
+    # Started in the background (`make conformance &`), this process and so
+    # every test process would have SIGINT ignored, and the tests that send
+    # themselves SIGINT (test_generators, test_threading) fail both ways: a
+    # handler here makes exec reset it to the default in the children.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     modules = read_list(args.list)
     order = sorted(modules, key=lambda m: SLOW_FIRST.index(m) if m in SLOW_FIRST else len(SLOW_FIRST))
