@@ -1731,11 +1731,16 @@ class FastPaths:
         il.mark(done)
 
     def generic_binary_op(self, ins, depth):
-        """BINARY_OP by the number protocol; where that would only call a
-        Python dunder (both operands of one class defining it), compiled
-        code calls it itself (ops.h's direct-capable helpers) -- but at the
-        last compaction level, where the shorter helper call serves."""
-        if self.compact >= 3:
+        """BINARY_OP by the number protocol.  Where that would only call a
+        Python dunder (see direct_call.c), compiled code calls it itself
+        (ops.h's direct-capable helpers) -- at sites where the interpreter
+        found operands it does not specialise (GENERIC).  Other sites keep
+        the shorter helper call: without feedback they are mostly numeric
+        loops compiled at their first call, which sit at RyuJIT's size
+        limits (nbody's `advance`, 19,787 IL instructions, went over
+        20,000 with the longer call and lost its fast paths), as does the
+        last compaction level."""
+        if self.compact >= 3 or ins.seen != GENERIC:
             self.call_op("binary_op", ins, depth, depth - 2)
             return
         self.spill(depth - 2, depth)

@@ -10,9 +10,8 @@ import sys
 import pytest
 
 import pyjion_clr
-from harness import fresh_copy, run_compiled, run_interpreted, translated
+from harness import fresh_copy, run_compiled, run_interpreted, translated, warmed_copy
 
-WARM_CALLS = 10     # 3.11 quickens after 8 calls; the next specialises
 
 
 class Holder:
@@ -39,20 +38,6 @@ def sites(a, b, obj, seq):
         total = total + 1
     first, second = seq
     return total, obj.value, obj.scale(a), seq[1], first, second
-
-
-def warmed_copy(fn, *args):
-    """A fresh copy of fn run WARM_CALLS times in the interpreter (hook
-    installed, so the calls are counted), then compiled on the next call."""
-    copy = fresh_copy(fn)
-    pyjion_clr.config(threshold=WARM_CALLS)
-    pyjion_clr.enable()
-    for _ in range(WARM_CALLS):
-        copy(*args)
-    assert not pyjion_clr.info(copy).compiled
-    copy(*args)
-    assert pyjion_clr.info(copy).compiled
-    return copy
 
 
 def specialised_names(code):
