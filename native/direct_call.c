@@ -2,12 +2,14 @@
  *
  * A call through PyObject_Vectorcall goes _PyFunction_Vectorcall ->
  * _PyEval_Vector -> _PyEvalFramePushAndInit (argument matching) -> the
- * frame hook -> _PyEvalFrameClearAndPop.  For the common case -- a plain
- * function called with exactly its positional parameters (missing ones
- * taken from its defaults), no keywords, not a generator -- this file does
- * the same work directly: push a frame on the thread's data stack, move the
- * arguments in, run it through the hook, clear and pop it.  Everything
- * else is left to vectorcall.
+ * frame hook -> _PyEvalFrameClearAndPop.  For a call that binds each
+ * parameter once without an error -- positional arguments, keywords naming
+ * parameters, missing ones from the defaults; no *args or **kwargs -- this
+ * file does the same work directly: push a frame on the thread's data
+ * stack, move the arguments in, run it (through the hook, or through the
+ * callee's direct entry when compiled code calls), clear and pop it.  The
+ * same goes for a class's Python __init__ and for the Python dunder a
+ * binary operator would call.  Everything else is left to vectorcall.
  *
  * Clearing mirrors CPython's _PyFrame_Clear, which libpython hides: when a
  * frame object outlives the call (a traceback or sys._getframe() holds it),
