@@ -128,8 +128,8 @@ pyj_keyword_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kw
     Py_ssize_t npos = nargs - nkw;
     Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
     if (npos > argcount || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))
-        || argcount + nkwonly > 64) {
-        return 0;
+        || argcount + nkwonly >= 64) {
+        return 0;                   /* (one bit per parameter, below) */
     }
     uint64_t bound = ((uint64_t)1 << npos) - 1;     /* npos <= argcount < 64 */
     for (Py_ssize_t k = 0; k < nkw; k++) {
