@@ -377,6 +377,15 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
     return entry;
 }
 
+/* BINARY_OP's oparg as an index of binary_operators, *inplace set for
+ * the in-place form. */
+static int
+binary_operator_of(int oparg, int *inplace)
+{
+    *inplace = oparg >= NB_INPLACE_ADD;
+    return *inplace ? oparg - NB_INPLACE_ADD : oparg;
+}
+
 /* The slot of rhs's class the number protocol tries when lhs's returned
  * NotImplemented, or NULL. */
 static binaryfunc
@@ -408,8 +417,7 @@ static PyObject *
 binary_dunder(PyObject *lhs, PyObject *rhs, int oparg)
 {
     PyTypeObject *type = Py_TYPE(lhs);
-    int inplace = oparg >= NB_INPLACE_ADD;
-    int op = inplace ? oparg - NB_INPLACE_ADD : oparg;
+    int inplace, op = binary_operator_of(oparg, &inplace);
     if (op >= N_BINARY_OPERATORS || g_slot_nb[op] == NULL
         || !(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_as_number == NULL
         || NB_SLOT(type, binary_operators[op].slot) != g_slot_nb[op]
@@ -453,8 +461,7 @@ pyj_binary_finish_direct(PyThreadState *ts, PyjFrame *callee, PyObject *lhs, PyO
         return res;
     }
     Py_DECREF(res);
-    int inplace = oparg >= NB_INPLACE_ADD;
-    int op = inplace ? oparg - NB_INPLACE_ADD : oparg;
+    int inplace, op = binary_operator_of(oparg, &inplace);
     binaryfunc reflected = reflected_slot(lhs, rhs, op);
     if (reflected != NULL) {
         res = reflected(lhs, rhs);
