@@ -1503,6 +1503,74 @@ pyj_op_unpack_sequence(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return 0;
 }
 
+/* UNPACK_SEQUENCE n straight into fast locals: the n STORE_FASTs that
+ * follow it, one code unit each (the translator checks), are at `stores`,
+ * and item i goes to the local stores[i] names, in order, each local's old
+ * value released as that STORE_FAST releases it.
+ *
+ * The leaf (called without a GC-mode switch, so it must run nothing): an
+ * exact tuple or list of length n whose stores free no old value; returns
+ * 1 having done them all, else 0, having done some or none.  The helper
+ * then does them all again from the first: re-storing an item in the local
+ * that holds it frees nothing, the sequence holding it too. */
+static int
+pyj_unpack_into_locals_leaf(PyjFrame *f, PyObject *seq, const _Py_CODEUNIT *stores, int n)
+{
+    PyObject **items;
+    if (PyTuple_CheckExact(seq) && PyTuple_GET_SIZE(seq) == n) {
+        items = ((PyTupleObject *)seq)->ob_item;
+    }
+    else if (PyList_CheckExact(seq) && PyList_GET_SIZE(seq) == n) {
+        items = ((PyListObject *)seq)->ob_item;
+    }
+    else {
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject **local = &f->localsplus[_Py_OPARG(stores[i])];
+        PyObject *old = *local;
+        if (old == items[i]) {
+            continue;               /* the count would go up and down again */
+        }
+        if (old != NULL && Py_REFCNT(old) == 1) {
+            return 0;               /* its release could run code */
+        }
+        *local = Py_NewRef(items[i]);
+        if (old != NULL) {
+            Py_SET_REFCNT(old, Py_REFCNT(old) - 1);
+        }
+    }
+    return 1;
+}
+
+/* The interpreter's order: every item taken (an iterable unpacked, its
+ * errors raised at the UNPACK_SEQUENCE) and the sequence released before
+ * the first store; releasing an old value may run code, which sees the
+ * line of its STORE_FAST.  n_owned: n, and PYJ_UNPACK_OWNED if `seq` is
+ * the stack's reference, which this consumes (else it is borrowed). */
+static int
+pyj_unpack_into_locals(PyjFrame *f, PyObject *seq, const _Py_CODEUNIT *stores, int n_owned)
+{
+    int n = n_owned & ~PYJ_UNPACK_OWNED;
+    PyObject *items[PYJ_UNPACK_MAX];        /* item i at items[n - 1 - i] */
+    f->prev_instr = (_Py_CODEUNIT *)stores - 1 - INLINE_CACHE_ENTRIES_UNPACK_SEQUENCE;
+    if (!(n_owned & PYJ_UNPACK_OWNED)) {
+        Py_INCREF(seq);
+    }
+    items[0] = seq;                     /* where UNPACK_SEQUENCE's helper pops it */
+    if (pyj_op_unpack_sequence(f, items + 1, n, NULL) < 0) {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject **local = &f->localsplus[_Py_OPARG(stores[i])];
+        PyObject *old = *local;
+        *local = items[n - 1 - i];
+        f->prev_instr = (_Py_CODEUNIT *)&stores[i];
+        Py_XDECREF(old);
+    }
+    return 0;
+}
+
 static int
 pyj_op_unpack_ex(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
@@ -2594,6 +2662,8 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(list_to_tuple),
     HELPER(format_value),
     HELPER(unpack_sequence),
+    {"unpack_into_locals", (void *)pyj_unpack_into_locals},
+    {"unpack_into_locals_leaf", (void *)pyj_unpack_into_locals_leaf},
     HELPER(unpack_ex),
     HELPER(push_exc_info),
     HELPER(pop_except),

@@ -40,6 +40,11 @@
 #define PYJ_DIRECT_BRANCH 1     /* done, take the branch */
 #define PYJ_DIRECT_ERROR 2      /* exception set; a traceback entry is due */
 
+/* UNPACK_SEQUENCE into locals (ops.c): at most this many items, and the
+ * flag saying the helper takes the stack's reference to the sequence. */
+#define PYJ_UNPACK_MAX 255
+#define PYJ_UNPACK_OWNED 0x10000
+
 typedef int (*pyj_op_fn)(PyjFrame *frame, PyObject **sp, int oparg, PyObject *aux);
 
 typedef struct {

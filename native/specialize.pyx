@@ -72,6 +72,12 @@ SIG_LONG_FROM_LONGLONG = cil.unmanaged_leaf_signature("i", ["i8"])
 SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
 SIG_POW = cil.unmanaged_leaf_signature("r8", ["r8", "r8"])
 SIG_RECURSION_EXHAUSTED = cil.unmanaged_signature("i4", ["i"])
+SIG_UNPACK_INTO_LOCALS_LEAF = cil.unmanaged_leaf_signature("i4", ["i", "i", "i", "i4"])
+SIG_UNPACK_INTO_LOCALS = cil.unmanaged_signature("i4", ["i", "i", "i", "i4"])
+# ops.h: the most items unpacked into locals, and the flag giving the helper
+# the stack's reference to the sequence
+UNPACK_MAX = 255
+UNPACK_OWNED = 0x10000
 
 # C functions by their PyMethodDef flags (methodobject.h): a builtin's or
 # method descriptor's ml_meth is called as one of these
@@ -165,7 +171,8 @@ class FastPaths:
         self.v_way = il.new_local("i")
         self.v_keys = il.new_local("i")
         self.v_entry = il.new_local("i")
-        self.fused = None                   # index of a jump emitted with its compare
+        self.fused_through = -1             # index of the last instruction emitted with
+                                            # the one before it (a jump with its compare)
         self.unboxed_locals = {}            # (stack depth, kind) -> IL local: unboxed_local
         self.unboxed_operands = {}          # v_t0 / v_t1 -> (depth, kind), while one is unboxed
         self.unboxed_result = None          # (depth, kind) of the value an op just left unboxed
@@ -1308,10 +1315,10 @@ class FastPaths:
         self.cold(lambda: self.generic_for_iter(ins, depth), after_item, label=generic)
         if pair:
             il.mark(after_item)
-            self.fused = nxt.index
+            self.fused_through = nxt.index
             self.current_index, self.current_ins, self.current_depth = nxt.index, nxt, depth + 1
             self.forget_operands()
-            self.op_UNPACK_SEQUENCE(nxt, depth + 1)
+            self.op_UNPACK_SEQUENCE(nxt, depth + 1, into_locals=False)
         il.mark(done)
 
     def next_pair_from_enumerate(self, ins, depth, generic):
@@ -1583,15 +1590,23 @@ class FastPaths:
         il.op("stind.i4")
 
     # -------------------------------------------------- UNPACK_SEQUENCE
-    def op_UNPACK_SEQUENCE(self, ins, depth):
-        """[seq] -> [item n-1, ..., item 0] for a tuple or list of length n."""
+    def op_UNPACK_SEQUENCE(self, ins, depth, into_locals=True):
+        """[seq] -> [item n-1, ..., item 0] for a tuple or list of length n
+        inline; its items stored in locals right away (into_locals: not
+        after FOR_ITER, whose enumerate path makes no tuple) are one call,
+        unless the inline path serves, which keeps the items in IL."""
         il = self.il
         n = ins.oparg
         generic = il.new_label()
         done = il.new_label()
-        if n <= 8 and self.inline_serves(ins):
+        inline = n <= 8 and self.inline_serves(ins)
+        stores = self.stores_after(ins) if into_locals else None
+        if stores is not None and (not inline or self.compact):
+            self.unpack_into_locals(ins, depth, stores)
+            return
+        if inline:
             is_tuple = il.new_label()
-            self.load_slot(depth - 1)
+            self.load_stack_value(depth - 1)
             il.stloc(self.v_t0)
             self.load_field(self.v_t0, self.t["var_size"], "i8")
             il.ldc_i4(n)
@@ -1614,9 +1629,60 @@ class FastPaths:
                 il.op("ldind.i")
                 il.stloc(self.v_t2)
                 self.store_new_reference(depth - 1 + n - 1 - i, self.v_t2)
-            self.decref_local(self.v_t0)
+            self.release_stack_value(depth - 1, self.v_t0)
             il.branch("br", done)
         self.call_op_out_of_line(generic, done, "unpack_sequence", ins, depth, depth - 1)
+        il.mark(done)
+
+    def stores_after(self, ins):
+        """The UNPACK_SEQUENCE's n STORE_FASTs, if they follow it in its
+        block, one code unit each (the helpers read their opargs from the
+        code), else None."""
+        stores = []
+        cur = ins
+        if ins.oparg > UNPACK_MAX:
+            return None
+        for i in range(ins.oparg):
+            cur = self.next_instr(cur)
+            if (cur is None or cur.name != "STORE_FAST" or cur.index in self.a.block_starts
+                    or cur.oparg > 0xFF or (stores and cur.index != stores[0].index + i)):
+                return None
+            stores.append(cur)
+        return stores or None
+
+    def unpack_into_locals(self, ins, depth, stores):
+        """UNPACK_SEQUENCE and its STORE_FASTs: a leaf call does the stores
+        for a tuple or list when they free no old value (ops.c), else the
+        helper does them in the interpreter's order.  Both read the
+        sequence where it is (a local's, borrowed, stays there)."""
+        il = self.il
+        for store in stores:
+            self.spill_readers_of_local(store.oparg)
+        self.fused_through = stores[-1].index
+        aux = self.units + 2 * stores[0].index
+        owned = not self.is_deferred(depth - 1)
+        done = il.new_label()
+        self.load_stack_value(depth - 1)
+        il.stloc(self.v_t0)
+
+        def call(helper, signature, n):
+            il.op("ldarg.1")
+            il.ldloc(self.v_t0)
+            il.ldc_ptr(aux)
+            il.ldc_i4(n)
+            il.ldc_ptr(self.helpers[helper])
+            self.calli_native(signature)
+
+        def in_order():
+            call("unpack_into_locals", SIG_UNPACK_INTO_LOCALS,
+                 ins.oparg | (UNPACK_OWNED if owned else 0))
+            il.stloc(self.v_status)
+            il.ldloc(self.v_status)
+            il.branch("brtrue", self.error_stub(ins, depth - 1))
+
+        call("unpack_into_locals_leaf", SIG_UNPACK_INTO_LOCALS_LEAF, ins.oparg)
+        il.branch("brfalse", self.cold(in_order, done))
+        self.release_stack_value(depth - 1, self.v_t0)
         il.mark(done)
 
     # ---------------------------------------------- BINARY/STORE_SUBSCR
@@ -2024,7 +2090,7 @@ class FastPaths:
         self.release_operand(self.v_t1, "N")
         if fuse:
             when_true = _FUSABLE_JUMPS[nxt.name]
-            self.fused = nxt.index
+            self.fused_through = nxt.index
             il.ldloc(self.v_cmp)
             il.branch("brtrue" if when_true else "brfalse", self.branch_target(nxt, depth - 2))
             il.branch("br", after)

@@ -45,7 +45,8 @@ COMPACT_LEVELS = 4
 # it is the largest (100-300 ms to compile), and much of that runs once, as
 # argparse's parse loop does; its calls are counted in the interpreter.
 LAST_LEVEL_MIN_CALLS = 50
-# No instruction translates to less (a cheap early refusal of huge code)
+# No instruction translates to less (a cheap early refusal of huge code),
+# but a STORE_FAST that an UNPACK_SEQUENCE takes (least_il_bytes)
 MIN_IL_BYTES_PER_INSTRUCTION = 16
 
 # Status values returned by helpers (native/ops.h)
@@ -158,6 +159,7 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
                    "BINARY_OP": 2, "COMPARE_OP": 2, "BINARY_SUBSCR": 2, "STORE_SUBSCR": 3,
                    "LOAD_ATTR": 1, "STORE_ATTR": 2, "LOAD_METHOD": 1, "IS_OP": 2,
                    "STORE_DEREF": 1, "POP_TOP": 1, "COPY": 0, "SWAP": 0,
+                   "UNPACK_SEQUENCE": 1,
                    # pushing only, they leave the values below where they are
                    "LOAD_GLOBAL": 0, "LOAD_DEREF": 0, "LOAD_CLOSURE": 0, "PUSH_NULL": 0,
                    "LOAD_ASSERTION_ERROR": 0, "NOP": 0, "RESUME": 0, "PRECALL": 0,
@@ -249,8 +251,8 @@ class Translator(FastPaths):
                 # every way in finds the whole stack in the slots
                 assert not self.deferred, "deferred value live across a block boundary"
                 il.mark(self.label_for(ins.index))
-            if ins.index == self.fused:
-                continue            # emitted with the instruction before it
+            if ins.index <= self.fused_through:
+                continue            # emitted with an instruction before it
             depth = self.a.depth_before.get(ins.index)
             if depth is None:
                 continue            # unreachable
@@ -270,6 +272,8 @@ class Translator(FastPaths):
             if self.unboxed_result is not None:
                 self.defer(*self.unboxed_result, None)
                 self.unboxed_result = None
+            while ins.index < self.fused_through:
+                ins = self.next_instr(ins)
             nxt = self.next_instr(ins)
             if nxt is not None and nxt.index in block_starts:
                 self.current_depth = self.a.depth_before.get(nxt.index) or 0
@@ -710,7 +714,7 @@ class Translator(FastPaths):
             self.call_op("build_slice", ins, depth, depth - ins.oparg)
             return
         helper, below = fused
-        self.fused = nxt.index
+        self.fused_through = nxt.index
         self.current_index = nxt.index      # what fails is the subscript
         self.call_op(helper, nxt, depth, depth - ins.oparg - below, oparg=ins.oparg)
 
@@ -1166,7 +1170,7 @@ def translate(code, target, site_caches):
     analysis = bytecode.analyze(code)
     if analysis.max_depth > target["stacksize"]:
         raise Unsupported("stack deeper than co_stacksize")
-    if len(analysis.instrs) * MIN_IL_BYTES_PER_INSTRUCTION > MAX_OPTIMIZED_IL_BYTES:
+    if least_il_bytes(analysis.instrs) > MAX_OPTIMIZED_IL_BYTES:
         raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
@@ -1192,6 +1196,18 @@ def translate(code, target, site_caches):
         if not over_minopts_limit(thunked.shape):
             method = thunked
     return method
+
+
+def least_il_bytes(instrs):
+    """MIN_IL_BYTES_PER_INSTRUCTION for each instruction but the STORE_FASTs
+    after an UNPACK_SEQUENCE, which may take them (stores_after)."""
+    count = 0
+    unpacking = False
+    for ins in instrs:
+        unpacking = ins.name == "STORE_FAST" and unpacking or ins.name == "UNPACK_SEQUENCE"
+        if not (unpacking and ins.name == "STORE_FAST"):
+            count += 1
+    return count * MIN_IL_BYTES_PER_INSTRUCTION
 
 
 def over_minopts_limit(shape):
