@@ -15,6 +15,8 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_GEN_STATE_FROM_FRAME
     int PYJ_FRAME_SUSPENDED
     Py_ssize_t PYJ_OFFSET_GLOBALS
+    Py_ssize_t PYJ_OFFSET_FRAME_FUNC
+    Py_ssize_t PYJ_OFFSET_FUNC_CLOSURE
     Py_ssize_t PYJ_OFFSET_BUILTINS
     Py_ssize_t PYJ_OFFSET_OB_TYPE
     Py_ssize_t PYJ_OFFSET_DICT_VERSION
@@ -359,6 +361,8 @@ def target_description():
         "async_generators": bool(pyj_gen_async_supported()),
         "frame_globals": PYJ_OFFSET_GLOBALS,
         "frame_builtins": PYJ_OFFSET_BUILTINS,
+        "frame_func": PYJ_OFFSET_FRAME_FUNC,
+        "func_closure": PYJ_OFFSET_FUNC_CLOSURE,
         "ob_type": PYJ_OFFSET_OB_TYPE,
         "dict_version": PYJ_OFFSET_DICT_VERSION,
         "type_version": PYJ_OFFSET_TYPE_VERSION,

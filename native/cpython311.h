@@ -50,6 +50,8 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_FRAME_SUSPENDED FRAME_SUSPENDED
 #define PYJ_OFFSET_GLOBALS ((Py_ssize_t)offsetof(_PyInterpreterFrame, f_globals))
 #define PYJ_OFFSET_BUILTINS ((Py_ssize_t)offsetof(_PyInterpreterFrame, f_builtins))
+#define PYJ_OFFSET_FRAME_FUNC ((Py_ssize_t)offsetof(_PyInterpreterFrame, f_func))
+#define PYJ_OFFSET_FUNC_CLOSURE ((Py_ssize_t)offsetof(PyFunctionObject, func_closure))
 
 /* Object layouts the inline fast paths read. */
 #define PYJ_OFFSET_OB_TYPE ((Py_ssize_t)offsetof(PyObject, ob_type))

@@ -197,13 +197,6 @@ pyj_copy_free_vars(PyjFrame *f, int n)
 }
 
 static int
-pyj_op_copy_free_vars(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
-{
-    pyj_copy_free_vars(f, oparg);
-    return 0;
-}
-
-static int
 pyj_op_load_deref(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
     PyObject *value = PyCell_GET(f->localsplus[oparg]);
@@ -2604,7 +2597,6 @@ const pyj_helper_entry pyj_helper_table[] = {
     {"dealloc", (void *)_Py_Dealloc},
     HELPER(unbound_local),
     HELPER(make_cell),
-    HELPER(copy_free_vars),
     HELPER(load_deref),
     HELPER(store_deref),
     HELPER(delete_deref),

@@ -81,7 +81,6 @@ class Unsupported(Exception):
 # depth_before - consumed values on the stack for the unwinder.
 HELPER_OPS = {
     "MAKE_CELL": ("make_cell", 0),
-    "COPY_FREE_VARS": ("copy_free_vars", 0),
     "DELETE_DEREF": ("delete_deref", 0),
     "LOAD_CLASSDEREF": ("load_classderef", 0),
     "STORE_GLOBAL": ("store_global", 1),
@@ -900,6 +899,27 @@ class Translator(FastPaths):
         il.branch("brfalse", self.cold(
             lambda: self.call_op("unbound_local", ins, depth, depth, always_fails=True), bound))
         il.mark(bound)
+
+    def op_COPY_FREE_VARS(self, ins, depth):
+        """The function's closure cells into the frame's last n slots, inline:
+        a native call would make the method set up a P/Invoke frame on every
+        entry (see calli_native), and a generator expression is entered once
+        per item."""
+        il = self.il
+        self.frame_offset(self.t["frame_func"])
+        il.op("ldind.i")
+        il.ldc_i4(self.t["func_closure"])
+        il.op("add")
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        first = self.t["nlocalsplus"] - ins.oparg
+        for i in range(ins.oparg):
+            self.load_field(self.v_t0, self.t["tuple_items"] + self.t["pointer_size"] * i, "i")
+            il.stloc(self.v_t1)
+            self.incref_local(self.v_t1)
+            self.local_addr(first + i)
+            il.ldloc(self.v_t1)
+            il.op("stind.i")
 
     def op_LOAD_CLOSURE(self, ins, depth):
         self.check_bound(ins, depth)

@@ -72,6 +72,17 @@ def closures(n):
     return total, f(1), add.__code__.co_freevars
 
 
+def several_free_variables(n):
+    a, b, c = 1, 10, 100
+
+    def inner(x):
+        return x * a + b - c
+    gen = (inner(i) + a * 1000 + c for i in range(n))
+    first = next(gen)
+    a, c = 2, 200       # the cells were copied, not their values
+    return first, list(gen), inner(1)
+
+
 def unbound_free():
     def inner():
         return x  # noqa: F821
@@ -529,6 +540,7 @@ CASES = [
     (undefined_global, ()),
     (delete_global, ()),
     (closures, (5,)),
+    (several_free_variables, (4,)),
     (unbound_free, ()),
     (attributes, ()),
     (missing_attribute, ()),
