@@ -544,22 +544,40 @@ pyj_gen_prepare_direct(PyThreadState *ts, PyObject *receiver, PyObject *value, P
     return entry;
 }
 
-PySendResult
-pyj_gen_finish_direct(PyThreadState *ts, PyjFrame *frame, PyObject *result, PyObject **presult)
+/* The generator's frame leaves the thread's stack of frames. */
+static void
+detach_generator_frame(PyThreadState *ts, PyGenObject *gen, PyjFrame *frame)
 {
-    PyGenObject *gen = generator_of(frame);
     unlink_direct(ts, frame);
-    if (gen->gi_frame_state == FRAME_EXECUTING) {
-        gen->gi_frame_state = FRAME_COMPLETED;
-    }
     ts->exc_info = gen->gi_exc_state.previous_item;
     gen->gi_exc_state.previous_item = NULL;
     /* no reference to the caller's frame once suspended or finished */
     frame->previous = NULL;
+}
+
+int
+pyj_gen_finish_yield(PyThreadState *ts, PyjFrame *frame, PyObject *result)
+{
+    PyGenObject *gen = generator_of(frame);
+    if (result == NULL || gen->gi_frame_state != FRAME_SUSPENDED) {
+        return 0;
+    }
+    detach_generator_frame(ts, gen, frame);
+    return 1;
+}
+
+PySendResult
+pyj_gen_finish_direct(PyThreadState *ts, PyjFrame *frame, PyObject *result, PyObject **presult)
+{
     *presult = result;
-    if (result != NULL && gen->gi_frame_state == FRAME_SUSPENDED) {
+    if (pyj_gen_finish_yield(ts, frame, result)) {
         return PYGEN_NEXT;
     }
+    PyGenObject *gen = generator_of(frame);
+    if (gen->gi_frame_state == FRAME_EXECUTING) {
+        gen->gi_frame_state = FRAME_COMPLETED;
+    }
+    detach_generator_frame(ts, gen, frame);
     if (result == NULL && PyErr_ExceptionMatches(PyExc_StopIteration)) {
         _PyErr_FormatFromCause(PyExc_RuntimeError, "%s raised StopIteration",
                                PyCoro_CheckExact(gen) ? "coroutine" : "generator");

@@ -61,6 +61,10 @@ void *pyj_gen_prepare_direct(PyThreadState *ts, PyObject *receiver, PyObject *va
  * PYGEN_RETURN (it returned *presult; its frame is cleared) or PYGEN_ERROR. */
 PySendResult pyj_gen_finish_direct(PyThreadState *ts, PyjFrame *frame, PyObject *result,
                                    PyObject **presult);
+/* The case of pyj_gen_finish_direct that runs no code, for leaf callers
+ * (ops.h): the generator yielded `result`; returns 1 having finished, else
+ * 0 having changed nothing. */
+int pyj_gen_finish_yield(PyThreadState *ts, PyjFrame *frame, PyObject *result);
 /* A call's arguments are nargs values, the last len(kwnames) of them named
  * by kwnames (NULL: none).  The functions below take the common case (all
  * positional, no keyword-only parameters) inline -- always: a call of its

@@ -115,6 +115,22 @@ pyj_send_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, P
     return send_outcome(sp, status, retval);
 }
 
+void *
+pyj_op_send_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
+{
+    return pyj_gen_prepare_direct(_PyThreadState_GET(), sp[-2], sp[-1], callee);
+}
+
+int
+pyj_send_return_leaf(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, PyObject *res)
+{
+    if (!pyj_gen_finish_yield(ts, callee, res)) {
+        return PYJ_DIRECT_DECLINED;
+    }
+    sp[-1] = res;
+    return PYJ_DIRECT_NEXT;
+}
+
 int
 pyj_op_get_yield_from_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {

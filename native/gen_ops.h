@@ -7,6 +7,10 @@
 /* SEND in two parts, as CALL (ops.h) */
 void *pyj_op_send(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee);
 int pyj_send_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, PyObject *res);
+/* ... and its leaf halves (ops.h) */
+void *pyj_op_send_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee);
+int pyj_send_return_leaf(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
+                         PyObject *res);
 int pyj_op_get_yield_from_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
 int pyj_op_get_awaitable(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
 int pyj_op_get_aiter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);

@@ -701,6 +701,32 @@ pyj_op_for_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame *
     return (void *)(intptr_t)for_iter_exhausted(sp);
 }
 
+/* The leaf halves (ops.h): a compiled generator resumed to its next yield. */
+static void *
+pyj_op_for_iter_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
+{
+    PyObject *iter = TOP();
+    if (!PyGen_CheckExact(iter)) {
+        return NULL;
+    }
+    void *entry = pyj_gen_prepare_direct(_PyThreadState_GET(), iter, Py_None, callee);
+    if (entry != NULL) {
+        Py_INCREF(Py_None);             /* on the generator's stack */
+    }
+    return entry;
+}
+
+static int
+pyj_for_iter_return_leaf(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
+                         PyObject *res)
+{
+    if (!pyj_gen_finish_yield(ts, callee, res)) {
+        return PYJ_DIRECT_DECLINED;
+    }
+    sp[0] = res;
+    return PYJ_DIRECT_NEXT;
+}
+
 static int
 pyj_for_iter_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, PyObject *res)
 {
@@ -2629,10 +2655,14 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(get_iter),
     HELPER(for_iter),
     {"for_iter_return", (void *)pyj_for_iter_return},
+    {"for_iter_leaf", (void *)pyj_op_for_iter_leaf},
+    {"for_iter_return_leaf", (void *)pyj_for_iter_return_leaf},
     HELPER(call),
     {"call_return", (void *)pyj_call_return},
     {"recursion_exhausted", (void *)pyj_recursion_exhausted},
     {"send_return", (void *)pyj_send_return},
+    {"send_leaf", (void *)pyj_op_send_leaf},
+    {"send_return_leaf", (void *)pyj_send_return_leaf},
     HELPER(call_function_ex),
     HELPER(make_function),
     HELPER(build_tuple),

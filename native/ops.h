@@ -40,6 +40,14 @@
 #define PYJ_DIRECT_BRANCH 1     /* done, take the branch */
 #define PYJ_DIRECT_ERROR 2      /* exception set; a traceback entry is due */
 
+/* Some of them also have leaf halves, called without a GC-mode switch and
+ * so running no code: pyj_op_NAME_leaf, with the helper's arguments,
+ * returns the callee's entry as the helper would, or NULL (nothing done:
+ * the helper's turn); after the callee, pyj_NAME_return_leaf, with the
+ * finishing helper's, returns PYJ_DIRECT_NEXT or PYJ_DIRECT_DECLINED
+ * (nothing done: the finishing helper's turn). */
+#define PYJ_DIRECT_DECLINED 3
+
 /* UNPACK_SEQUENCE into locals (ops.c): at most this many items, and the
  * flag saying the helper takes the stack's reference to the sequence. */
 #define PYJ_UNPACK_MAX 255

@@ -63,8 +63,16 @@ SIG_EVAL_BREAKER = cil.unmanaged_signature("i4", ["i"])
 SIG_DIRECT_CAPABLE = cil.unmanaged_signature("i", ["i", "i", "i4", "i", "i"])
 SIG_DIRECT_RETURN = cil.unmanaged_signature("i4", ["i", "i", "i4", "i", "i"])
 SIG_DIRECT_ENTRY = cil.managed_signature("i", ["i", "i", "i4"])
+SIG_DIRECT_CAPABLE_LEAF = cil.unmanaged_leaf_signature("i", ["i", "i", "i4", "i", "i"])
+SIG_DIRECT_RETURN_LEAF = cil.unmanaged_leaf_signature("i4", ["i", "i", "i4", "i", "i"])
 DIRECT_BRANCH = 1
 DIRECT_ERROR = 2
+DIRECT_DECLINED = 3
+# Direct-capable helpers whose common case runs no code: a leaf half that
+# hands back the callee (or NULL: the helper's to do), and one that
+# finishes after it (or declines: DIRECT_DECLINED) -- generator resumption
+# to a yield (ops.h)
+LEAF_HALVES = frozenset(("for_iter", "send"))
 
 
 class Unsupported(Exception):
@@ -233,6 +241,7 @@ class Translator(FastPaths):
         self.v_t1 = self.il.new_local("i")
         self.v_cnt = self.il.new_local("i")
         self.v_callee = self.il.new_local("i")
+        self.v_result = self.il.new_local("i")
         self.v_spill = self.il.new_local("i")
         self.next_of = {a.index: b for a, b in zip(analysis.instrs, analysis.instrs[1:])}
         self.previous_of = {b.index: a for a, b in zip(analysis.instrs, analysis.instrs[1:])}
@@ -667,40 +676,92 @@ class Translator(FastPaths):
         """A helper that may hand back a compiled callee to run from here,
         managed code calling managed code (ops.h); leaves the status in
         v_status (DIRECT_BRANCH: take the branch) and unwinds from
-        error_depth on DIRECT_ERROR."""
+        error_depth on DIRECT_ERROR.  Where the helper has leaf halves
+        (LEAF_HALVES), they are tried first, and the helper and its
+        finishing half are the cold path."""
         il = self.il
-        made, joined = il.new_label(), il.new_label()
+        joined = il.new_label()
+        if helper in LEAF_HALVES:
+            self.push_direct_capable_arguments(ins, depth, aux)
+            # the line the callee's code may see
+            self.call_native(self.helpers[helper + "_leaf"], SIG_DIRECT_CAPABLE_LEAF)
+            il.stloc(self.v_t0)
+            il.ldloc(self.v_t0)
+            il.branch("brfalse", self.cold(lambda: self.call_direct_capable(helper, ins, depth, aux),
+                                           joined))
+            self.run_direct_callee(ins, depth)
+            il.stloc(self.v_result)
+            self.push_direct_return_arguments(ins, depth)
+            il.ldloc(self.v_result)
+            il.ldc_ptr(self.helpers[helper + "_return_leaf"])
+            il.calli(SIG_DIRECT_RETURN_LEAF)
+            il.stloc(self.v_status)
+            il.ldloc(self.v_status)
+            il.ldc_i4(DIRECT_DECLINED)
+
+            def finish_fully():
+                self.push_direct_return_arguments(ins, depth)
+                il.ldloc(self.v_result)
+                il.ldc_ptr(self.helpers[helper + "_return"])
+                self.calli_native(SIG_DIRECT_RETURN)
+                il.stloc(self.v_status)
+            il.branch("beq", self.cold(finish_fully, joined))
+        else:
+            self.call_direct_capable(helper, ins, depth, aux)
+        il.mark(joined)
+        il.ldloc(self.v_status)
+        il.ldc_i4(DIRECT_ERROR)
+        il.branch("beq", self.error_stub(ins, error_depth))
+
+    def push_direct_capable_arguments(self, ins, depth, aux):
+        il = self.il
         il.op("ldarg.1")
         self.slot_addr(depth)
         il.ldc_i4(ins.oparg)
         il.ldc_ptr(aux)
         il.ldloca(self.v_callee)
+
+    def push_direct_return_arguments(self, ins, depth):
+        il = self.il
+        il.op("ldarg.0")
+        self.slot_addr(depth)
+        il.ldc_i4(ins.oparg)
+        il.ldloc(self.v_callee)
+
+    def run_direct_callee(self, ins, depth):
+        """Push what the callee's entry (in v_t0) returns for the frame in
+        v_callee."""
+        il = self.il
+        il.op("ldarg.0")
+        il.ldloc(self.v_callee)
+        il.op("ldc.i4.0")
+        il.ldloc(self.v_t0)
+        il.calli(SIG_DIRECT_ENTRY)
+
+    def call_direct_capable(self, helper, ins, depth, aux):
+        """The helper, and the callee it may hand back run and finished;
+        the status in v_status."""
+        il = self.il
+        made = il.new_label()
+        done = il.new_label()
+        self.push_direct_capable_arguments(ins, depth, aux)
         self.call_native(self.helpers[helper], SIG_DIRECT_CAPABLE)
         il.stloc(self.v_t0)
         il.ldloc(self.v_t0)
         il.ldc_i4(DIRECT_ERROR)
         il.op("conv.i")
         il.branch("ble.un", made)
-        il.op("ldarg.0")
-        self.slot_addr(depth)
-        il.ldc_i4(ins.oparg)
-        il.ldloc(self.v_callee)
-        il.op("ldarg.0")
-        il.ldloc(self.v_callee)
-        il.op("ldc.i4.0")
-        il.ldloc(self.v_t0)
-        il.calli(SIG_DIRECT_ENTRY)
+        self.push_direct_return_arguments(ins, depth)
+        self.run_direct_callee(ins, depth)
         il.ldc_ptr(self.helpers[helper + "_return"])
         self.calli_native(SIG_DIRECT_RETURN)
-        il.branch("br", joined)
+        il.stloc(self.v_status)
+        il.branch("br", done)
         il.mark(made)
         il.ldloc(self.v_t0)
         il.op("conv.i4")
-        il.mark(joined)
         il.stloc(self.v_status)
-        il.ldloc(self.v_status)
-        il.ldc_i4(DIRECT_ERROR)
-        il.branch("beq", self.error_stub(ins, error_depth))
+        il.mark(done)
 
     def op_BUILD_SLICE(self, ins, depth):
         """A slice taken or assigned right away is one helper call, which
