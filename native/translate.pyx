@@ -689,26 +689,26 @@ class Translator(FastPaths):
             il.ldloc(self.v_t0)
             il.branch("brfalse", self.cold(lambda: self.call_direct_capable(helper, ins, depth, aux),
                                            joined))
-            self.run_direct_callee(ins, depth)
-            il.stloc(self.v_result)
             self.push_direct_return_arguments(ins, depth)
+            self.run_direct_callee()
+            il.stloc(self.v_result)
             il.ldloc(self.v_result)
             il.ldc_ptr(self.helpers[helper + "_return_leaf"])
             il.calli(SIG_DIRECT_RETURN_LEAF)
-            il.stloc(self.v_status)
-            il.ldloc(self.v_status)
+            il.op("dup")
             il.ldc_i4(DIRECT_DECLINED)
 
             def finish_fully():
+                il.op("pop")
                 self.push_direct_return_arguments(ins, depth)
                 il.ldloc(self.v_result)
                 il.ldc_ptr(self.helpers[helper + "_return"])
                 self.calli_native(SIG_DIRECT_RETURN)
-                il.stloc(self.v_status)
             il.branch("beq", self.cold(finish_fully, joined))
         else:
             self.call_direct_capable(helper, ins, depth, aux)
         il.mark(joined)
+        il.stloc(self.v_status)
         il.ldloc(self.v_status)
         il.ldc_i4(DIRECT_ERROR)
         il.branch("beq", self.error_stub(ins, error_depth))
@@ -728,7 +728,7 @@ class Translator(FastPaths):
         il.ldc_i4(ins.oparg)
         il.ldloc(self.v_callee)
 
-    def run_direct_callee(self, ins, depth):
+    def run_direct_callee(self):
         """Push what the callee's entry (in v_t0) returns for the frame in
         v_callee."""
         il = self.il
@@ -739,8 +739,8 @@ class Translator(FastPaths):
         il.calli(SIG_DIRECT_ENTRY)
 
     def call_direct_capable(self, helper, ins, depth, aux):
-        """The helper, and the callee it may hand back run and finished;
-        the status in v_status."""
+        """The helper, and the callee it may hand back run and finished:
+        leaves the status on the IL stack."""
         il = self.il
         made = il.new_label()
         done = il.new_label()
@@ -752,15 +752,13 @@ class Translator(FastPaths):
         il.op("conv.i")
         il.branch("ble.un", made)
         self.push_direct_return_arguments(ins, depth)
-        self.run_direct_callee(ins, depth)
+        self.run_direct_callee()
         il.ldc_ptr(self.helpers[helper + "_return"])
         self.calli_native(SIG_DIRECT_RETURN)
-        il.stloc(self.v_status)
         il.branch("br", done)
         il.mark(made)
         il.ldloc(self.v_t0)
         il.op("conv.i4")
-        il.stloc(self.v_status)
         il.mark(done)
 
     def op_BUILD_SLICE(self, ins, depth):
