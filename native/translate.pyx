@@ -72,7 +72,7 @@ DIRECT_DECLINED = 3
 # hands back the callee (or NULL: the helper's to do), and one that
 # finishes after it (or declines: DIRECT_DECLINED) -- generator resumption
 # to a yield (ops.h)
-LEAF_HALVES = frozenset(("for_iter", "send"))
+LEAF_HALVES = frozenset(("for_iter", "send", "call"))
 
 
 class Unsupported(Exception):
@@ -678,10 +678,11 @@ class Translator(FastPaths):
         v_status (DIRECT_BRANCH: take the branch) and unwinds from
         error_depth on DIRECT_ERROR.  Where the helper has leaf halves
         (LEAF_HALVES), they are tried first, and the helper and its
-        finishing half are the cold path."""
+        finishing half are the cold path (not in compact code: each site
+        grows by some 40 instructions and 4 blocks)."""
         il = self.il
         joined = il.new_label()
-        if helper in LEAF_HALVES:
+        if helper in LEAF_HALVES and not self.compact:      # 40-odd IL instructions more
             self.push_direct_capable_arguments(ins, depth, aux)
             # the line the callee's code may see
             self.call_native(self.helpers[helper + "_leaf"], SIG_DIRECT_CAPABLE_LEAF)

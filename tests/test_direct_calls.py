@@ -421,6 +421,67 @@ def operator_dunders(ops):
 _vec_add = Vec.__add__
 
 
+class Loud:
+    """Logs, when freed, its name and the function of the frame below."""
+
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    def __del__(self):
+        self.log.append((self.name, sys._getframe(1).f_code.co_name))
+
+
+def frames_released_on_return():
+    # the finish taken without a GC-mode switch releases the callee's locals
+    # only while that frees nothing but ints and floats; a Loud held by the
+    # callee alone, a function that dies with its call, a frame object or
+    # an exception leave the rest to the full finish
+    log = []
+
+    def shared(a, b):
+        total = a.name + b
+        return total
+
+    def only_here(tag, keep):
+        temp = Loud(tag, log)
+        x = 1.5 * len(tag)
+        n = 10 ** 20 + len(tag)
+        return x + n + len(keep)
+
+    def failing(tag):
+        temp = Loud(tag + "!", log)
+        return 1 / 0
+
+    kept = Loud("kept", log)
+    out = [shared(kept, "x") for _ in range(3)]
+    out += [only_here(t, kept.name) for t in ("a", "bb", "ccc")]
+    out += [(lambda v: v * 2.5)(i) for i in range(3)]
+    for t in "pq":
+        try:
+            failing(t)
+        except ZeroDivisionError as e:
+            out.append(str(e))
+    out.append(log[:])
+    return out
+
+
+def recursion_budget_after_many_calls():
+    # each call through the leaf halves gives back the recursion budget it took
+    def f(x):
+        return x + 1
+
+    def depth(n):
+        try:
+            return depth(n + 1)
+        except RecursionError:
+            return n
+
+    before = depth(0)
+    for i in range(20000):
+        f(i)
+    return depth(0) - before
+
+
 CASES = [
     (c_functions_called_without_feedback, (3,)),
     (guessed_calls_meet_other_callables, (3,)),
@@ -434,6 +495,8 @@ CASES = [
     (recursion, (200,)),
     (recursion, (100000,)),
     (frame_object_made_during_call_then_dropped, ()),
+    (frames_released_on_return, ()),
+    (recursion_budget_after_many_calls, ()),
 ]
 
 
