@@ -131,6 +131,13 @@ pyj_keyword_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kw
         || argcount + nkwonly >= 64) {
         return 0;                   /* (one bit per parameter, below) */
     }
+    PyDictObject *kwdefaults = (PyDictObject *)func->func_kwdefaults;
+    if (kwdefaults != NULL && !DK_IS_UNICODE(kwdefaults->ma_keys)) {
+        /* a lookup could run a key's __eq__: vectorcall looks each default
+         * up once, in order (this would twice), and a leaf caller must
+         * run no code */
+        return 0;
+    }
     uint64_t bound = ((uint64_t)1 << npos) - 1;     /* npos <= argcount < 64 */
     for (Py_ssize_t k = 0; k < nkw; k++) {
         Py_ssize_t i = keyword_parameter(co, PyTuple_GET_ITEM(kwnames, k));

@@ -465,6 +465,25 @@ def frames_released_on_return():
     return out
 
 
+def kwdefaults_with_a_key_that_runs_code():
+    # finding the default runs Key.__eq__: not in a leaf call
+    seen = []
+
+    class Key:
+        def __hash__(self):
+            return hash("flag")
+
+        def __eq__(self, other):
+            seen.append(other)
+            return False
+
+    def kwonly(a, *, flag=0):
+        return a, flag
+
+    kwonly.__kwdefaults__ = {Key(): 1, "flag": 5}
+    return [kwonly(i) for i in range(3)], seen
+
+
 def recursion_budget_after_many_calls():
     # each call through the leaf halves gives back the recursion budget it took
     def f(x):
@@ -497,6 +516,7 @@ CASES = [
     (frame_object_made_during_call_then_dropped, ()),
     (frames_released_on_return, ()),
     (recursion_budget_after_many_calls, ()),
+    (kwdefaults_with_a_key_that_runs_code, ()),
 ]
 
 
