@@ -515,39 +515,6 @@ pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee)
     clear_and_pop(ts, callee);
 }
 
-/* A value whose release frees it without running code: the dealloc of an
- * exact int or float only returns the memory. */
-static int
-freed_quietly(PyObject *v)
-{
-    return Py_IS_TYPE(v, &PyFloat_Type) || Py_IS_TYPE(v, &PyLong_Type);
-}
-
-int
-pyj_call_finish_direct_leaf(PyThreadState *ts, PyjFrame *callee)
-{
-    if (callee->frame_obj != NULL || callee->f_locals != NULL
-        || Py_REFCNT(callee->f_func) <= 2) {
-        return 0;           /* the frame object, or the function, is the full finish's */
-    }
-    for (int i = 0; i < callee->stacktop; i++) {
-        PyObject *v = callee->localsplus[i];
-        if (v == NULL) {
-            continue;
-        }
-        if (Py_REFCNT(v) == 1 && !freed_quietly(v)) {
-            return 0;       /* from here on the full finish's (Py_XDECREF) */
-        }
-        callee->localsplus[i] = NULL;
-        Py_DECREF(v);
-    }
-    Py_DECREF(callee->f_func);      /* the caller's stack holds it too */
-    Py_DECREF(callee->f_code);      /* ... and the function its code */
-    unlink_direct(ts, callee);
-    ts->datastack_top = (PyObject **)callee;
-    return 1;
-}
-
 /* ------------------------------------------------- generator resumption
  * genobject.c's gen_send_ex2 around a compiled generator's direct entry. */
 

@@ -48,11 +48,6 @@ PyObject *pyj_binary_finish_direct(PyThreadState *ts, PyjFrame *callee, PyObject
                                    PyObject *rhs, int oparg, PyObject *res);
 /* Unlink, clear and pop a frame made by pyj_call_prepare_direct. */
 void pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee);
-/* The same for a leaf caller (ops.h), when it frees nothing but ints and
- * floats and leaves no frame object: returns 1 having finished, else 0,
- * pyj_call_finish_direct's to finish (the locals released so far are
- * NULL). */
-int pyj_call_finish_direct_leaf(PyThreadState *ts, PyjFrame *callee);
 
 /* Resuming a generator or coroutine whose code is compiled, from compiled
  * code, as gen_send_ex2 does but through the direct entry: `value` (a

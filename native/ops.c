@@ -866,36 +866,6 @@ done:
     return (void *)(intptr_t)(res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT);
 }
 
-/* The leaf halves (ops.h): a Python function (not a bound method, not a
- * class) called through its direct entry, and finished when that frees
- * nothing but ints and floats. */
-static void *
-pyj_op_call_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame **callee)
-{
-    PyObject **base = sp - oparg - 2;
-    PyObject *callable = base[0] != NULL ? base[0] : base[1];
-    if (!Py_IS_TYPE(callable, &PyFunction_Type)) {
-        return NULL;
-    }
-    int with_self = base[0] != NULL;
-    return pyj_call_prepare_direct(_PyThreadState_GET(), (PyFunctionObject *)callable,
-                                   base + 2 - with_self, oparg + with_self, kwnames, callee);
-}
-
-static int
-pyj_call_return_leaf(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, PyObject *res)
-{
-    PyObject **base = sp - oparg - 2;
-    if (res == NULL || !Py_IS_TYPE(base[0] != NULL ? base[0] : base[1], &PyFunction_Type)
-        || !pyj_call_finish_direct_leaf(ts, callee)) {
-        return PYJ_DIRECT_DECLINED;
-    }
-    Py_DECREF(base[0] != NULL ? base[0] : base[1]);     /* the frame held it too: not freed */
-    base[0] = res;
-    base[1] = NULL;
-    return PYJ_DIRECT_NEXT;
-}
-
 /* After compiled code ran the callee pyj_op_call handed it: the frame goes,
  * the result takes the call's place on the stack. */
 static int
@@ -2689,8 +2659,6 @@ const pyj_helper_entry pyj_helper_table[] = {
     {"for_iter_return_leaf", (void *)pyj_for_iter_return_leaf},
     HELPER(call),
     {"call_return", (void *)pyj_call_return},
-    {"call_leaf", (void *)pyj_op_call_leaf},
-    {"call_return_leaf", (void *)pyj_call_return_leaf},
     {"recursion_exhausted", (void *)pyj_recursion_exhausted},
     {"send_return", (void *)pyj_send_return},
     {"send_leaf", (void *)pyj_op_send_leaf},

@@ -72,7 +72,7 @@ DIRECT_DECLINED = 3
 # hands back the callee (or NULL: the helper's to do), and one that
 # finishes after it (or declines: DIRECT_DECLINED) -- generator resumption
 # to a yield (ops.h)
-LEAF_HALVES = frozenset(("for_iter", "send", "call"))
+LEAF_HALVES = frozenset(("for_iter", "send"))
 
 
 class Unsupported(Exception):
@@ -672,18 +672,17 @@ class Translator(FastPaths):
         """call_op as a cold path at label, continuing at resume."""
         self.cold(lambda: self.call_op(helper, ins, depth, error_depth, aux), resume, label=label)
 
-    def direct_capable_op(self, helper, ins, depth, error_depth, aux=0, leaf_halves=True):
+    def direct_capable_op(self, helper, ins, depth, error_depth, aux=0):
         """A helper that may hand back a compiled callee to run from here,
         managed code calling managed code (ops.h); leaves the status in
         v_status (DIRECT_BRANCH: take the branch) and unwinds from
         error_depth on DIRECT_ERROR.  Where the helper has leaf halves
-        (LEAF_HALVES) and the caller expects them to serve, they are tried
-        first, and the helper and its finishing half are the cold path (not
-        in compact code: each site grows by some 50 instructions and 4
-        blocks)."""
+        (LEAF_HALVES), they are tried first, and the helper and its
+        finishing half are the cold path (not in compact code: each site
+        grows by some 50 instructions and 4 blocks)."""
         il = self.il
         joined = il.new_label()
-        if leaf_halves and helper in LEAF_HALVES and not self.compact:  # 50-odd IL instructions
+        if helper in LEAF_HALVES and not self.compact:      # 50-odd IL instructions
             self.push_direct_capable_arguments(ins, depth, aux)
             # the line the callee's code may see
             self.call_native(self.helpers[helper + "_leaf"], SIG_DIRECT_CAPABLE_LEAF)
@@ -922,11 +921,7 @@ class Translator(FastPaths):
             INLINE_CALLS[seen](self, ins, depth, done)
         elif not kwnames and seen in C_CALLS:
             self.c_function_call(ins, depth, C_CALLS[seen], called)
-        # the leaf halves call Python functions only: not where the PRECALL
-        # saw (or a guess says) something else -- a class, a bound method,
-        # a C function
-        self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames,
-                               leaf_halves=seen in (None, "PYFUNC"))
+        self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
         self.il.mark(called)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
         self.il.mark(done)

@@ -386,10 +386,9 @@ def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
         return obj.total()
 
     last = _translate.COMPACT_LEVELS - 1
-    # only the last level changes attribute sites (the call changes at the
-    # first compact level: no leaf halves)
+    # only the last level changes attribute sites
     assert (_il_instructions(attributes_only, last)
-            < _il_instructions(attributes_only, last - 1) == _il_instructions(attributes_only, 1))
+            < _il_instructions(attributes_only, last - 1) == _il_instructions(attributes_only, 0))
     before_last, at_last = _il_instructions(_attribute_heavy, last - 1), _il_instructions(_attribute_heavy, last)
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (before_last + at_last) // 2)
     # ... for code called often enough: until then it is offered again
