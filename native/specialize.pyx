@@ -1664,26 +1664,30 @@ class FastPaths:
         done = il.new_label()
         self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
-
-        def call(helper, signature, n):
-            il.op("ldarg.1")
-            il.ldloc(self.v_t0)
-            il.ldc_ptr(aux)
-            il.ldc_i4(n)
-            il.ldc_ptr(self.helpers[helper])
-            self.calli_native(signature)
-
-        def in_order():
-            call("unpack_into_locals", SIG_UNPACK_INTO_LOCALS,
-                 ins.oparg | (UNPACK_OWNED if owned else 0))
-            il.stloc(self.v_status)
-            il.ldloc(self.v_status)
-            il.branch("brtrue", self.error_stub(ins, depth - 1))
-
-        call("unpack_into_locals_leaf", SIG_UNPACK_INTO_LOCALS_LEAF, ins.oparg)
-        il.branch("brfalse", self.cold(in_order, done))
+        self.call_unpack_into_locals("unpack_into_locals_leaf", SIG_UNPACK_INTO_LOCALS_LEAF,
+                                     ins.oparg, aux)
+        il.branch("brfalse", self.cold(
+            lambda: self.unpack_into_locals_in_order(ins, depth, aux, owned), done))
         self.release_stack_value(depth - 1, self.v_t0)
         il.mark(done)
+
+    def unpack_into_locals_in_order(self, ins, depth, aux, owned):
+        il = self.il
+        self.call_unpack_into_locals("unpack_into_locals", SIG_UNPACK_INTO_LOCALS,
+                                     ins.oparg | (UNPACK_OWNED if owned else 0), aux)
+        il.stloc(self.v_status)
+        il.ldloc(self.v_status)
+        il.branch("brtrue", self.error_stub(ins, depth - 1))
+
+    def call_unpack_into_locals(self, helper, signature, n, aux):
+        """helper(frame, the sequence in v_t0, the STORE_FASTs at aux, n)"""
+        il = self.il
+        il.op("ldarg.1")
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(aux)
+        il.ldc_i4(n)
+        il.ldc_ptr(self.helpers[helper])
+        self.calli_native(signature)
 
     # ---------------------------------------------- BINARY/STORE_SUBSCR
     def small_index_item_address(self, allow_tuple, generic):
