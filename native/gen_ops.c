@@ -97,7 +97,7 @@ pyj_op_send(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **cal
 {
     PyObject *v = sp[-1];
     PyObject *receiver = sp[-2];
-    void *entry = pyj_gen_prepare_direct(_PyThreadState_GET(), receiver, v, callee);
+    void *entry = pyj_op_send_leaf(f, sp, oparg, aux, callee);
     if (entry != NULL) {
         return entry;               /* v moved onto the generator's stack */
     }
@@ -115,6 +115,8 @@ pyj_send_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, P
     return send_outcome(sp, status, retval);
 }
 
+/* SEND's leaf halves (ops.h): a compiled generator or coroutine resumed
+ * with the value (moved onto its stack), and finished after a yield. */
 void *
 pyj_op_send_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
 {

@@ -673,35 +673,8 @@ for_iter_exhausted(PyObject **sp)
     return PYJ_DIRECT_BRANCH;
 }
 
-/* FOR_ITER's generic path, in two parts (see ops.h): a compiled generator
- * is resumed by compiled code itself, pyj_for_iter_return following. */
-static void *
-pyj_op_for_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
-{
-    PyObject *iter = TOP();
-    if (PyGen_CheckExact(iter)) {
-        /* next(gen) sends None */
-        void *entry = pyj_gen_prepare_direct(_PyThreadState_GET(), iter, Py_NewRef(Py_None), callee);
-        if (entry != NULL) {
-            return entry;
-        }
-        Py_DECREF(Py_None);
-    }
-    PyObject *next = (*Py_TYPE(iter)->tp_iternext)(iter);
-    if (next != NULL) {
-        sp[0] = next;
-        return (void *)(intptr_t)PYJ_DIRECT_NEXT;
-    }
-    if (PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_StopIteration)) {
-            return (void *)(intptr_t)PYJ_DIRECT_ERROR;
-        }
-        PyErr_Clear();
-    }
-    return (void *)(intptr_t)for_iter_exhausted(sp);
-}
-
-/* The leaf halves (ops.h): a compiled generator resumed to its next yield. */
+/* FOR_ITER's leaf half (ops.h): a compiled generator resumed to its next
+ * yield (next(gen) sends None), or NULL. */
 static void *
 pyj_op_for_iter_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
 {
@@ -716,6 +689,31 @@ pyj_op_for_iter_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFr
     return entry;
 }
 
+/* FOR_ITER's generic path, in two parts (see ops.h): a compiled generator
+ * is resumed by compiled code itself, pyj_for_iter_return following. */
+static void *
+pyj_op_for_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
+{
+    void *entry = pyj_op_for_iter_leaf(f, sp, oparg, aux, callee);
+    if (entry != NULL) {
+        return entry;
+    }
+    PyObject *iter = TOP();
+    PyObject *next = (*Py_TYPE(iter)->tp_iternext)(iter);
+    if (next != NULL) {
+        sp[0] = next;
+        return (void *)(intptr_t)PYJ_DIRECT_NEXT;
+    }
+    if (PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_StopIteration)) {
+            return (void *)(intptr_t)PYJ_DIRECT_ERROR;
+        }
+        PyErr_Clear();
+    }
+    return (void *)(intptr_t)for_iter_exhausted(sp);
+}
+
+/* ... and its finishing leaf half, after a yield. */
 static int
 pyj_for_iter_return_leaf(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
                          PyObject *res)
