@@ -113,6 +113,12 @@ UNBOXED_KINDS = {
     "int": _Unboxed("long_type", "i8", "PyLong_FromLongLong", SIG_LONG_FROM_LONGLONG),
     "float": _Unboxed("float_type", "r8", "PyFloat_FromDouble", SIG_FLOAT_FROM_DOUBLE),
 }
+# A result that is an int on one fast path and a float on another (a site
+# without feedback) stays unboxed either way for a reader taking both: its
+# slot is NULL, the value in the int's or the float's IL local of that
+# depth, and an i4 tag local of the depth (number_tag) says which: 1 float.
+NUMBER = "number"
+UNBOXED_FORMS = frozenset(UNBOXED_KINDS) | {NUMBER}
 PY_SSIZE_T_MAX = 2 ** 63 - 1
 # ** with a float operand (of two ints: generic)
 NB_POWER = 8
@@ -244,7 +250,19 @@ class FastPaths:
             return
         checked = None
         unboxed = self.unboxed_kind(v)
-        if unboxed is not None:
+        if unboxed == NUMBER:
+            # NULL: unboxed, of the type its tag says
+            checked, is_object = il.new_label(), il.new_label()
+            kind = next((k for k, form in UNBOXED_KINDS.items()
+                         if type_address == self.t[form.type_field]), None)
+            il.ldloc(v)
+            il.branch("brtrue", is_object)
+            if kind is not None:
+                il.ldloc(self.number_tag(self.unboxed_operands[v][0]))
+                il.branch("brtrue" if kind == "float" else "brfalse", checked)
+            il.branch("br", label)
+            il.mark(is_object)
+        elif unboxed is not None:
             # NULL: unboxed, of that kind's type
             checked = il.new_label()
             il.ldloc(v)
@@ -256,14 +274,15 @@ class FastPaths:
             il.mark(checked)
 
     def branch_unless_small_int(self, v, label):
-        """Go to label unless the int in v has at most one digit."""
+        """Go to label unless the int in v has at most one digit (an
+        unboxed NUMBER: v is known to be an int)."""
         il = self.il
         if v in self.constant_operands:
             return                          # known_constants: one digit
-        if self.unboxed_kind(v) == "int":
-            def unboxed(value):
+        if self.unboxed_kind(v) in ("int", NUMBER):
+            def unboxed():
                 # |value| < 2**30, as one digit holds
-                il.ldloc(value)
+                self.load_unboxed(v, "int")
                 il.ldc_i8(ONE_DIGIT_MAX)
                 il.op("add")
                 il.ldc_i8(2 * ONE_DIGIT_MAX)
@@ -286,8 +305,9 @@ class FastPaths:
             # a literal: RyuJIT folds it (a division by it becomes shifts)
             il.ldc_i8(self.constant_operands[v])
             return
-        if self.unboxed_kind(v) == "int":
-            self.unboxed_or_object(v, il.ldloc, lambda: self.load_small_int(v))
+        if self.unboxed_kind(v) in ("int", NUMBER):
+            self.unboxed_or_object(v, lambda: self.load_unboxed(v, "int"),
+                                   lambda: self.load_small_int(v))
             return
         self.load_field(v, self.t["var_size"], "i8")
         self.load_field(v, self.t["long_digit0"], "u4")
@@ -587,16 +607,13 @@ class FastPaths:
             il.ldc_r8(float(self.constant_operands[v]))
             return
         unboxed = self.unboxed_kind(v)
-        if unboxed == "float" and kind != "I":
-            self.unboxed_or_object(v, il.ldloc, lambda: self.load_as_double(v, kind))
-            return
-        if kind == "N" and unboxed == "int":
-            # one digit: classify_operands checked
-            def unboxed(value):
-                il.ldloc(value)
-                il.op("conv.r8")
-            self.unboxed_or_object(v, unboxed, lambda: self.load_as_double(v, "N"))
-            return
+        if unboxed is not None and kind != "I":
+            # an unboxed int has one digit: classify_operands checked
+            as_float = unboxed == "float" or unboxed == NUMBER and kind == "F"
+            if as_float or kind == "N":
+                self.unboxed_or_object(v, lambda: self.load_unboxed(v, "float" if as_float else "double"),
+                                       lambda: self.load_as_double(v, kind))
+                return
         if kind == "F":
             self.load_field(v, self.t["float_value"], "r8")
         elif kind == "I":
@@ -614,25 +631,48 @@ class FastPaths:
             il.mark(loaded)
 
     def unboxed_kind(self, v):
-        """"int" or "float" if operand v may be unboxed (NULL), else None."""
+        """"int", "float" or NUMBER if operand v may be unboxed (NULL), else
+        None."""
         return self.unboxed_operands.get(v, (None, None))[1]
 
     def unboxed_or_object(self, v, unboxed, boxed):
-        """Code for an operand that may be unboxed: unboxed(IL local of its
-        value) where v is NULL, else boxed() with v an object (the caller's
-        own emitter, v no longer taken for unboxed meanwhile); both continue
-        after."""
+        """Code for an operand that may be unboxed: unboxed() where v is
+        NULL, else boxed() with v an object (the caller's own emitter, v no
+        longer taken for unboxed meanwhile); both continue after."""
         il = self.il
         is_object, done = il.new_label(), il.new_label()
-        where = self.unboxed_operands.pop(v)
         il.ldloc(v)
         il.branch("brtrue", is_object)
-        unboxed(self.unboxed_local(*where))
+        unboxed()
         il.branch("br", done)
         il.mark(is_object)
+        where = self.unboxed_operands.pop(v)
         boxed()
-        il.mark(done)
         self.unboxed_operands[v] = where
+        il.mark(done)
+
+    def load_unboxed(self, v, kind):
+        """Push the value of operand v, which is unboxed (NULL), as `kind`:
+        "int" or "float" (what it is known to be), or "double" (either,
+        converted)."""
+        il = self.il
+        depth, form = self.unboxed_operands[v]
+        if kind != "double":
+            il.ldloc(self.unboxed_local(depth, kind))
+        elif form != NUMBER:
+            il.ldloc(self.unboxed_local(depth, form))
+            if form == "int":
+                il.op("conv.r8")
+        else:
+            is_int, loaded = il.new_label(), il.new_label()
+            il.ldloc(self.number_tag(depth))
+            il.branch("brfalse", is_int)
+            il.ldloc(self.unboxed_local(depth, "float"))
+            il.branch("br", loaded)
+            il.mark(is_int)
+            il.ldloc(self.unboxed_local(depth, "int"))
+            il.op("conv.r8")
+            il.mark(loaded)
 
     def forget_operands(self):
         """What load_operands knew of v_t0 and v_t1 holds only for the
@@ -648,7 +688,7 @@ class FastPaths:
         self.borrowed, self.unboxed_operands, self.constant_operands = {}, {}, {}
         for v, d in ((self.v_t0, depth - 2), (self.v_t1, depth - 1)):
             deferred = self.deferred.get(d, ("",))
-            unboxed = deferred[0] in UNBOXED_KINDS
+            unboxed = deferred[0] in UNBOXED_FORMS
             if deferred[0] == "const" and deferred[1] in self.known_constants:
                 self.constant_operands[v] = self.known_constants[deferred[1]]
             if unboxed:
@@ -676,7 +716,7 @@ class FastPaths:
         if kind == "F":
             # an unboxed int is not a float: the guards excluded NULL
             unboxed = self.il.new_label()
-            if self.unboxed_kind(v) == "float":
+            if self.unboxed_kind(v) in ("float", NUMBER):
                 self.il.ldloc(v)
                 self.il.branch("brfalse", unboxed)
             self.decref_float(v)
@@ -1783,19 +1823,23 @@ class FastPaths:
         generic = il.new_label()
         done = il.new_label()
         labels = {kind: il.new_label() for kind in kinds}
-        # one kind of result may stay unboxed at a depth: an int if two ints
-        # are expected and the reader takes ints so, else a float
+        # the result may stay unboxed for its reader: an int or a float,
+        # whichever the fast path made (NUMBER) if ints and floats are both
+        # expected, else an int if two ints are, else a float
         int_result = "II" in kinds and base not in _FLOAT_RESULT_OF_INTS
-        unboxed = next((kind for kind in (("int", "float") if int_result else ("float",))
-                        if self.read_unboxed_next(ins, depth - 2, kind)), None)
+        forms = ("float",)
+        if int_result:
+            forms = ((NUMBER,) if len(kinds) > 1 else ()) + ("int", "float")
+        unboxed = next((form for form in forms
+                        if self.read_unboxed_next(ins, depth - 2, form)), None)
         self.load_operands(depth)
         self.classify_operands(labels, generic)
         for kinds, label in labels.items():
             il.mark(label)
             if kinds == "II" and int_result:
-                self.int_arithmetic(ins, depth, base, generic, unboxed == "int")
+                self.int_arithmetic(ins, depth, base, generic, unboxed)
             else:
-                self.float_arithmetic(ins, depth, base, kinds, generic, unboxed == "float")
+                self.float_arithmetic(ins, depth, base, kinds, generic, unboxed)
             il.branch("br", done)
         self.cold(lambda: self.generic_binary_op(ins, depth), done, label=generic)
         il.mark(done)
@@ -1818,8 +1862,8 @@ class FastPaths:
 
     def float_arithmetic(self, ins, depth, base, kinds, generic, unboxed):
         """Operands of kinds ("FF", "II" for /, or "MX": a float with an
-        int) as doubles; the float result replaces them (a double, if
-        unboxed)."""
+        int) as doubles; the float result replaces them (a double, if the
+        form left `unboxed` is "float" or NUMBER)."""
         il = self.il
         left, right = ("N", "N") if kinds == "MX" else kinds
         if base == NB_POWER:
@@ -1835,9 +1879,9 @@ class FastPaths:
             self.load_as_double(self.v_t1, right)
             il.op(_ARITH[base])
             il.stloc(self.v_fa)
-        if unboxed:
+        if unboxed in ("float", NUMBER):
             il.ldloc(self.v_fa)
-            self.leave_unboxed(depth - 2, "float", left, right)
+            self.leave_unboxed(depth - 2, "float", left, right, unboxed)
             return
         if kinds == "FF":
             self.store_float_result(ins, depth)
@@ -1881,7 +1925,8 @@ class FastPaths:
     def int_arithmetic(self, ins, depth, base, generic, unboxed):
         """Two one-digit ints (|v| < 2**30): +, -, *, &, |, ^ cannot
         overflow int64, nor a shift by at most MAX_SHIFT (a larger or
-        negative count goes to generic); // and % round as Python does."""
+        negative count goes to generic); // and % round as Python does.
+        The result stays unboxed if the form `unboxed` is "int" or NUMBER."""
         il = self.il
         op = _ARITH.get(base) or _INT_ONLY_ARITH[base]
         if op in ("floordiv", "mod"):
@@ -1901,25 +1946,29 @@ class FastPaths:
             self.load_small_int(self.v_t0)
             self.load_small_int(self.v_t1)
             il.op(op)
-        if unboxed:
-            self.leave_unboxed(depth - 2, "int", "I", "I")
+        if unboxed in ("int", NUMBER):
+            self.leave_unboxed(depth - 2, "int", "I", "I", unboxed)
             return
         self.box_int(ins, depth)
         self.replace_operands(depth, "I", "I")
 
-    def leave_unboxed(self, depth, kind, left_kind, right_kind):
+    def leave_unboxed(self, depth, kind, left_kind, right_kind, form):
         """The result on the IL stack, of `kind`, stays unboxed for the
         instruction that reads it next (no object made; see translate's
-        deferred pushes): slot `depth` is NULL, the value in its IL local;
-        the operands (of left_kind, right_kind) are released."""
+        deferred pushes): slot `depth` is NULL, the value in its IL local
+        (and, for the form NUMBER, its kind in the depth's tag); the
+        operands (of left_kind, right_kind) are released."""
         il = self.il
         il.stloc(self.unboxed_local(depth, kind))
+        if form == NUMBER:
+            il.ldc_i4(1 if kind == "float" else 0)
+            il.stloc(self.number_tag(depth))
         self.release_operand(self.v_t0, left_kind)
         self.release_operand(self.v_t1, right_kind)
         self.slot_addr(depth)
         il.ldc_ptr(0)
         il.op("stind.i")
-        self.unboxed_result = (depth, kind)
+        self.unboxed_result = (depth, form)
 
     def unboxed_local(self, depth, kind):
         """The IL local (i8 for an int, r8 for a float) an unboxed value of
@@ -1929,8 +1978,17 @@ class FastPaths:
             v = self.unboxed_locals[depth, kind] = self.il.new_local(UNBOXED_KINDS[kind].il_type)
         return v
 
+    def number_tag(self, depth):
+        """The i4 IL local saying whether the NUMBER left unboxed at stack
+        depth `depth` is a float (1) or an int (0)."""
+        v = self.unboxed_locals.get((depth, NUMBER))
+        if v is None:
+            v = self.unboxed_locals[depth, NUMBER] = self.il.new_local("i4")
+        return v
+
     def box_unboxed(self, depth, kind):
-        """The slot at `depth` gets the unboxed value's object (raising
+        """The slot at `depth` gets the unboxed value's (of `kind`, or
+        NUMBER) object (raising
         MemoryError at the current instruction if none can be made).  Only
         a generic path boxes what the next reader was to take unboxed
         (read_unboxed_next): the call is short code."""
@@ -1938,15 +1996,31 @@ class FastPaths:
         boxed = il.new_label()
         self.load_slot(depth)
         il.branch("brtrue", boxed)
-        il.ldloc(self.unboxed_local(depth, kind))
-        boxing = UNBOXED_KINDS[kind]
-        self.call_native(self.helpers[boxing.boxer], boxing.boxer_signature)
-        il.stloc(self.v_t2)
+        if kind == NUMBER:
+            is_int, made = il.new_label(), il.new_label()
+            il.ldloc(self.number_tag(depth))
+            il.branch("brfalse", is_int)
+            self.box_unboxed_kind(depth, "float")
+            il.branch("br", made)
+            il.mark(is_int)
+            self.box_unboxed_kind(depth, "int")
+            il.mark(made)
+        else:
+            self.box_unboxed_kind(depth, kind)
         self.fail_if_null_t2(self.current_ins, self.current_depth)
         self.slot_addr(depth)
         il.ldloc(self.v_t2)
         il.op("stind.i")
         il.mark(boxed)
+
+    def box_unboxed_kind(self, depth, kind):
+        """v_t2 = the object for the unboxed value of `kind` at `depth`, or
+        NULL if none could be made."""
+        il = self.il
+        il.ldloc(self.unboxed_local(depth, kind))
+        boxing = UNBOXED_KINDS[kind]
+        self.call_native(self.helpers[boxing.boxer], boxing.boxer_signature)
+        il.stloc(self.v_t2)
 
     def floor_division(self, op, generic):
         """Push v_t0 // v_t1 or v_t0 % v_t1 (op "floordiv" or "mod") of two
@@ -2004,7 +2078,7 @@ class FastPaths:
         stored = il.new_label()
         operands = (self.v_t0, self.v_t1)
         for v in operands:
-            if self.borrowed[v] or self.unboxed_kind(v) == "float":
+            if self.borrowed[v] or self.unboxed_kind(v) in ("float", NUMBER):
                 continue
             # v_t2: the result
             not_sole = il.new_label()

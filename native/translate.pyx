@@ -23,7 +23,7 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
-from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, UNBOXED_KINDS, FastPaths,
+from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, NUMBER, UNBOXED_FORMS, FastPaths,
                           count_cached_sites)
 
 CO_GENERATOR = 0x20
@@ -177,7 +177,7 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
                    "POP_JUMP_FORWARD_IF_NOT_NONE": 1, "POP_JUMP_BACKWARD_IF_NOT_NONE": 1}
 # ... and those of them that also take an unboxed int or float where it is:
 # opcode -> the kinds it takes so (the others get them boxed first)
-_READS_UNBOXED = {"BINARY_OP": ("int", "float"), "COMPARE_OP": ("int", "float"),
+_READS_UNBOXED = {"BINARY_OP": ("int", "float", NUMBER), "COMPARE_OP": ("int", "float", NUMBER),
                   "STORE_FAST": ("float",)}
 
 
@@ -358,7 +358,10 @@ class Translator(FastPaths):
     # unboxed; see error_stub).  A float result is left so as ("float",
     # None), a double, where the BINARY_OP expects no two ints; STORE_FAST
     # takes it too, writing it into the float its local holds when nothing
-    # else refers to that (FastPaths.store_unboxed_float).
+    # else refers to that (FastPaths.store_unboxed_float).  Where it expects
+    # both (no feedback), for a BINARY_OP or COMPARE_OP reading it, the
+    # result is left as (NUMBER, None): an int or a float, a tag local
+    # saying which.
     def defer(self, depth, kind, what):
         self.deferred[depth] = (kind, what)
 
@@ -369,7 +372,7 @@ class Translator(FastPaths):
         """Push the object at stack depth `depth`, wherever it is (borrowed
         if deferred)."""
         value = self.deferred.get(depth)
-        assert value is None or value[0] not in UNBOXED_KINDS, "an unboxed value read as an object"
+        assert value is None or value[0] not in UNBOXED_FORMS, "an unboxed value read as an object"
         if value is None:
             self.load_slot(depth)
         elif value[0] == "local":
@@ -402,7 +405,7 @@ class Translator(FastPaths):
         ones)."""
         for depth in sorted(self.deferred):
             kind = self.deferred[depth][0]
-            unboxed = kind in UNBOXED_KINDS
+            unboxed = kind in UNBOXED_FORMS
             if not low <= depth < high or (only_unboxed and not unboxed) or kind in keep:
                 continue
             if unboxed:
@@ -800,7 +803,7 @@ class Translator(FastPaths):
         if not spilled:
             return stub
         handler = self.a.handler_for.get(ins.index)
-        if handler is not None and any(v[0] in UNBOXED_KINDS and d < handler.depth
+        if handler is not None and any(v[0] in UNBOXED_FORMS and d < handler.depth
                                        for d, v in spilled):
             # expressions do not span a try statement, so this is not expected
             raise Unsupported("an unboxed value below an exception handler's stack")
@@ -1060,7 +1063,7 @@ class Translator(FastPaths):
     # `x.a += 1` and `v[i] -= d` then touch no reference count for x, v, i.
     def op_COPY(self, ins, depth):
         source = depth - ins.oparg
-        assert self.deferred.get(source, ("",))[0] not in UNBOXED_KINDS, "COPY of an unboxed value"
+        assert self.deferred.get(source, ("",))[0] not in UNBOXED_FORMS, "COPY of an unboxed value"
         if self.is_deferred(source):
             self.deferred[depth] = self.deferred[source]
             return
@@ -1071,7 +1074,7 @@ class Translator(FastPaths):
     def op_SWAP(self, ins, depth):
         il = self.il
         top, other = depth - 1, depth - ins.oparg
-        assert all(self.deferred.get(d, ("",))[0] not in UNBOXED_KINDS for d in (top, other)), \
+        assert all(self.deferred.get(d, ("",))[0] not in UNBOXED_FORMS for d in (top, other)), \
             "SWAP of an unboxed value"
         noted = {d: self.deferred.pop(d) for d in (top, other) if d in self.deferred}
         if len(noted) == 1:

@@ -281,6 +281,50 @@ def test_int_chains(fn):
         differential(fn, 20, k)
 
 
+# Without feedback (a function with a loop is compiled at its first call)
+# a +, - or * expects ints and floats both: its result stays unboxed either
+# way for a BINARY_OP or COMPARE_OP reading it, a tag saying which it is
+# (specialize.NUMBER).  The same sites here see ints, floats, the two mixed,
+# ints past one digit and past int64, bools, and operands that fail.
+def number_chains(pairs):
+    out = []
+    for x, y in pairs:
+        out.append((x * y + y) * (x - y))           # into +, then into *
+        out.append((x + y) / (x - y + 0.5))         # into / (a float NUMBER may be 0.0)
+        out.append((x * x + y * y) ** 0.5)          # into **
+        out.append((x * y < x + y, x - y == y * 2)) # into compares
+        out.append(((x + y) // 3, (x * y) % 5))     # int-only fast paths: a float goes generic
+        out.append((x * 40000) * (y * 40000) + 1)   # past one digit, then past int64
+        try:
+            out.append((x * y) + (y + None))        # x * y waits unboxed below the failure
+        except TypeError as e:
+            out.append(str(e))
+        try:
+            out.append((x * y) / (x - x))
+        except ZeroDivisionError as e:
+            out.append(str(e))
+    return repr(out)                # NaNs among the values: compared by repr
+
+
+NUMBER_PAIRS = [(3, 4), (2.5, 2), (-7, 0.5), (1.5, -2.0), (0, 0), (2 ** 29, 3),
+                (2 ** 40, 2), (True, 2), (1e308, 1e308), (float("nan"), 1),
+                (-0.0, 0.0), (7, 7)]
+
+
+def test_int_or_float_results_stay_unboxed_for_their_reader():
+    from pyjion_clr import _specialize
+    translator, _ = translated(number_chains)
+    assert _specialize.NUMBER in {kind for _, kind in translator.unboxed_locals}
+    # the interpreter's cached small ints and bools are counted by all code
+    counted = [x for pair in NUMBER_PAIRS for x in pair
+               if type(x) is float or type(x) is int and not -5 <= x <= 256]
+    before = [sys.getrefcount(x) for x in counted]
+    differential(number_chains, NUMBER_PAIRS)
+    differential(number_chains, list(reversed(NUMBER_PAIRS)))
+    gc.collect()
+    assert [sys.getrefcount(x) for x in counted] == before
+
+
 # A float result stored into a local is written into the float the local
 # holds when nothing else refers to that object (no float made or freed).
 # Whatever else holds the old value -- another local, a list, the caller's
