@@ -620,15 +620,25 @@ class FastPaths:
             self.load_small_int(v)
             il.op("conv.r8")
         else:
-            is_float, loaded = il.new_label(), il.new_label()
-            self.load_field(v, self.t["ob_type"], "i")
-            il.ldc_ptr(self.t["float_type"])
-            il.branch("beq", is_float)
-            self.load_as_double(v, "I")
-            il.branch("br", loaded)
-            il.mark(is_float)
-            self.load_as_double(v, "F")
-            il.mark(loaded)
+            def is_float():
+                self.load_field(v, self.t["ob_type"], "i")
+                il.ldc_ptr(self.t["float_type"])
+                il.op("ceq")
+            self.either_way(is_float, lambda: self.load_as_double(v, "F"),
+                            lambda: self.load_as_double(v, "I"))
+
+    def either_way(self, push_condition, if_true, if_false):
+        """Code of if_true() or of if_false(), by the i4 condition
+        push_condition() pushes; both continue after."""
+        il = self.il
+        other, done = il.new_label(), il.new_label()
+        push_condition()
+        il.branch("brfalse", other)
+        if_true()
+        il.branch("br", done)
+        il.mark(other)
+        if_false()
+        il.mark(done)
 
     def unboxed_kind(self, v):
         """"int", "float" or NUMBER if operand v may be unboxed (NULL), else
@@ -664,15 +674,11 @@ class FastPaths:
             if form == "int":
                 il.op("conv.r8")
         else:
-            is_int, loaded = il.new_label(), il.new_label()
-            il.ldloc(self.number_tag(depth))
-            il.branch("brfalse", is_int)
-            il.ldloc(self.unboxed_local(depth, "float"))
-            il.branch("br", loaded)
-            il.mark(is_int)
-            il.ldloc(self.unboxed_local(depth, "int"))
-            il.op("conv.r8")
-            il.mark(loaded)
+            def int_as_double():
+                il.ldloc(self.unboxed_local(depth, "int"))
+                il.op("conv.r8")
+            self.either_way(lambda: il.ldloc(self.number_tag(depth)),
+                            lambda: il.ldloc(self.unboxed_local(depth, "float")), int_as_double)
 
     def forget_operands(self):
         """What load_operands knew of v_t0 and v_t1 holds only for the
@@ -1987,24 +1993,19 @@ class FastPaths:
         return v
 
     def box_unboxed(self, depth, kind):
-        """The slot at `depth` gets the unboxed value's (of `kind`, or
-        NUMBER) object (raising
-        MemoryError at the current instruction if none can be made).  Only
-        a generic path boxes what the next reader was to take unboxed
-        (read_unboxed_next): the call is short code."""
+        """The slot at `depth` gets the object for the unboxed value (of
+        `kind`, or NUMBER), raising MemoryError at the current instruction
+        if none can be made.  Only a generic path boxes what the next
+        reader was to take unboxed (read_unboxed_next): the call is short
+        code."""
         il = self.il
         boxed = il.new_label()
         self.load_slot(depth)
         il.branch("brtrue", boxed)
         if kind == NUMBER:
-            is_int, made = il.new_label(), il.new_label()
-            il.ldloc(self.number_tag(depth))
-            il.branch("brfalse", is_int)
-            self.box_unboxed_kind(depth, "float")
-            il.branch("br", made)
-            il.mark(is_int)
-            self.box_unboxed_kind(depth, "int")
-            il.mark(made)
+            self.either_way(lambda: il.ldloc(self.number_tag(depth)),
+                            lambda: self.box_unboxed_kind(depth, "float"),
+                            lambda: self.box_unboxed_kind(depth, "int"))
         else:
             self.box_unboxed_kind(depth, kind)
         self.fail_if_null_t2(self.current_ins, self.current_depth)
