@@ -1787,10 +1787,14 @@ class FastPaths:
             return
         il = self.il
         generic = il.new_label()
-        done = il.new_label()
+        done, stored = il.new_label(), il.new_label()
         self.load_operands(depth)
         self.small_index_item_address(False, generic)
         il.stloc(self.v_t3)
+        unboxed_value = self.deferred.get(depth - 3, ("",))[0] == "float"
+        if unboxed_value:
+            self.store_unboxed_float_item(depth, stored)
+            note = self.deferred.pop(depth - 3)     # an object in its slot from here
         il.ldloc(self.v_t3)
         il.op("ldind.i")
         il.stloc(self.v_t2)
@@ -1798,11 +1802,41 @@ class FastPaths:
         self.load_stack_reference(depth - 3)
         il.op("stind.i")                    # the stack's reference moves in
         self.decref_value(self.v_t2)
+        il.mark(stored)
         self.release_operand(self.v_t0, "N")
         self.release_operand(self.v_t1, "N")
         il.branch("br", done)
+        if unboxed_value:
+            self.deferred[depth - 3] = note         # the generic path boxes it
         self.call_op_out_of_line(generic, done, "store_subscr", ins, depth, depth - 3)
         il.mark(done)
+
+    def store_unboxed_float_item(self, depth, stored):
+        """STORE_SUBSCR of the float left unboxed at depth-3 into the list
+        item at the address in v_t3: when the item is a float only the list
+        refers to, that object takes the new value in place (nothing else
+        can see the change; `v[i] -= x` makes and frees no float) and the
+        code goes on at `stored`; otherwise the value is boxed into its
+        slot (unless another path left an object there)."""
+        il = self.il
+        boxing = il.new_label()
+        is_object = il.new_label()
+        self.load_slot(depth - 3)
+        il.branch("brtrue", is_object)
+        il.ldloc(self.v_t3)
+        il.op("ldind.i")
+        il.stloc(self.v_t2)
+        self.branch_unless_type(self.v_t2, self.t["float_type"], boxing)
+        self.branch_unless_sole_reference(self.v_t2, boxing)
+        il.ldloc(self.v_t2)
+        il.ldc_i4(self.t["float_value"])
+        il.op("add")
+        il.ldloc(self.unboxed_local(depth - 3, "float"))
+        il.op("stind.r8")
+        il.branch("br", stored)
+        il.mark(boxing)
+        self.box_unboxed(depth - 3, "float")
+        il.mark(is_object)
 
     # -------------------------------------------------------- BINARY_OP
     def op_BINARY_OP(self, ins, depth):
@@ -1983,6 +2017,17 @@ class FastPaths:
         if v is None:
             v = self.unboxed_locals[depth, kind] = self.il.new_local(UNBOXED_KINDS[kind].il_type)
         return v
+
+    def move_unboxed(self, source, target, form):
+        """The IL locals of the value of `form` left unboxed at stack depth
+        `source` are copied to those of depth `target` (a SWAP moving it)."""
+        kinds = ("int", "float") if form == NUMBER else (form,)
+        for kind in kinds:
+            self.il.ldloc(self.unboxed_local(source, kind))
+            self.il.stloc(self.unboxed_local(target, kind))
+        if form == NUMBER:
+            self.il.ldloc(self.number_tag(source))
+            self.il.stloc(self.number_tag(target))
 
     def number_tag(self, depth):
         """The i4 IL local saying whether the NUMBER left unboxed at stack

@@ -178,7 +178,10 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
 # ... and those of them that also take an unboxed int or float where it is:
 # opcode -> the kinds it takes so (the others get them boxed first)
 _READS_UNBOXED = {"BINARY_OP": ("int", "float", NUMBER), "COMPARE_OP": ("int", "float", NUMBER),
-                  "STORE_FAST": ("float",)}
+                  "STORE_FAST": ("float",), "STORE_SUBSCR": ("float",)}
+# ... where only the input at this offset from the bottom of its inputs
+# may be unboxed (STORE_SUBSCR: the value, not the container or the index)
+_UNBOXED_INPUT = {"STORE_SUBSCR": 0}
 
 
 def inputs_taken_in_place(ins):
@@ -422,17 +425,23 @@ class Translator(FastPaths):
         taken, still unboxed, by an instruction reading that kind so
         (_READS_UNBOXED)?  Only if nothing in between spills it: each
         instruction up to that one reads deferred values (and none of them
-        takes it), in the same block."""
+        takes it), in the same block.  A SWAP moves it (op_SWAP): `v[i] -=
+        x` stores the result after two."""
         cur = self.next_instr(ins)
         while cur is not None and cur.index not in self.a.block_starts:
-            if cur.name in ("COPY", "SWAP"):
-                return False        # they move values between slots
+            if cur.name == "COPY":
+                return False        # a second reference to it
             taken = inputs_taken_in_place(cur)
             before = self.a.depth_before.get(cur.index)
             if taken is None or before is None:
                 return False
-            if before - taken <= depth:
-                return kind in _READS_UNBOXED.get(cur.name, ())
+            if cur.name == "SWAP":
+                top, other = before - 1, before - cur.oparg
+                depth = other if depth == top else top if depth == other else depth
+            elif before - taken <= depth:
+                offset = _UNBOXED_INPUT.get(cur.name)
+                return (kind in _READS_UNBOXED.get(cur.name, ())
+                        and (offset is None or depth == before - taken + offset))
             cur = self.next_instr(cur)
         return False
 
@@ -1074,17 +1083,24 @@ class Translator(FastPaths):
     def op_SWAP(self, ins, depth):
         il = self.il
         top, other = depth - 1, depth - ins.oparg
-        assert all(self.deferred.get(d, ("",))[0] not in UNBOXED_FORMS for d in (top, other)), \
-            "SWAP of an unboxed value"
+        unboxed = [d for d in (top, other) if self.deferred.get(d, ("",))[0] in UNBOXED_FORMS]
+        if len(unboxed) == 2:           # not expected: boxed, then as objects
+            self.spill(other, other + 1)
+            self.spill(top, top + 1)
+            unboxed = []
         noted = {d: self.deferred.pop(d) for d in (top, other) if d in self.deferred}
-        if len(noted) == 1:
+        for moving in unboxed:
+            # its IL locals move; so does its slot (NULL, or the object
+            # another path made), below
+            self.move_unboxed(moving, other if moving == top else top, noted[moving][0])
+        if len(noted) == 1 and not unboxed:
             # one value is in its slot: it moves to the other's
             (was_noted,) = noted
             moved = other if was_noted == top else top
             self.slot_addr(was_noted)
             self.load_slot(moved)
             il.op("stind.i")
-        elif not noted:
+        elif not noted or unboxed:
             self.load_slot(top)
             il.stloc(self.v_t0)
             self.slot_addr(top)

@@ -375,6 +375,79 @@ def test_float_local_takes_new_values_in_place():
     assert run_compiled(fresh_copy(float_local_identities), 20).value == (1.5 ** 20, 1)
 
 
+# `v[i] op= x` stores a float result left unboxed (past its two SWAPs)
+# into the list item's own float when only the list refers to that object.
+# Anything else holding the old value must keep seeing it; ints, a dict, a
+# list subclass, a tuple, negative and out-of-range indices take the other
+# paths.
+class RecordingList(list):
+    def __setitem__(self, index, value):
+        super().__setitem__(index, ("set", value))
+
+
+def list_items_updated(n, v, w, dt):
+    v, w = _copied(v), _copied(w)       # each run updates its own
+    kept = []
+    for i in range(n):
+        v[0] -= dt * w[0]               # the item's own float after the first round
+        v[1] += dt * 2
+        if i == 1:
+            kept.append(v[0])           # shared from here: a new float
+        v[-1] *= dt + 0.5               # a negative index: the helper
+        w[i % len(w)] -= v[0] * dt      # w holds ints too
+    return repr((v, w, kept))           # NaNs among the values: compared by repr
+
+
+def list_item_failures(v, dt):
+    v = _copied(v)
+    out = []
+    for index in (0, 5, "a", -9):
+        try:
+            v[index] -= dt * 2.0        # IndexError, TypeError: the value boxed
+            out.append(v[index])
+        except (IndexError, TypeError) as e:
+            out.append((type(e).__name__, str(e)))
+    return out
+
+
+def list_item_identities(n):
+    v = [1.0]
+    objects = set()
+    for i in range(n):
+        v[0] *= 1.5
+        objects.add(id(v[0]))
+    return v[0], len(objects)
+
+
+@pytest.mark.parametrize("args", [
+    (6, [1.5, 2.5, 3.5], [0.25, 2, 3.0], 0.5), (6, [1, 2, 3], [4, 5, 6], 2),
+    (6, [1.5, 2, 3.5], [0.25, 2, 3.0], 3), (4, {0: 1.5, 1: 2.5, -1: 0.5}, [1.0, 2.0], 0.25),
+    (4, RecordingList([1.5, 2.5]), [1.0, 2.0], 0.5), (4, [1.5, "a", 2.0], [1.0], 0.5),
+    (4, (1.5, 2.5), [1.0], 0.5), (5, [float("inf"), -0.0, 1e308], [1e308, 2.0], 1e10),
+])
+def test_float_results_stored_into_list_items_in_place(args):
+    counted = [x for x in (args[1].values() if isinstance(args[1], dict) else args[1])
+               if type(x) is float] + [x for x in args[2] if type(x) is float]
+    before = [sys.getrefcount(x) for x in counted]
+    differential(list_items_updated, *args)
+    gc.collect()
+    assert [sys.getrefcount(x) for x in counted] == before
+
+
+def _copied(container):
+    return type(container)(container)
+
+
+def test_list_item_float_failures_and_identities():
+    differential(list_item_failures, [1.5, 2.5], 0.5)
+    differential(list_item_failures, [1, 2], 3)
+    from pyjion_clr import _translate
+    translator, _ = translated(list_items_updated)
+    assert ("float" in {kind for _, kind in translator.unboxed_locals})
+    assert run_interpreted(list_item_identities, 20).value == (1.5 ** 20, 2)
+    assert run_compiled(fresh_copy(list_item_identities), 20).value == (1.5 ** 20, 1)
+
+
 def int_waiting_across_a_yield(n):
     for i in range(n):
         total = i * 3 + (yield i * 5)
