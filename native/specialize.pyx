@@ -1826,13 +1826,7 @@ class FastPaths:
         il.ldloc(self.v_t3)
         il.op("ldind.i")
         il.stloc(self.v_t2)
-        self.branch_unless_type(self.v_t2, self.t["float_type"], boxing)
-        self.branch_unless_sole_reference(self.v_t2, boxing)
-        il.ldloc(self.v_t2)
-        il.ldc_i4(self.t["float_value"])
-        il.op("add")
-        il.ldloc(self.unboxed_local(depth - 3, "float"))
-        il.op("stind.r8")
+        self.overwrite_sole_float(self.v_t2, depth - 3, boxing)
         il.branch("br", stored)
         il.mark(boxing)
         self.box_unboxed(depth - 3, "float")
@@ -2173,14 +2167,21 @@ class FastPaths:
         il.stloc(self.v_t0)
         il.ldloc(self.v_t0)
         il.branch("brfalse", otherwise)
-        self.branch_unless_type(self.v_t0, self.t["float_type"], otherwise)
-        self.branch_unless_sole_reference(self.v_t0, otherwise)
-        il.ldloc(self.v_t0)
+        self.overwrite_sole_float(self.v_t0, depth - 1, otherwise)
+        il.mark(stored)
+
+    def overwrite_sole_float(self, v, depth, otherwise):
+        """The float left unboxed at `depth` is written into the object in
+        v if that is a float only one reference holds (a local's, a list
+        item's: nothing else can see the change); else go to otherwise."""
+        il = self.il
+        self.branch_unless_type(v, self.t["float_type"], otherwise)
+        self.branch_unless_sole_reference(v, otherwise)
+        il.ldloc(v)
         il.ldc_i4(self.t["float_value"])
         il.op("add")
-        il.ldloc(self.unboxed_local(depth - 1, "float"))
+        il.ldloc(self.unboxed_local(depth, "float"))
         il.op("stind.r8")
-        il.mark(stored)
 
     def branch_unless_sole_reference(self, v, label):
         il = self.il
