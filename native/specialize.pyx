@@ -119,6 +119,14 @@ UNBOXED_KINDS = {
 # depth, and an i4 tag local of the depth (number_tag) says which: 1 float.
 NUMBER = "number"
 UNBOXED_FORMS = frozenset(UNBOXED_KINDS) | {NUMBER}
+
+
+def unboxed_as(form, kind):
+    """May a value of `form` (a kind, NUMBER, or None: boxed) be left
+    unboxed as `kind`?"""
+    return form == kind or form == NUMBER
+
+
 PY_SSIZE_T_MAX = 2 ** 63 - 1
 # ** with a float operand (of two ints: generic)
 NB_POWER = 8
@@ -279,7 +287,7 @@ class FastPaths:
         il = self.il
         if v in self.constant_operands:
             return                          # known_constants: one digit
-        if self.unboxed_kind(v) in ("int", NUMBER):
+        if unboxed_as(self.unboxed_kind(v), "int"):
             def unboxed():
                 # |value| < 2**30, as one digit holds
                 self.load_unboxed(v, "int")
@@ -305,7 +313,7 @@ class FastPaths:
             # a literal: RyuJIT folds it (a division by it becomes shifts)
             il.ldc_i8(self.constant_operands[v])
             return
-        if self.unboxed_kind(v) in ("int", NUMBER):
+        if unboxed_as(self.unboxed_kind(v), "int"):
             self.unboxed_or_object(v, lambda: self.load_unboxed(v, "int"),
                                    lambda: self.load_small_int(v))
             return
@@ -722,7 +730,7 @@ class FastPaths:
         if kind == "F":
             # an unboxed int is not a float: the guards excluded NULL
             unboxed = self.il.new_label()
-            if self.unboxed_kind(v) in ("float", NUMBER):
+            if unboxed_as(self.unboxed_kind(v), "float"):
                 self.il.ldloc(v)
                 self.il.branch("brfalse", unboxed)
             self.decref_float(v)
@@ -1913,7 +1921,7 @@ class FastPaths:
             self.load_as_double(self.v_t1, right)
             il.op(_ARITH[base])
             il.stloc(self.v_fa)
-        if unboxed in ("float", NUMBER):
+        if unboxed_as(unboxed, "float"):
             il.ldloc(self.v_fa)
             self.leave_unboxed(depth - 2, "float", left, right, unboxed)
             return
@@ -1980,7 +1988,7 @@ class FastPaths:
             self.load_small_int(self.v_t0)
             self.load_small_int(self.v_t1)
             il.op(op)
-        if unboxed in ("int", NUMBER):
+        if unboxed_as(unboxed, "int"):
             self.leave_unboxed(depth - 2, "int", "I", "I", unboxed)
             return
         self.box_int(ins, depth)
@@ -2118,7 +2126,7 @@ class FastPaths:
         stored = il.new_label()
         operands = (self.v_t0, self.v_t1)
         for v in operands:
-            if self.borrowed[v] or self.unboxed_kind(v) in ("float", NUMBER):
+            if self.borrowed[v] or unboxed_as(self.unboxed_kind(v), "float"):
                 continue
             # v_t2: the result
             not_sole = il.new_label()
