@@ -20,6 +20,7 @@
 #include "generator_new.h"
 #include "hook.h"
 #include "native_stack.h"
+#include "site_cache.h"
 
 /* The steps of a direct call, each called once per call: inlined into
  * their callers (left to itself, GCC keeps push_frame, frame_fits and
@@ -346,6 +347,27 @@ pyj_direct_call_init(PyTypeObject *probe_class)
     return 0;
 }
 
+/* object.__new__(type) (no arguments to check: allocation, inline
+ * values) for a call of its __init__ `init`, held by the caller: a
+ * collection the allocation triggers may run finalizers that rebind
+ * __init__, or even give `init` other code, whose direct entry the caller
+ * has not got.  NULL, with *error set, when allocation failed; NULL
+ * without, the instance dropped, when init's code changed (the call then
+ * goes the general way). */
+static PyObject *
+instance_for_init(PyTypeObject *type, PyFunctionObject *init, PyObject **error)
+{
+    PyObject *code = init->func_code;
+    PyObject *self = type->tp_new(type, g_no_arguments, NULL);
+    if (self == NULL) {
+        *error = Py_None;
+    }
+    else if (init->func_code != code) {
+        Py_CLEAR(self);
+    }
+    return self;
+}
+
 void *
 pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
                       PyjFrame **callee, PyObject **error)
@@ -364,14 +386,10 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
     if (entry == NULL) {
         return NULL;
     }
-    /* object.__new__ with no arguments to check: allocation, inline values.
-     * A collection it triggers may run finalizers that rebind __init__: the
-     * function found is held meanwhile. */
     Py_INCREF(init);
-    PyObject *self = type->tp_new(type, g_no_arguments, NULL);
+    PyObject *self = instance_for_init(type, (PyFunctionObject *)init, error);
     if (self == NULL) {
         Py_DECREF(init);
-        *error = Py_None;
         return NULL;
     }
     /* the stack becomes [type, self, args...]: self and the arguments move
@@ -381,6 +399,112 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
     *callee = push_frame(ts, (PyFunctionObject *)init, base + 1, nargs + 1, NULL);
     Py_DECREF(init);                /* the frame holds it now */
     link_direct(ts, *callee);
+    return entry;
+}
+
+/* ---------------------------------------------- calls a site recorded */
+
+/* a CALL site's record lives in its inline cache */
+_Static_assert(sizeof(pyj_call_site) <= sizeof(pyj_site_cache), "pyj_call_site too large");
+
+void
+pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
+                     unsigned int type_version)
+{
+    PyCodeObject *co = callee->f_code;
+    pyj_code_state *st = pyj_hook_state_for(co, 0);
+    if (st == NULL || nargs != co->co_argcount || co->co_kwonlyargcount != 0
+        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) || !(co->co_flags & CO_OPTIMIZED)) {
+        return;
+    }
+    site->epoch = pyj_code_epoch;
+    site->code = co;
+    site->state = st;
+    site->type_version = type_version;
+    site->init = type_version != 0 ? callee->f_func : NULL;
+    site->argcount = (int)nargs;
+    site->nlocalsplus = co->co_nlocalsplus;
+    site->framesize = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
+}
+
+/* The entry for a call of the site's code with nargs arguments if the site
+ * recorded such a call and it can be direct now (as direct_entry_for). */
+PYJ_CALL_STEP void *
+recorded_entry(PyThreadState *ts, const pyj_call_site *site, PyCodeObject *code,
+               Py_ssize_t nargs)
+{
+    if (code != site->code || site->epoch != pyj_code_epoch || nargs != site->argcount) {
+        return NULL;
+    }
+    PyObject **base = ts->datastack_top;
+    if (base == NULL || base + site->framesize >= ts->datastack_limit
+        || ts->recursion_remaining <= 0 || pyj_native_stack_low()) {
+        return NULL;
+    }
+    return pyj_hook_state_entry(ts, site->state);
+}
+
+/* push_frame and link_direct for a call recorded_entry accepted. */
+PYJ_CALL_STEP PyjFrame *
+push_recorded_frame(PyThreadState *ts, const pyj_call_site *site, PyFunctionObject *func,
+                    PyObject **args)
+{
+    PyjFrame *frame = (PyjFrame *)ts->datastack_top;
+    ts->datastack_top += site->framesize;
+    Py_INCREF(func);
+    _PyFrame_InitializeSpecials(frame, func, NULL, site->nlocalsplus);
+    PyObject **locals = frame->localsplus;
+    int i = 0;
+    for (; i < site->argcount; i++) {
+        locals[i] = args[i];
+    }
+    for (; i < site->nlocalsplus; i++) {
+        locals[i] = NULL;
+    }
+    link_direct(ts, frame);
+    return frame;
+}
+
+void *
+pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
+                          int oparg, PyjFrame **callee, PyObject **error)
+{
+    *error = NULL;
+    if (site->epoch == 0) {
+        return NULL;
+    }
+    PyObject *callable = base[0] != NULL ? base[0] : base[1];
+    if (Py_IS_TYPE(callable, &PyFunction_Type)) {
+        PyFunctionObject *func = (PyFunctionObject *)callable;
+        Py_ssize_t nargs = oparg + (base[0] != NULL);
+        void *entry = recorded_entry(ts, site, (PyCodeObject *)func->func_code, nargs);
+        if (entry != NULL) {
+            *callee = push_recorded_frame(ts, site, func, base + 2 - (base[0] != NULL));
+        }
+        return entry;
+    }
+    /* a class: its version says its __init__ and how instances are made
+     * are as when recorded (pyj_call_prepare_init) */
+    PyTypeObject *type = (PyTypeObject *)callable;
+    if (base[0] != NULL || !Py_IS_TYPE(type, &PyType_Type) || site->type_version == 0
+        || type->tp_version_tag != site->type_version) {
+        return NULL;
+    }
+    PyFunctionObject *init = site->init;
+    void *entry = recorded_entry(ts, site, (PyCodeObject *)init->func_code, oparg + 1);
+    if (entry == NULL) {
+        return NULL;
+    }
+    Py_INCREF(init);
+    PyObject *self = instance_for_init(type, init, error);
+    if (self == NULL) {
+        Py_DECREF(init);
+        return NULL;
+    }
+    base[0] = (PyObject *)type;
+    base[1] = Py_NewRef(self);
+    *callee = push_recorded_frame(ts, site, init, base + 1);
+    Py_DECREF(init);
     return entry;
 }
 

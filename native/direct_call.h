@@ -3,6 +3,7 @@
 #ifndef PYJION_DIRECT_CALL_H
 #define PYJION_DIRECT_CALL_H
 #include "cpython311.h"
+#include "hook.h"
 
 /* Call func with args[0..nargs) (the last of them named by kwnames, or
  * NULL) when it is a plain call (pyj_arguments_fit): the argument
@@ -20,6 +21,43 @@ PyObject *pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func, 
  * NULL, with nothing changed, otherwise. */
 void *pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
                               Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee);
+/* What a CALL site of compiled code remembers of the last call it made
+ * through a direct entry, so that the next call of the same code skips
+ * the checks and lookups that found it (its block in the code's inline
+ * caches, site_cache.h).  Recorded only for calls that bind exactly the
+ * positional parameters (argcount arguments: no defaults, keywords,
+ * *args or **kwargs): then the frame's shape follows from the code alone.
+ * `code` is borrowed: a code object freed may have its address reused, so
+ * the record holds only while no code state has been freed since
+ * (pyj_code_epoch, hook.h).  Empty while epoch is 0. */
+typedef struct {
+    uint64_t epoch;
+    PyCodeObject *code;             /* the callee's code */
+    pyj_code_state *state;          /* its state: the direct entry */
+    /* a class called (its __init__ run): the class's version tag and its
+     * __init__, which the class holds while the version is unchanged;
+     * type_version 0 for a call of a function */
+    unsigned int type_version;
+    PyFunctionObject *init;
+    int argcount;                   /* arguments, self included */
+    int nlocalsplus;
+    int framesize;                  /* in PyObject * slots */
+} pyj_call_site;
+
+/* pyj_call_prepare_direct or pyj_call_prepare_init, for the call with the
+ * stack [NULL or callable, callable or self, args...] at base (oparg
+ * arguments besides), made through what the site recorded: NULL, with
+ * nothing changed, unless the callable is the function or class the site
+ * recorded and the call can be direct now; *error as for
+ * pyj_call_prepare_init. */
+void *pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
+                                int oparg, PyjFrame **callee, PyObject **error);
+/* After pyj_call_prepare_direct (type_version 0) or pyj_call_prepare_init
+ * (the class's version) made *callee, a call of nargs arguments: the site
+ * records it when it is an exact positional call. */
+void pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
+                          unsigned int type_version);
+
 /* The same for calling a class: when base[1] is a class whose instances
  * come from object.__new__ and whose __init__ is a compiled function, the
  * instance is made, the stack rearranged to [class, instance, args...], and

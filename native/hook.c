@@ -30,6 +30,8 @@ static Py_ssize_t g_compiled_calls, g_interpreted_calls, g_compiler_calls;
 static Py_ssize_t g_direct_calls;
 static Py_ssize_t g_waiting_codes;     /* code states with retry_at > 0 */
 
+uint64_t pyj_code_epoch = 1;
+
 static void
 free_code_state(void *ptr)
 {
@@ -37,6 +39,7 @@ free_code_state(void *ptr)
     if (st == NULL) {
         return;
     }
+    pyj_code_epoch++;
     if (st->retry_at > 0) {
         g_waiting_codes--;
     }
@@ -319,7 +322,13 @@ void *
 pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code)
 {
     pyj_code_state *st = g_extra_index >= 0 ? pyj_code_extra_slot(code, g_extra_index) : NULL;
-    if (st == NULL || st->status != PYJ_COMPILED || st->direct_entry == NULL
+    return st != NULL ? pyj_hook_state_entry(ts, st) : NULL;
+}
+
+void *
+pyj_hook_state_entry(PyThreadState *ts, pyj_code_state *st)
+{
+    if (st->status != PYJ_COMPILED || st->direct_entry == NULL
         || !g_backend_alive || pyj_tracing_active(ts) || !pyj_hook_is_evaluator(ts)) {
         return NULL;
     }

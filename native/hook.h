@@ -47,6 +47,12 @@ pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);
  * hook would run it compiled: no tracing, backend alive), else NULL; counts
  * the call as a compiled one. */
 void *pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code);
+/* The same for the code whose state is st. */
+void *pyj_hook_state_entry(PyThreadState *ts, pyj_code_state *st);
+/* Counts the code states freed, from 1: a pointer to a code object (or
+ * its state) remembered with the count of the time stays valid while the
+ * count is unchanged. */
+extern uint64_t pyj_code_epoch;
 PyObject *pyj_hook_counters(void);
 int pyj_hook_extra_index(void);
 /* The code's inline-cache block of at least `size` bytes, zeroed when new;

@@ -792,10 +792,34 @@ call_c_function(PyObject *callable, PyObject **args, Py_ssize_t nargs, PyObject 
     return 1;
 }
 
-/* CALL, in two parts (see ops.h): made here, or the callee's direct entry
- * returned for compiled code to run, pyj_call_return following. */
+/* A class's version tag, 0 if it has none valid (direct_call.h). */
+static unsigned int
+valid_version(PyObject *type)
+{
+    PyTypeObject *tp = (PyTypeObject *)type;
+    return (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) ? tp->tp_version_tag : 0;
+}
+
+/* A class called, [NULL, class, args...]: making the instance failed, the
+ * exception set; the arguments are dropped, the class gives way to the
+ * (missing) result. */
 static void *
-pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame **callee)
+init_failed(PyObject **base, Py_ssize_t nargs)
+{
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_DECREF(base[2 + i]);
+    }
+    Py_DECREF(base[1]);
+    base[0] = NULL;
+    base[1] = NULL;
+    return (void *)(intptr_t)PYJ_DIRECT_ERROR;
+}
+
+/* CALL, in two parts (see ops.h): made here, or the callee's direct entry
+ * returned for compiled code to run, pyj_call_return following.  A call
+ * through a direct entry is recorded in `site` (if any). */
+static void *
+call(PyObject **sp, int oparg, PyObject *kwnames, PyjFrame **callee, pyj_call_site *site)
 {
     PyObject **base = sp - oparg - 2;
     PyObject *callable;
@@ -826,6 +850,9 @@ pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame *
         void *entry = pyj_call_prepare_direct(ts, (PyFunctionObject *)callable, args, nargs,
                                               kwnames, callee);
         if (entry != NULL) {
+            if (site != NULL) {
+                pyj_call_site_record(site, *callee, nargs, 0);
+            }
             return entry;           /* the caller runs it: pyj_call_return follows */
         }
         int handled;
@@ -840,14 +867,13 @@ pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame *
         PyObject *error;
         void *entry = pyj_call_prepare_init(_PyThreadState_GET(), base, nargs, callee, &error);
         if (entry != NULL) {
+            if (site != NULL) {
+                pyj_call_site_record(site, *callee, nargs + 1, valid_version(base[0]));
+            }
             return entry;           /* pyj_call_return sees the class in base[0] */
         }
         if (error != NULL) {
-            res = NULL;
-            for (Py_ssize_t i = 0; i < nargs; i++) {
-                Py_DECREF(args[i]);
-            }
-            goto done;
+            return init_failed(base, nargs);
         }
     }
     if (kwnames != NULL || !call_c_function(callable, args, nargs, &res)) {
@@ -862,6 +888,31 @@ done:
     base[0] = res;
     base[1] = NULL;
     return (void *)(intptr_t)(res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT);
+}
+
+static void *
+pyj_op_call(PyjFrame *f, PyObject **sp, int oparg, PyObject *kwnames, PyjFrame **callee)
+{
+    return call(sp, oparg, kwnames, callee, NULL);
+}
+
+/* CALL without keywords at a site with a record (direct_call.h): the
+ * callee it recorded is called again without looking it up, anything else
+ * as by pyj_op_call; pyj_call_return follows either. */
+static void *
+pyj_op_call_recorded(PyjFrame *f, PyObject **sp, int oparg, PyObject *site, PyjFrame **callee)
+{
+    PyObject **base = sp - oparg - 2;
+    PyObject *error;
+    void *entry = pyj_call_prepare_recorded(_PyThreadState_GET(), (pyj_call_site *)site, base,
+                                            oparg, callee, &error);
+    if (entry != NULL) {
+        return entry;
+    }
+    if (error != NULL) {
+        return init_failed(base, oparg);
+    }
+    return call(sp, oparg, NULL, callee, (pyj_call_site *)site);
 }
 
 /* After compiled code ran the callee pyj_op_call handed it: the frame goes,
@@ -2657,6 +2708,8 @@ const pyj_helper_entry pyj_helper_table[] = {
     {"for_iter_return_leaf", (void *)pyj_for_iter_return_leaf},
     HELPER(call),
     {"call_return", (void *)pyj_call_return},
+    {"call_recorded", (void *)pyj_op_call_recorded},
+    {"call_recorded_return", (void *)pyj_call_return},
     {"recursion_exhausted", (void *)pyj_recursion_exhausted},
     {"send_return", (void *)pyj_send_return},
     {"send_leaf", (void *)pyj_op_send_leaf},

@@ -1,5 +1,6 @@
 /* Inline caches of compiled code: one pyj_site_cache per LOAD_GLOBAL,
- * LOAD_ATTR, STORE_ATTR and LOAD_METHOD site, in a block owned by the code
+ * LOAD_ATTR, STORE_ATTR, LOAD_METHOD and CALL site (a CALL site's is a
+ * pyj_call_site, direct_call.h), in a block owned by the code
  * object's state (freed with it).  Compiled code checks the guards inline
  * (LOAD_GLOBAL: the first entry; the others: each of the ways, keyed by
  * type version, as a site may see several types, e.g. subclasses sharing a

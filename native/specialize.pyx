@@ -93,7 +93,7 @@ _C_FUNCTION_SIGNATURES = {
 }
 
 # Opcodes that own one inline cache (site_cache.h), numbered in bytecode order.
-CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD"))
+CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD", "CALL"))
 
 # BINARY_OP oparg (NB_* in CPython's opcode.h) -> CIL arithmetic
 NB_INPLACE = 13

@@ -933,7 +933,11 @@ class Translator(FastPaths):
             INLINE_CALLS[seen](self, ins, depth, done)
         elif not kwnames and seen in C_CALLS:
             self.c_function_call(ins, depth, C_CALLS[seen], called)
-        self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
+        if kwnames:
+            self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
+        else:
+            self.direct_capable_op("call_recorded", ins, depth, depth - ins.oparg - 2,
+                                   aux=self.site_cache[ins.index])
         self.il.mark(called)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
         self.il.mark(done)

@@ -755,7 +755,95 @@ def generators_resumed_from_compiled_code():
     return out, log
 
 
-DIRECT_ENTRY_CASES = [releases_when_calls_return,
+def recorded_sites_meet_other_callees():
+    """A CALL site records the function, or class with a Python __init__,
+    it called through a direct entry (direct_call.h); every later call
+    checks that it is that callee again, called the same way."""
+    def one(a, b):
+        return ("one", a, b)
+
+    def two(a, b):
+        return ("two", a, b)
+
+    def short(a, b=5):
+        return ("short", a, b)
+
+    def gen(a, b):
+        yield a + b
+
+    def other_code(a, b):
+        return ("other code", a, b)
+
+    class A:
+        def __init__(self, x):
+            self.x = ("A", x)
+
+    class B(A):
+        pass
+
+    class C:
+        def __init__(self, x):
+            self.x = ("C", x)
+
+    class Bad:
+        def __init__(self, x):
+            self.x = x
+            return x
+
+    def other_init(self, x):
+        self.x = ("other init", x)
+
+    class Holder:
+        def m(self, a):
+            return ("m", a)
+
+    out = []
+    callees = [one, two, one, short, gen, one]
+    for i in range(12):
+        result = callees[i % len(callees)](i, i)        # one site, several callees
+        out.append(result if isinstance(result, tuple) else list(result))
+        out.append(short(i))                            # a default: never recorded
+    one.__code__ = other_code.__code__                  # new code under a record
+    out.append(one(1, 2))
+    classes = [A, A, B, C, A, Bad]
+    for i, cls in enumerate(classes * 2):
+        try:
+            out.append(cls(i if i % 3 else None).x)
+        except TypeError as e:
+            out.append(str(e))
+        if i == 7:
+            A.__init__ = other_init                     # the class's version changes
+    for g in (one, Holder().m, one, A):                 # a bound method, a class
+        try:
+            out.append(repr(g(7)) if g is not A else g(7).x)
+        except TypeError as e:
+            out.append(str(e))
+    return out
+
+
+def recorded_callee_code_freed():
+    """Code objects made and freed while a site's record names one: another
+    code made at the freed one's address must not pass for it (its frame
+    has another size: a slot the record does not know to clear would show
+    what the first call left there)."""
+    out = []
+    for i in range(24):
+        source = "def f(a, b):\n    if b == 1:\n"
+        source += "".join("        x%d = a + %d\n" % (k, k) for k in range(i % 7))
+        source += "        return a\n    return (a, b, %d, sorted(locals()))\n" % i
+        namespace = {}
+        exec(compile(source, "<generated %d>" % i, "exec"), namespace)
+        f = namespace["f"]
+        out.append(f(i, 1))
+        out.append(f(i, 2))
+        namespace.clear()                               # f's code is freed now
+        del f
+    return out
+
+
+DIRECT_ENTRY_CASES = [recorded_sites_meet_other_callees,
+                      recorded_callee_code_freed,
+                      releases_when_calls_return,
                       generators_resumed_from_compiled_code,
                       classes_called_from_compiled_code,
                       tracing_switched_on_by_a_callee,
