@@ -413,52 +413,77 @@ pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
 {
     PyCodeObject *co = callee->f_code;
     pyj_code_state *st = pyj_hook_state_for(co, 0);
-    if (st == NULL || nargs != co->co_argcount || co->co_kwonlyargcount != 0
-        || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) || !(co->co_flags & CO_OPTIMIZED)) {
+    if (st == NULL || nargs > co->co_argcount || co->co_argcount > UINT16_MAX
+        || co->co_kwonlyargcount != 0 || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))
+        || !(co->co_flags & CO_OPTIMIZED)) {
         return;
     }
-    site->epoch = pyj_code_epoch;
-    site->code = co;
-    site->state = st;
-    site->type_version = type_version;
-    site->init = type_version != 0 ? callee->f_func : NULL;
-    site->argcount = (int)nargs;
-    site->nlocalsplus = co->co_nlocalsplus;
-    site->framesize = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
+    site->way[1] = site->way[0];
+    pyj_call_record *r = &site->way[0];
+    r->epoch = pyj_code_epoch;
+    r->code = co;
+    r->state = st;
+    r->type_version = type_version;
+    r->init = type_version != 0 ? callee->f_func : NULL;
+    r->nargs = (uint16_t)nargs;
+    r->argcount = (uint16_t)co->co_argcount;
+    r->nlocalsplus = co->co_nlocalsplus;
+    r->framesize = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
 }
 
-/* The entry for a call of the site's code with nargs arguments if the site
- * recorded such a call and it can be direct now (as direct_entry_for). */
-PYJ_CALL_STEP void *
-recorded_entry(PyThreadState *ts, const pyj_call_site *site, PyCodeObject *code,
-               Py_ssize_t nargs)
+/* The site's record of a call of code with nargs arguments, or NULL. */
+PYJ_CALL_STEP const pyj_call_record *
+record_of(const pyj_call_site *site, PyCodeObject *code, Py_ssize_t nargs)
 {
-    if (code != site->code || site->epoch != pyj_code_epoch || nargs != site->argcount) {
-        return NULL;
+    for (int i = 0; i < 2; i++) {
+        const pyj_call_record *r = &site->way[i];
+        if (r->code == code && r->epoch == pyj_code_epoch && r->nargs == nargs) {
+            return r;
+        }
     }
+    return NULL;
+}
+
+/* The entry for a call as r recorded of func, if it can be direct now (as
+ * direct_entry_for): the frame fits, the defaults cover what is missing. */
+PYJ_CALL_STEP void *
+recorded_entry(PyThreadState *ts, const pyj_call_record *r, PyFunctionObject *func)
+{
     PyObject **base = ts->datastack_top;
-    if (base == NULL || base + site->framesize >= ts->datastack_limit
+    if (base == NULL || base + r->framesize >= ts->datastack_limit
         || ts->recursion_remaining <= 0 || pyj_native_stack_low()) {
         return NULL;
     }
-    return pyj_hook_state_entry(ts, site->state);
+    if (r->nargs < r->argcount
+        && (func->func_defaults == NULL
+            || PyTuple_GET_SIZE(func->func_defaults) < r->argcount - r->nargs)) {
+        return NULL;
+    }
+    return pyj_hook_state_entry(ts, r->state);
 }
 
 /* push_frame and link_direct for a call recorded_entry accepted. */
 PYJ_CALL_STEP PyjFrame *
-push_recorded_frame(PyThreadState *ts, const pyj_call_site *site, PyFunctionObject *func,
+push_recorded_frame(PyThreadState *ts, const pyj_call_record *r, PyFunctionObject *func,
                     PyObject **args)
 {
     PyjFrame *frame = (PyjFrame *)ts->datastack_top;
-    ts->datastack_top += site->framesize;
+    ts->datastack_top += r->framesize;
     Py_INCREF(func);
-    _PyFrame_InitializeSpecials(frame, func, NULL, site->nlocalsplus);
+    _PyFrame_InitializeSpecials(frame, func, NULL, r->nlocalsplus);
     PyObject **locals = frame->localsplus;
     int i = 0;
-    for (; i < site->argcount; i++) {
+    for (; i < r->nargs; i++) {
         locals[i] = args[i];
     }
-    for (; i < site->nlocalsplus; i++) {
+    if (i < r->argcount) {
+        PyObject *defaults = func->func_defaults;
+        Py_ssize_t first_default = r->argcount - PyTuple_GET_SIZE(defaults);
+        for (; i < r->argcount; i++) {
+            locals[i] = Py_NewRef(PyTuple_GET_ITEM(defaults, i - first_default));
+        }
+    }
+    for (; i < r->nlocalsplus; i++) {
         locals[i] = NULL;
     }
     link_direct(ts, frame);
@@ -470,28 +495,38 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
                           int oparg, PyjFrame **callee, PyObject **error)
 {
     *error = NULL;
-    if (site->epoch == 0) {
+    if (site->way[0].epoch == 0) {
         return NULL;
     }
     PyObject *callable = base[0] != NULL ? base[0] : base[1];
     if (Py_IS_TYPE(callable, &PyFunction_Type)) {
         PyFunctionObject *func = (PyFunctionObject *)callable;
         Py_ssize_t nargs = oparg + (base[0] != NULL);
-        void *entry = recorded_entry(ts, site, (PyCodeObject *)func->func_code, nargs);
+        const pyj_call_record *r = record_of(site, (PyCodeObject *)func->func_code, nargs);
+        void *entry = r != NULL ? recorded_entry(ts, r, func) : NULL;
         if (entry != NULL) {
-            *callee = push_recorded_frame(ts, site, func, base + 2 - (base[0] != NULL));
+            *callee = push_recorded_frame(ts, r, func, base + 2 - (base[0] != NULL));
         }
         return entry;
     }
     /* a class: its version says its __init__ and how instances are made
      * are as when recorded (pyj_call_prepare_init) */
     PyTypeObject *type = (PyTypeObject *)callable;
-    if (base[0] != NULL || !Py_IS_TYPE(type, &PyType_Type) || site->type_version == 0
-        || type->tp_version_tag != site->type_version) {
+    if (base[0] != NULL || !Py_IS_TYPE(type, &PyType_Type)) {
         return NULL;
     }
-    PyFunctionObject *init = site->init;
-    void *entry = recorded_entry(ts, site, (PyCodeObject *)init->func_code, oparg + 1);
+    const pyj_call_record *r = &site->way[0];
+    if (type->tp_version_tag != r->type_version || r->type_version == 0) {
+        r = &site->way[1];
+        if (type->tp_version_tag != r->type_version || r->type_version == 0) {
+            return NULL;
+        }
+    }
+    PyFunctionObject *init = r->init;
+    if (record_of(site, (PyCodeObject *)init->func_code, oparg + 1) != r) {
+        return NULL;
+    }
+    void *entry = recorded_entry(ts, r, init);
     if (entry == NULL) {
         return NULL;
     }
@@ -503,7 +538,7 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
     }
     base[0] = (PyObject *)type;
     base[1] = Py_NewRef(self);
-    *callee = push_recorded_frame(ts, site, init, base + 1);
+    *callee = push_recorded_frame(ts, r, init, base + 1);
     Py_DECREF(init);
     return entry;
 }

@@ -21,15 +21,15 @@ PyObject *pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func, 
  * NULL, with nothing changed, otherwise. */
 void *pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
                               Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee);
-/* What a CALL site of compiled code remembers of the last call it made
+/* What a CALL site of compiled code remembers of the last calls it made
  * through a direct entry, so that the next call of the same code skips
- * the checks and lookups that found it (its block in the code's inline
- * caches, site_cache.h).  Recorded only for calls that bind exactly the
- * positional parameters (argcount arguments: no defaults, keywords,
- * *args or **kwargs): then the frame's shape follows from the code alone.
- * `code` is borrowed: a code object freed may have its address reused, so
- * the record holds only while no code state has been freed since
- * (pyj_code_epoch, hook.h).  Empty while epoch is 0. */
+ * the checks and lookups that found it (in the site's inline cache,
+ * site_cache.h).  Recorded only for calls of positional arguments, the
+ * missing ones from the defaults (no keywords, *args or **kwargs): then
+ * the frame's shape follows from the code alone.  `code` is borrowed: a
+ * code object freed may have its address reused, so a record holds only
+ * while no code state has been freed since (pyj_code_epoch, hook.h).
+ * Empty while epoch is 0. */
 typedef struct {
     uint64_t epoch;
     PyCodeObject *code;             /* the callee's code */
@@ -38,23 +38,30 @@ typedef struct {
      * __init__, which the class holds while the version is unchanged;
      * type_version 0 for a call of a function */
     unsigned int type_version;
+    uint16_t nargs;                 /* arguments given, self included */
+    uint16_t argcount;              /* the code's positional parameters */
     PyFunctionObject *init;
-    int argcount;                   /* arguments, self included */
     int nlocalsplus;
     int framesize;                  /* in PyObject * slots */
+} pyj_call_record;
+
+/* Two records, the more recent first: a site calling two callees in
+ * turn (a dispatch table's functions, say) keeps both. */
+typedef struct {
+    pyj_call_record way[2];
 } pyj_call_site;
 
 /* pyj_call_prepare_direct or pyj_call_prepare_init, for the call with the
  * stack [NULL or callable, callable or self, args...] at base (oparg
  * arguments besides), made through what the site recorded: NULL, with
- * nothing changed, unless the callable is the function or class the site
- * recorded and the call can be direct now; *error as for
- * pyj_call_prepare_init. */
+ * nothing changed, unless the callable is a function or class the site
+ * recorded, called the same way, and the call can be direct now; *error as
+ * for pyj_call_prepare_init. */
 void *pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
                                 int oparg, PyjFrame **callee, PyObject **error);
 /* After pyj_call_prepare_direct (type_version 0) or pyj_call_prepare_init
  * (the class's version) made *callee, a call of nargs arguments: the site
- * records it when it is an exact positional call. */
+ * records it when it is a call of positional arguments. */
 void pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
                           unsigned int type_version);
 

@@ -821,6 +821,34 @@ def recorded_sites_meet_other_callees():
     return out
 
 
+def recorded_calls_with_defaults():
+    """Records of calls that leave parameters to the defaults: the
+    defaults are the function's, which may differ between functions of one
+    code, and change."""
+    def make(default):
+        def made(a, b=default, c=default * 2):
+            return ("made", a, b, c)
+        return made
+
+    out = []
+    for i in range(6):                                  # one code, its functions'
+        made = make(i)                                  # defaults differ
+        if i == 4:
+            made.__defaults__ = (None,)
+        if i == 5:
+            made.__defaults__ = None
+        try:
+            out.append(made(i))
+        except TypeError as e:
+            out.append(str(e))
+        try:
+            out.append(made(i, 1))
+        except TypeError as e:
+            out.append(str(e))
+        out.append(made(i, 1, 2))
+    return out
+
+
 def recorded_callee_code_freed():
     """Code objects made and freed while a site's record names one: another
     code made at the freed one's address must not pass for it (its frame
@@ -842,6 +870,7 @@ def recorded_callee_code_freed():
 
 
 DIRECT_ENTRY_CASES = [recorded_sites_meet_other_callees,
+                      recorded_calls_with_defaults,
                       recorded_callee_code_freed,
                       releases_when_calls_return,
                       generators_resumed_from_compiled_code,
