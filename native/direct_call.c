@@ -404,8 +404,8 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
 
 /* ---------------------------------------------- calls a site recorded */
 
-/* a CALL site's record lives in its inline cache */
-_Static_assert(sizeof(pyj_call_site) <= sizeof(pyj_site_cache), "pyj_call_site too large");
+/* a CALL site's records live in its two inline caches (specialize.pyx) */
+_Static_assert(sizeof(pyj_call_site) <= 2 * sizeof(pyj_site_cache), "pyj_call_site too large");
 
 void
 pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
@@ -418,7 +418,7 @@ pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
         || !(co->co_flags & CO_OPTIMIZED)) {
         return;
     }
-    site->way[1] = site->way[0];
+    memmove(&site->way[1], &site->way[0], sizeof(site->way[0]) * (PYJ_CALL_WAYS - 1));
     pyj_call_record *r = &site->way[0];
     r->epoch = pyj_code_epoch;
     r->code = co;
@@ -435,10 +435,23 @@ pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
 PYJ_CALL_STEP const pyj_call_record *
 record_of(const pyj_call_site *site, PyCodeObject *code, Py_ssize_t nargs)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < PYJ_CALL_WAYS; i++) {
         const pyj_call_record *r = &site->way[i];
         if (r->code == code && r->epoch == pyj_code_epoch && r->nargs == nargs) {
             return r;
+        }
+    }
+    return NULL;
+}
+
+/* The site's record of a call of the class whose version is
+ * type_version, or NULL. */
+PYJ_CALL_STEP const pyj_call_record *
+class_record_of(const pyj_call_site *site, unsigned int type_version)
+{
+    for (int i = 0; i < PYJ_CALL_WAYS; i++) {
+        if (site->way[i].type_version == type_version && type_version != 0) {
+            return &site->way[i];
         }
     }
     return NULL;
@@ -515,17 +528,12 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
     if (base[0] != NULL || !Py_IS_TYPE(type, &PyType_Type)) {
         return NULL;
     }
-    const pyj_call_record *r = &site->way[0];
-    if (type->tp_version_tag != r->type_version || r->type_version == 0) {
-        r = &site->way[1];
-        if (type->tp_version_tag != r->type_version || r->type_version == 0) {
-            return NULL;
-        }
-    }
-    PyFunctionObject *init = r->init;
-    if (record_of(site, (PyCodeObject *)init->func_code, oparg + 1) != r) {
+    const pyj_call_record *r = class_record_of(site, type->tp_version_tag);
+    if (r == NULL || r->epoch != pyj_code_epoch || r->nargs != oparg + 1
+        || r->init->func_code != (PyObject *)r->code) {
         return NULL;
     }
+    PyFunctionObject *init = r->init;
     void *entry = recorded_entry(ts, r, init);
     if (entry == NULL) {
         return NULL;

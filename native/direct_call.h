@@ -45,10 +45,12 @@ typedef struct {
     int framesize;                  /* in PyObject * slots */
 } pyj_call_record;
 
-/* Two records, the more recent first: a site calling two callees in
- * turn (a dispatch table's functions, say) keeps both. */
+/* Four records, the most recent first: a site calling several callees
+ * in turn (a dispatch table's functions, a method of several subclasses)
+ * keeps them all. */
+#define PYJ_CALL_WAYS 4
 typedef struct {
-    pyj_call_record way[2];
+    pyj_call_record way[PYJ_CALL_WAYS];
 } pyj_call_site;
 
 /* pyj_call_prepare_direct or pyj_call_prepare_init, for the call with the

@@ -815,6 +815,21 @@ init_failed(PyObject **base, Py_ssize_t nargs)
     return (void *)(intptr_t)PYJ_DIRECT_ERROR;
 }
 
+/* [NULL, bound method, args...] becomes [function, self, args...], as
+ * PRECALL does it: 1 if so. */
+static inline int
+unwrap_bound_method(PyObject **base)
+{
+    if (base[0] != NULL || Py_TYPE(base[1]) != &PyMethod_Type) {
+        return 0;
+    }
+    PyObject *bound = base[1];
+    base[0] = Py_NewRef(PyMethod_GET_FUNCTION(bound));
+    base[1] = Py_NewRef(PyMethod_GET_SELF(bound));
+    Py_DECREF(bound);
+    return 1;
+}
+
 /* CALL, in two parts (see ops.h): made here, or the callee's direct entry
  * returned for compiled code to run, pyj_call_return following.  A call
  * through a direct entry is recorded in `site` (if any). */
@@ -825,17 +840,7 @@ call(PyObject **sp, int oparg, PyObject *kwnames, PyjFrame **callee, pyj_call_si
     PyObject *callable;
     PyObject **args;
     Py_ssize_t nargs = oparg;
-    if (base[0] != NULL) {
-        callable = base[0];
-        args = base + 1;
-        nargs += 1;
-    }
-    else if (Py_TYPE(base[1]) == &PyMethod_Type) {
-        /* Bound method: call the function with self prepended, as PRECALL does. */
-        PyObject *bound = base[1];
-        base[0] = Py_NewRef(PyMethod_GET_FUNCTION(bound));
-        base[1] = Py_NewRef(PyMethod_GET_SELF(bound));
-        Py_DECREF(bound);
+    if (base[0] != NULL || unwrap_bound_method(base)) {
         callable = base[0];
         args = base + 1;
         nargs += 1;
@@ -904,6 +909,7 @@ pyj_op_call_recorded(PyjFrame *f, PyObject **sp, int oparg, PyObject *site, PyjF
 {
     PyObject **base = sp - oparg - 2;
     PyObject *error;
+    unwrap_bound_method(base);          /* super().method(...), for one */
     void *entry = pyj_call_prepare_recorded(_PyThreadState_GET(), (pyj_call_site *)site, base,
                                             oparg, callee, &error);
     if (entry != NULL) {

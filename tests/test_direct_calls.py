@@ -821,6 +821,40 @@ def recorded_sites_meet_other_callees():
     return out
 
 
+def polymorphic_call_sites():
+    """A site calling more callees in turn than it keeps records of
+    (four): functions with frames of several sizes and classes, some
+    evicted and recorded again."""
+    def f0(a):
+        return ("f0", a)
+
+    def f1(a):
+        x = a + 1
+        return ("f1", x)
+
+    def f2(a, b=2):
+        x, y = a, b
+        return ("f2", x, y)
+
+    class K:
+        def __init__(self, a):
+            self.v = ("K", a)
+
+        def __repr__(self):
+            return repr(self.v)
+
+    class L(K):
+        def __init__(self, a):
+            super().__init__(a)                 # a bound method called
+            self.v = ("L",) + self.v
+
+    callees = [f0, f1, f2, K, L, f0, L, f2]
+    out = []
+    for i in range(40):
+        out.append(callees[(i * 3) % len(callees)](i))
+    return repr(out)
+
+
 def recorded_calls_with_defaults():
     """Records of calls that leave parameters to the defaults: the
     defaults are the function's, which may differ between functions of one
@@ -870,6 +904,7 @@ def recorded_callee_code_freed():
 
 
 DIRECT_ENTRY_CASES = [recorded_sites_meet_other_callees,
+                      polymorphic_call_sites,
                       recorded_calls_with_defaults,
                       recorded_callee_code_freed,
                       releases_when_calls_return,
