@@ -17,17 +17,18 @@ static _PyFrameEvalFunction g_previous;
 static Py_ssize_t g_threshold = 0;
 static PyObject *g_compiler;            /* strong reference */
 static PyObject *g_releaser;            /* called with a handle when its code dies */
-static int g_backend_alive = 1;
+int pyj_backend_alive = 1;
 /* The thread running the compiler, if any: the code it runs for the
  * compiler is never compiled, and other threads do not start a compile
  * until it is done (they interpret meanwhile).  Compared with the hook's
  * own tstate argument: cheaper than thread-local storage in a shared
  * library, which costs a __tls_get_addr call per frame. */
 static PyThreadState *g_compiling_thread;
-static Py_ssize_t g_compiled_calls, g_interpreted_calls, g_compiler_calls;
+Py_ssize_t pyj_compiled_calls;
+static Py_ssize_t g_interpreted_calls, g_compiler_calls;
 /* compiled calls made by compiled code through a direct entry (the rest
  * came through the hook: from the interpreter, C code or vectorcall) */
-static Py_ssize_t g_direct_calls;
+Py_ssize_t pyj_direct_calls;
 static Py_ssize_t g_waiting_codes;     /* code states with retry_at > 0 */
 
 uint64_t pyj_code_epoch = 1;
@@ -45,7 +46,7 @@ free_code_state(void *ptr)
     }
     /* at exit the backend (and its runtime) may be gone: just drop handles */
     if (st->handle != NULL && st->handle != Py_None && g_releaser != NULL
-        && g_backend_alive && !_Py_IsFinalizing()) {
+        && pyj_backend_alive && !_Py_IsFinalizing()) {
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         PyObject *res = PyObject_CallOneArg(g_releaser, st->handle);
@@ -308,9 +309,9 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
             st->calls++;            /* this call runs in the interpreter */
         }
     }
-    if (st->status == PYJ_COMPILED && g_backend_alive) {
+    if (st->status == PYJ_COMPILED && pyj_backend_alive) {
         st->compiled_calls++;
-        g_compiled_calls++;
+        pyj_compiled_calls++;
         return run_compiled(ts, frame, throwflag, st);
     }
 interpret:
@@ -323,19 +324,6 @@ pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code)
 {
     pyj_code_state *st = g_extra_index >= 0 ? pyj_code_extra_slot(code, g_extra_index) : NULL;
     return st != NULL ? pyj_hook_state_entry(ts, st) : NULL;
-}
-
-void *
-pyj_hook_state_entry(PyThreadState *ts, pyj_code_state *st)
-{
-    if (st->status != PYJ_COMPILED || st->direct_entry == NULL
-        || !g_backend_alive || pyj_tracing_active(ts) || !pyj_hook_is_evaluator(ts)) {
-        return NULL;
-    }
-    st->compiled_calls++;
-    g_compiled_calls++;
-    g_direct_calls++;
-    return st->direct_entry;
 }
 
 int
@@ -364,14 +352,9 @@ pyj_hook_uninstall(void)
 
 int pyj_hook_installed(void) { return g_installed; }
 
-int
-pyj_hook_is_evaluator(PyThreadState *ts)
-{
-    return ts->interp->eval_frame == pyj_hook_eval_frame;
-}
 void pyj_hook_set_threshold(Py_ssize_t t) { g_threshold = t; }
 Py_ssize_t pyj_hook_get_threshold(void) { return g_threshold; }
-void pyj_hook_set_backend_alive(int alive) { g_backend_alive = alive; }
+void pyj_hook_set_backend_alive(int alive) { pyj_backend_alive = alive; }
 
 void
 pyj_hook_set_compiler(PyObject *callback)
@@ -390,8 +373,8 @@ pyj_hook_set_releaser(PyObject *callback)
 PyObject *
 pyj_hook_counters(void)
 {
-    return Py_BuildValue("{snsnsnsnsn}", "compiled_calls", g_compiled_calls,
-                         "direct_calls", g_direct_calls,
+    return Py_BuildValue("{snsnsnsnsn}", "compiled_calls", pyj_compiled_calls,
+                         "direct_calls", pyj_direct_calls,
                          "interpreted_calls", g_interpreted_calls,
                          "compiler_calls", g_compiler_calls,
                          /* left to the interpreter until called more */

@@ -27,7 +27,11 @@ int pyj_hook_install(void);
 /* The hook itself, for callers that push a frame and evaluate it directly. */
 PyObject *pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag);
 /* Is the hook the interpreter's frame evaluator now (not another PEP 523 user)? */
-int pyj_hook_is_evaluator(PyThreadState *ts);
+static inline int
+pyj_hook_is_evaluator(PyThreadState *ts)
+{
+    return ts->interp->eval_frame == pyj_hook_eval_frame;
+}
 void pyj_hook_uninstall(void);
 int pyj_hook_installed(void);
 void pyj_hook_set_threshold(Py_ssize_t threshold);
@@ -47,8 +51,28 @@ pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);
  * hook would run it compiled: no tracing, backend alive), else NULL; counts
  * the call as a compiled one. */
 void *pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code);
-/* The same for the code whose state is st. */
-void *pyj_hook_state_entry(PyThreadState *ts, pyj_code_state *st);
+
+/* What the hook keeps that the inline function below reads: is the
+ * backend alive, calls of compiled code (all, and those made through
+ * direct entries). */
+extern int pyj_backend_alive;
+extern Py_ssize_t pyj_compiled_calls, pyj_direct_calls;
+
+/* pyj_hook_direct_entry for the code whose state is st (inline: each
+ * direct call made through a call record, direct_call.h, asks). */
+static inline void *
+pyj_hook_state_entry(PyThreadState *ts, pyj_code_state *st)
+{
+    if (st->status != PYJ_COMPILED || st->direct_entry == NULL
+        || !pyj_backend_alive || pyj_tracing_active(ts) || !pyj_hook_is_evaluator(ts)) {
+        return NULL;
+    }
+    st->compiled_calls++;
+    pyj_compiled_calls++;
+    pyj_direct_calls++;
+    return st->direct_entry;
+}
+
 /* Counts the code states freed, from 1: a pointer to a code object (or
  * its state) remembered with the count of the time stays valid while the
  * count is unchanged. */
