@@ -910,6 +910,10 @@ pyj_op_call_recorded(PyjFrame *f, PyObject **sp, int oparg, PyObject *site, PyjF
     PyObject **base = sp - oparg - 2;
     PyObject *error;
     unwrap_bound_method(base);          /* super().method(...), for one */
+    PyObject *callable = base[0] != NULL ? base[0] : base[1];
+    if (!Py_IS_TYPE(callable, &PyFunction_Type) && !Py_IS_TYPE(callable, &PyType_Type)) {
+        return call(sp, oparg, NULL, callee, NULL);     /* nothing to record */
+    }
     void *entry = pyj_call_prepare_recorded(_PyThreadState_GET(), (pyj_call_site *)site, base,
                                             oparg, callee, &error);
     if (entry != NULL) {
