@@ -185,6 +185,23 @@ pyj_fill_keyword_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args
     }
 }
 
+/* Is there room for `size` slots on the current data-stack chunk?  (A new
+ * chunk is vectorcall's job.) */
+PYJ_CALL_STEP int
+datastack_has_room(PyThreadState *ts, Py_ssize_t size)
+{
+    PyObject **base = ts->datastack_top;
+    return base != NULL && base + size < ts->datastack_limit;
+}
+
+/* May a call skip the hook now?  At the recursion limit, or with the
+ * machine stack nearly full, the hook's path raises RecursionError. */
+PYJ_CALL_STEP int
+depth_allows_direct(PyThreadState *ts)
+{
+    return ts->recursion_remaining > 0 && !pyj_native_stack_low();
+}
+
 /* Can func(args...) have its frame pushed here: a plain call
  * (pyj_arguments_fit) of a function that is not a generator, room on the
  * current data-stack chunk? */
@@ -192,13 +209,8 @@ PYJ_CALL_STEP int
 frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
-    if (pyj_is_generator_code(co) || !pyj_arguments_fit(func, nargs, kwnames)) {
-        return 0;
-    }
-    Py_ssize_t size = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
-    PyObject **base = ts->datastack_top;
-    /* a new data-stack chunk is vectorcall's job */
-    return base != NULL && base + size < ts->datastack_limit;
+    return !pyj_is_generator_code(co) && pyj_arguments_fit(func, nargs, kwnames)
+           && datastack_has_room(ts, pyj_frame_size(co));
 }
 
 /* A frame for func(args...), a call frame_fits accepted, pushed on the data
@@ -209,9 +221,8 @@ push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_
            PyObject *kwnames)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
-    PyObject **base = ts->datastack_top;
-    ts->datastack_top = base + co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
-    PyjFrame *frame = (PyjFrame *)base;
+    PyjFrame *frame = (PyjFrame *)ts->datastack_top;
+    ts->datastack_top += pyj_frame_size(co);
     Py_INCREF(func);
     _PyFrame_InitializeSpecials(frame, func, pyj_call_locals(func), co->co_nlocalsplus);
     pyj_fill_locals(frame, func, args, nargs, kwnames);
@@ -244,16 +255,11 @@ pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func, PyObject *
     return res;
 }
 
-/* code's direct entry if running it now can skip the hook: at the recursion
- * limit, or with the machine stack nearly full, the hook's path raises
- * RecursionError */
+/* code's direct entry if running it now can skip the hook */
 PYJ_CALL_STEP void *
 direct_entry_now(PyThreadState *ts, PyCodeObject *code)
 {
-    if (ts->recursion_remaining <= 0 || pyj_native_stack_low()) {
-        return NULL;
-    }
-    return pyj_hook_direct_entry(ts, code);
+    return depth_allows_direct(ts) ? pyj_hook_direct_entry(ts, code) : NULL;
 }
 
 /* func's direct entry if a call with nargs arguments (kwnames naming the
@@ -428,7 +434,7 @@ pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
     r->nargs = (uint16_t)nargs;
     r->argcount = (uint16_t)co->co_argcount;
     r->nlocalsplus = co->co_nlocalsplus;
-    r->framesize = co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
+    r->framesize = (int)pyj_frame_size(co);
 }
 
 /* The site's record of a call of code with nargs arguments, or NULL. */
@@ -449,8 +455,8 @@ record_of(const pyj_call_site *site, PyCodeObject *code, Py_ssize_t nargs)
 PYJ_CALL_STEP const pyj_call_record *
 class_record_of(const pyj_call_site *site, unsigned int type_version)
 {
-    for (int i = 0; i < PYJ_CALL_WAYS; i++) {
-        if (site->way[i].type_version == type_version && type_version != 0) {
+    for (int i = 0; i < PYJ_CALL_WAYS && type_version != 0; i++) {
+        if (site->way[i].type_version == type_version) {
             return &site->way[i];
         }
     }
@@ -462,9 +468,7 @@ class_record_of(const pyj_call_site *site, unsigned int type_version)
 PYJ_CALL_STEP void *
 recorded_entry(PyThreadState *ts, const pyj_call_record *r, PyFunctionObject *func)
 {
-    PyObject **base = ts->datastack_top;
-    if (base == NULL || base + r->framesize >= ts->datastack_limit
-        || ts->recursion_remaining <= 0 || pyj_native_stack_low()) {
+    if (!datastack_has_room(ts, r->framesize) || !depth_allows_direct(ts)) {
         return NULL;
     }
     if (r->nargs < r->argcount
@@ -484,21 +488,7 @@ push_recorded_frame(PyThreadState *ts, const pyj_call_record *r, PyFunctionObjec
     ts->datastack_top += r->framesize;
     Py_INCREF(func);
     _PyFrame_InitializeSpecials(frame, func, NULL, r->nlocalsplus);
-    PyObject **locals = frame->localsplus;
-    int i = 0;
-    for (; i < r->nargs; i++) {
-        locals[i] = args[i];
-    }
-    if (i < r->argcount) {
-        PyObject *defaults = func->func_defaults;
-        Py_ssize_t first_default = r->argcount - PyTuple_GET_SIZE(defaults);
-        for (; i < r->argcount; i++) {
-            locals[i] = Py_NewRef(PyTuple_GET_ITEM(defaults, i - first_default));
-        }
-    }
-    for (; i < r->nlocalsplus; i++) {
-        locals[i] = NULL;
-    }
+    pyj_fill_positional_locals(frame, func, args, r->nargs, r->argcount, r->nlocalsplus);
     link_direct(ts, frame);
     return frame;
 }
@@ -528,7 +518,7 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
     if (base[0] != NULL || !Py_IS_TYPE(type, &PyType_Type)) {
         return NULL;
     }
-    const pyj_call_record *r = class_record_of(site, type->tp_version_tag);
+    const pyj_call_record *r = class_record_of(site, pyj_type_version(type));
     if (r == NULL || r->epoch != pyj_code_epoch || r->nargs != oparg + 1
         || r->init->func_code != (PyObject *)r->code) {
         return NULL;

@@ -146,6 +146,29 @@ pyj_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
 void pyj_fill_keyword_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args,
                              Py_ssize_t nargs, PyObject *kwnames);
 
+/* The same for nargs positional arguments of argcount parameters, the
+ * defaults (func's) covering the missing ones, nlocalsplus locals in all. */
+static inline __attribute__((always_inline)) void
+pyj_fill_positional_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args,
+                           Py_ssize_t nargs, Py_ssize_t argcount, Py_ssize_t nlocalsplus)
+{
+    PyObject **locals = frame->localsplus;
+    Py_ssize_t i = 0;
+    for (; i < nargs; i++) {
+        locals[i] = args[i];
+    }
+    if (i < argcount) {
+        PyObject *defaults = func->func_defaults;
+        Py_ssize_t first_default = argcount - PyTuple_GET_SIZE(defaults);
+        for (; i < argcount; i++) {
+            locals[i] = Py_NewRef(PyTuple_GET_ITEM(defaults, i - first_default));
+        }
+    }
+    for (; i < nlocalsplus; i++) {
+        locals[i] = NULL;
+    }
+}
+
 static inline __attribute__((always_inline)) void
 pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs,
                 PyObject *kwnames)
@@ -155,19 +178,14 @@ pyj_fill_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssi
         pyj_fill_keyword_locals(frame, func, args, nargs, kwnames);
         return;
     }
-    Py_ssize_t argcount = co->co_argcount;
-    Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
-    PyObject **locals = frame->localsplus;
-    Py_ssize_t i = 0;
-    for (; i < nargs; i++) {
-        locals[i] = args[i];
-    }
-    for (; i < argcount; i++) {
-        locals[i] = Py_NewRef(PyTuple_GET_ITEM(func->func_defaults, i - (argcount - ndefaults)));
-    }
-    for (; i < co->co_nlocalsplus; i++) {
-        locals[i] = NULL;
-    }
+    pyj_fill_positional_locals(frame, func, args, nargs, co->co_argcount, co->co_nlocalsplus);
+}
+
+/* The data-stack slots a frame of code takes. */
+static inline Py_ssize_t
+pyj_frame_size(PyCodeObject *co)
+{
+    return co->co_nlocalsplus + co->co_stacksize + FRAME_SPECIALS_SIZE;
 }
 
 /* The f_locals of a new frame for func: none for a function's own code;

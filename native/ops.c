@@ -792,14 +792,6 @@ call_c_function(PyObject *callable, PyObject **args, Py_ssize_t nargs, PyObject 
     return 1;
 }
 
-/* A class's version tag, 0 if it has none valid (direct_call.h). */
-static unsigned int
-valid_version(PyObject *type)
-{
-    PyTypeObject *tp = (PyTypeObject *)type;
-    return (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) ? tp->tp_version_tag : 0;
-}
-
 /* A class called, [NULL, class, args...]: making the instance failed, the
  * exception set; the arguments are dropped, the class gives way to the
  * (missing) result. */
@@ -873,7 +865,8 @@ call(PyObject **sp, int oparg, PyObject *kwnames, PyjFrame **callee, pyj_call_si
         void *entry = pyj_call_prepare_init(_PyThreadState_GET(), base, nargs, callee, &error);
         if (entry != NULL) {
             if (site != NULL) {
-                pyj_call_site_record(site, *callee, nargs + 1, valid_version(base[0]));
+                pyj_call_site_record(site, *callee, nargs + 1,
+                                     pyj_type_version((PyTypeObject *)base[0]));
             }
             return entry;           /* pyj_call_return sees the class in base[0] */
         }

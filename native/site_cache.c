@@ -108,7 +108,7 @@ pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 static int
 has_version(PyTypeObject *tp)
 {
-    return tp->tp_version_tag != 0 && (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG);
+    return pyj_type_version(tp) != 0;
 }
 
 /* The entry for the object's type, or NULL. */

@@ -66,6 +66,14 @@ typedef struct {
 
 #define PYJ_RECORD_ATTEMPTS 32
 
+/* A type's version tag if it is valid (results for the type can be keyed
+ * by it), else 0. */
+static inline unsigned int
+pyj_type_version(PyTypeObject *tp)
+{
+    return (tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) ? tp->tp_version_tag : 0;
+}
+
 int pyj_op_load_global_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
 int pyj_op_load_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);
 int pyj_op_store_attr_cached(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux);

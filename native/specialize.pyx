@@ -92,7 +92,8 @@ _C_FUNCTION_SIGNATURES = {
     METH_FASTCALL | METH_KEYWORDS: cil.unmanaged_signature("i", ["i", "i", "i", "i"]),
 }
 
-# Opcodes that own one inline cache (site_cache.h), numbered in bytecode order.
+# Opcodes that own inline caches (site_cache.h; one each unless
+# _CACHES_PER_SITE says more), laid out in bytecode order.
 CACHED_OPS = frozenset(("LOAD_GLOBAL", "LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD", "CALL"))
 
 # BINARY_OP oparg (NB_* in CPython's opcode.h) -> CIL arithmetic
