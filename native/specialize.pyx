@@ -53,10 +53,15 @@ a wrong value through.
 - UNPACK_SEQUENCE of a tuple or list of the right length.
 
 When the interpreter has specialised a site (bytecode.read_feedback), only
-the fast paths for what it saw there are emitted: a site specialised for
-floats gets no int path, one it gave up on (a str +, a property) only the
-helper.  Without feedback every fast path is emitted.  Either way the
-guards stay: feedback shrinks the code, it never decides a result.
+the fast paths for what it saw there are emitted: a site it gave up on (a
+property, a str subscript) gets only the helper.  Arithmetic and compares
+on numbers are the exception: the form the interpreter chose says what a
+site saw last, not all it sees (Vector(0, 0, 1).z * 2.5 comes after two
+ints were specialised), so they keep the paths for both kinds, and + - *
+where it gave up (a float with an int, which it never specialises) get
+that mix's path and two floats'.  Without feedback every fast path is
+emitted.  Either way the guards stay: feedback shrinks the code, it never
+decides a result.
 
 The emitters are a mixin of translate.Translator and use its primitives
 (stack slots, reference counting, helper calls, error stubs).
@@ -227,11 +232,25 @@ class FastPaths:
         return ins.seen not in _NO_INSTANCE_DICT
 
     def operand_kinds(self, ins, kinds):
-        """Of the operand kinds ("FF", "II") with a fast path, those the
-        feedback (if any) says this site sees."""
+        """Of the operand kinds ("FF", "II") with a fast path, those to emit
+        at a site the interpreter may have specialised: none where it gave
+        up (GENERIC), else all of them (as unspecialised_kinds).  The form
+        it chose says only what the site saw last: Vector(0, 0, 1).z * 2.5
+        comes after two ints were specialised."""
+        return () if ins.seen == GENERIC else self.unspecialised_kinds(kinds)
+
+    def arithmetic_kinds(self, ins):
+        """The same for +, - and *, which have a path for a float with an
+        int ("MX") besides: the sites the interpreter gave up on (it
+        specialises no such mix) get it in place of two ints, those it
+        specialised get all three; without feedback, two floats and two
+        ints (as before: loops compiled at their first call sit at RyuJIT's
+        size limits)."""
+        if ins.seen == GENERIC:
+            return self.unspecialised_kinds(("FF", "MX"))
         if ins.seen is None:
-            return self.unspecialised_kinds(kinds)
-        return tuple(k for k in kinds if _SEEN_OPERANDS.get(ins.seen) == k)
+            return self.unspecialised_kinds(("FF", "II"))
+        return self.unspecialised_kinds(("FF", "II", "MX"))
 
     def unspecialised_kinds(self, kinds):
         """The operand kinds to emit fast paths for at a site without
@@ -1855,12 +1874,8 @@ class FastPaths:
             return
         if base == NB_POWER:
             kinds = ("FF", "MX")            # never specialised
-        elif base in _SPECIALIZED_ARITH and ins.seen == GENERIC:
-            # the interpreter gave up on these operands: a float with an
-            # int, perhaps (it specialises neither)
-            kinds = ("MX",)
         elif base in _SPECIALIZED_ARITH:
-            kinds = self.operand_kinds(ins, ("FF", "II"))
+            kinds = self.arithmetic_kinds(ins)
         elif base in _ARITH:
             kinds = self.unspecialised_kinds(("FF", "II", "MX"))    # /: never specialised
         else:
@@ -1875,9 +1890,14 @@ class FastPaths:
         # the result may stay unboxed for its reader: an int or a float,
         # whichever the fast path made (NUMBER) if ints and floats are both
         # expected, else an int if two ints are, else a float
+        # (if the interpreter saw one kind, only that kind's result: the
+        # others' are boxed, the reader taking either)
         int_result = "II" in kinds and base not in _FLOAT_RESULT_OF_INTS
+        seen = _SEEN_OPERANDS.get(ins.seen)
         forms = ("float",)
-        if int_result:
+        if int_result and seen == "II":
+            forms = ("int", "float")
+        elif int_result and seen != "FF":
             forms = ((NUMBER,) if len(kinds) > 1 else ()) + ("int", "float")
         unboxed = next((form for form in forms
                         if self.read_unboxed_next(ins, depth - 2, form)), None)

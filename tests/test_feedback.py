@@ -1,6 +1,8 @@
 """Type feedback: code the interpreter has specialised is compiled with only
-the fast paths for what each site saw there.  The guards stay, so operands
-of other kinds must still give the interpreter's results."""
+the fast paths for what each site saw there -- but for arithmetic and
+compares on numbers, where the specialised form says only what a site saw
+last.  The guards stay, so operands of other kinds must still give the
+interpreter's results."""
 
 import dis
 import io
@@ -69,13 +71,18 @@ def call_with_builtin_shadowed(name, call):
 FLOATS = (1.5, 2.25, Holder(3.0), (1.0, 2.0))
 
 
+def shaped_sites(obj, seq):
+    first, second = seq
+    return obj.value, obj.scale(first), seq[1], second
+
+
 def test_specialised_code_compiles_smaller():
-    warm = warmed_copy(sites, *FLOATS)
+    warm = warmed_copy(shaped_sites, *FLOATS[2:])
     # the interpreter did specialise the sites (else this test proves nothing)
-    assert {"BINARY_OP_MULTIPLY_FLOAT", "COMPARE_OP_FLOAT_JUMP",
-            "LOAD_ATTR_INSTANCE_VALUE"} <= specialised_names(warm.__code__)
-    cold = fresh_copy(sites)
-    run_compiled(cold, *FLOATS)
+    assert {"LOAD_ATTR_INSTANCE_VALUE", "LOAD_METHOD_WITH_VALUES", "BINARY_SUBSCR_TUPLE_INT",
+            "UNPACK_SEQUENCE_TWO_TUPLE"} <= specialised_names(warm.__code__)
+    cold = fresh_copy(shaped_sites)
+    run_compiled(cold, *FLOATS[2:])
     assert pyjion_clr.info(warm).il_bytes < pyjion_clr.info(cold).il_bytes
 
 
@@ -178,6 +185,35 @@ def test_a_site_the_interpreter_gave_up_on(args):
     expected = _outcome(fresh_copy(mixed_sites), *args)
     pyjion_clr.enable()
     assert _outcome(warm, *args) == expected
+
+
+def ints_seen_first(a, b):
+    return a * b - a
+
+
+@pytest.mark.parametrize("args", [
+    (3, 4), (2.5, 4), (2.5, 0.5), (3, 0.5),         # as seen; then floats, mixed
+    (2 ** 40, 2.0), (True, 1.5), ("ab", 2), (1.5, None),
+])
+def test_sites_specialised_for_ints_keep_their_float_paths(args):
+    # Vector(0, 0, 1).z * 2.5: the interpreter specialises for what a site
+    # saw last; later operands of the other kind stay inline
+    warm = warmed_copy(ints_seen_first, 3, 4)
+    assert {"BINARY_OP_MULTIPLY_INT", "BINARY_OP_SUBTRACT_INT"} <= specialised_names(warm.__code__)
+    listing = io.StringIO()
+    pyjion_clr.dis(warm, file=listing)
+    assert "ldind.r8" in listing.getvalue()          # a float's value read inline
+    translator, _ = translated(warm)
+    # a * b stays an int64 for the -, with no tag for a float
+    assert {kind for _, kind in translator.unboxed_locals} == {"int"}
+    pyjion_clr.disable()
+    expected = _outcome(fresh_copy(ints_seen_first), *args)
+    pyjion_clr.enable()
+    counted = [a for a in args if a is not None]
+    before = [sys.getrefcount(a) for a in counted]
+    assert repr(_outcome(warm, *args)) == repr(expected)
+    assert [sys.getrefcount(a) for a in counted] == before
+    assert pyjion_clr.info(warm).compiled
 
 
 # A float result that the next BINARY_OP or COMPARE_OP takes stays a
