@@ -592,41 +592,44 @@ class FastPaths:
         il.op("add")
         il.mark(have)
 
-    def classify_operands(self, labels, generic):
+    def classify_operands(self, labels, generic, ints_first=False):
         """Dispatch on the kinds of v_t0 (left) and v_t1 (right): two exact
         floats go to labels["FF"], two one-digit ints to labels["II"], a
         float with a one-digit int (either way round) to labels["MX"]; a
-        kind missing from `labels`, and any other pair, go to generic."""
-        il = self.il
+        kind missing from `labels`, and any other pair, go to generic.
+        Floats are tested for first, ints if the site saw ints."""
         ff, ii, mx = (labels.get(kind, generic) for kind in ("FF", "II", "MX"))
-        if ff != generic or mx != generic:
-            left_not_float = il.new_label()
-            self.branch_unless_type(self.v_t0, self.t["float_type"], left_not_float)
-            self.dispatch_on_right(ff, mx, generic)
-            il.mark(left_not_float)
-        if ii == generic and mx == generic:
-            il.branch("br", generic)
-            return
-        self.branch_unless_one_digit_int(self.v_t0, generic)
-        self.dispatch_on_right(mx, ii, generic)
+        # per kind of left operand: its test, then where a float or an int
+        # on the right leads
+        sides = [(self.branch_unless_float, ff, mx), (self.branch_unless_one_digit_int, mx, ii)]
+        self.branch_in_turn(self.v_t0, sides, generic, ints_first,
+                            lambda if_float, if_int: self.branch_in_turn(
+                                self.v_t1, [(self.branch_unless_float, if_float),
+                                            (self.branch_unless_one_digit_int, if_int)],
+                                generic, ints_first, None))
 
-    def dispatch_on_right(self, if_float, if_int, generic):
-        """Go to if_float if v_t1 is an exact float, to if_int if it is a
-        one-digit int, else to generic (no check for a label that is
-        generic itself)."""
+    def branch_in_turn(self, v, cases, generic, reverse, then):
+        """Test v against each of `cases` (test, targets...) in turn (in
+        reverse if asked), skipping those whose targets are all generic:
+        the first it passes goes on to then(*targets), or without `then` to
+        its one target; failing all, to generic."""
         il = self.il
-        if if_float != generic:
-            not_float = il.new_label() if if_int != generic else generic
-            self.branch_unless_type(self.v_t1, self.t["float_type"], not_float)
-            il.branch("br", if_float)
-            if if_int == generic:
-                return
-            il.mark(not_float)
-        if if_int != generic:
-            self.branch_unless_one_digit_int(self.v_t1, generic)
-            il.branch("br", if_int)
-        else:
+        cases = [case for case in (cases[::-1] if reverse else cases)
+                 if any(target != generic for target in case[1:])]
+        for n, (test, *targets) in enumerate(cases):
+            failed = generic if n == len(cases) - 1 else il.new_label()
+            test(v, failed)
+            if then is None:
+                il.branch("br", targets[0])
+            else:
+                then(*targets)
+            if failed != generic:
+                il.mark(failed)
+        if not cases:
             il.branch("br", generic)
+
+    def branch_unless_float(self, v, label):
+        self.branch_unless_type(v, self.t["float_type"], label)
 
     def branch_unless_one_digit_int(self, v, label):
         self.branch_unless_type(v, self.t["long_type"], label)
@@ -1902,7 +1905,7 @@ class FastPaths:
         unboxed = next((form for form in forms
                         if self.read_unboxed_next(ins, depth - 2, form)), None)
         self.load_operands(depth)
-        self.classify_operands(labels, generic)
+        self.classify_operands(labels, generic, ints_first=seen == "II")
         for kinds, label in labels.items():
             il.mark(label)
             if kinds == "II" and int_result:
@@ -2277,7 +2280,7 @@ class FastPaths:
         decided = il.new_label()
         labels = {kind: il.new_label() for kind in kinds}
         self.load_operands(depth)
-        self.classify_operands(labels, generic)
+        self.classify_operands(labels, generic, ints_first=_SEEN_OPERANDS.get(ins.seen) == "II")
         for kinds, label in labels.items():
             il.mark(label)
             if kinds == "II":
