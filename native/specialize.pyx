@@ -231,25 +231,16 @@ class FastPaths:
     def instance_dict_possible(self, ins):
         return ins.seen not in _NO_INSTANCE_DICT
 
-    def operand_kinds(self, ins, kinds):
-        """Of the operand kinds ("FF", "II") with a fast path, those to emit
-        at a site the interpreter may have specialised: none where it gave
-        up (GENERIC), else all of them (as unspecialised_kinds).  The form
-        it chose says only what the site saw last: Vector(0, 0, 1).z * 2.5
-        comes after two ints were specialised."""
-        return () if ins.seen == GENERIC else self.unspecialised_kinds(kinds)
-
-    def arithmetic_kinds(self, ins):
-        """The same for +, - and *, which have a path for a float with an
-        int ("MX") besides: the sites the interpreter gave up on (it
-        specialises no such mix) get it in place of two ints, those it
-        specialised get all three; without feedback, two floats and two
-        ints (as before: loops compiled at their first call sit at RyuJIT's
-        size limits)."""
+    def number_kinds(self, ins):
+        """The operand kinds to emit fast paths for at a +, - or * or a
+        compare: two floats, two small ints, a float with a small int --
+        as unspecialised_kinds, whatever the interpreter specialised the
+        site for, as its form says only what the site saw last
+        (Vector(0, 0, 1).z * 2.5 comes after two ints were specialised);
+        where it gave up (GENERIC: it specialises no mix of a float and an
+        int), not two ints."""
         if ins.seen == GENERIC:
             return self.unspecialised_kinds(("FF", "MX"))
-        if ins.seen is None:
-            return self.unspecialised_kinds(("FF", "II"))
         return self.unspecialised_kinds(("FF", "II", "MX"))
 
     def unspecialised_kinds(self, kinds):
@@ -1878,7 +1869,7 @@ class FastPaths:
         if base == NB_POWER:
             kinds = ("FF", "MX")            # never specialised
         elif base in _SPECIALIZED_ARITH:
-            kinds = self.arithmetic_kinds(ins)
+            kinds = self.number_kinds(ins)
         elif base in _ARITH:
             kinds = self.unspecialised_kinds(("FF", "II", "MX"))    # /: never specialised
         else:
@@ -2238,8 +2229,7 @@ class FastPaths:
         fuse = (nxt is not None and nxt.name in _FUSABLE_JUMPS
                 and nxt.index not in self.a.block_starts)
         # the interpreter specialises only a compare that a jump follows
-        kinds = (self.operand_kinds(ins, ("FF", "II")) if fuse
-                 else self.unspecialised_kinds(("FF", "II")))
+        kinds = self.number_kinds(ins) if fuse else self.unspecialised_kinds(("FF", "II", "MX"))
         if not kinds:
             self.call_op("compare_op", ins, depth, depth - 2)
             return
@@ -2272,7 +2262,8 @@ class FastPaths:
         self.conditional(nxt, depth - 1, when_true)
 
     def compare_inline(self, ins, generic, kinds):
-        """Compare the two floats or small ints (of the operand kinds asked)
+        """Compare the two floats, small ints or a float and a small int (of
+        the operand kinds asked)
         in slots depth-2, depth-1 (kept in v_t0, v_t1) into v_cmp (0/1);
         other operands go to generic."""
         il = self.il
@@ -2287,8 +2278,11 @@ class FastPaths:
                 self.load_int_operands()
                 table = _INT_COMPARE
             else:
-                self.load_as_double(self.v_t0, "F")
-                self.load_as_double(self.v_t1, "F")
+                # a one-digit int converts exactly, so the doubles compare
+                # as float_richcompare compares a float with an int
+                kind = "N" if kinds == "MX" else "F"
+                self.load_as_double(self.v_t0, kind)
+                self.load_as_double(self.v_t1, kind)
                 table = _FLOAT_COMPARE
             for op in table[ins.oparg]:
                 if op == "not":
