@@ -30,6 +30,7 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_LIST_ITEMS
     Py_ssize_t PYJ_OFFSET_LIST_ALLOCATED
     Py_ssize_t PYJ_OFFSET_TUPLE_ITEMS
+    Py_ssize_t PYJ_OFFSET_BYTES_DATA
     Py_ssize_t PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT
     Py_ssize_t PYJ_OFFSET_CACHED_KEYS
     Py_ssize_t PYJ_OFFSET_KEYS_NENTRIES
@@ -388,6 +389,8 @@ def target_description():
         "list_append": id(list.append),
         "tuple_type": id(tuple),
         "tuple_items": PYJ_OFFSET_TUPLE_ITEMS,
+        "bytes_type": id(bytes),
+        "bytes_data": PYJ_OFFSET_BYTES_DATA,
         "managed_dict_from_object": PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT,
         "type_cached_keys": PYJ_OFFSET_CACHED_KEYS,
         "keys_nentries": PYJ_OFFSET_KEYS_NENTRIES,

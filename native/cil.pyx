@@ -279,15 +279,23 @@ cdef class ILBuilder:
             if note is not None:
                 self.notes.setdefault(len(self.code), []).extend(note)
             self.instructions -= 1
-        # once a label is here, the br before it must stay
+        # once a label is here, the br before it must stay, and control
+        # reaches what follows (the exit recorded may have been that br)
         self._last_br_end = -1
+        self._last_exit_end = -1
         self._label_pos[label] = len(self.code)
         self._last_mark = len(self.code)
 
     def reachable(self):
         """Can control reach the next instruction (by falling through or a
         label marked here)?"""
-        return self._last_exit_end != len(self.code) or self._last_mark == len(self.code)
+        return not self._unreachable()
+
+    # Instructions emitted where control cannot reach (after a br or ret, no
+    # label marked since: a guard known to pass, say) are dropped: RyuJIT
+    # counts their blocks and instructions against its MinOpts limits too.
+    cdef inline bint _unreachable(self):
+        return self._last_exit_end == len(self.code) and self._last_mark != len(self.code)
 
     def is_marked(self, int label):
         return self._label_pos[label] != -1
@@ -302,6 +310,8 @@ cdef class ILBuilder:
 
     # -- instructions
     def op(self, str name):
+        if self._unreachable():
+            return
         self.code += OPCODES[name][0]
         self.instructions += 1
         if name.startswith("ldarg"):
@@ -311,6 +321,8 @@ cdef class ILBuilder:
             self._last_exit_end = len(self.code)
 
     def ldc_i4(self, int value):
+        if self._unreachable():
+            return
         self.instructions += 1
         if value == 0:
             self.code += b"\x16"
@@ -324,14 +336,20 @@ cdef class ILBuilder:
             self.code += b"\x20" + struct.pack("<i", value)
 
     def ldc_i8(self, value):
+        if self._unreachable():
+            return
         self.instructions += 1
         self.code += b"\x21" + struct.pack("<q", value)
 
     def ldc_r8(self, double value):
+        if self._unreachable():
+            return
         self.instructions += 1
         self.code += b"\x23" + struct.pack("<d", value)
 
     def ldc_ptr(self, value):
+        if self._unreachable():
+            return
         """Push a native-int constant (an address baked into the code)."""
         self.instructions += 2
         self.code += b"\x21" + struct.pack("<q", value) + b"\xd3"
@@ -339,6 +357,8 @@ cdef class ILBuilder:
     def ldc_thunk(self, bytes signature):
         """Push the address of the thunk for an unmanaged signature (known
         when the method is resolved, see CilMethod.resolve)."""
+        if self._unreachable():
+            return
         self.instructions += 2
         self.code += b"\x21"
         self._thunk_fixups.append((len(self.code), signature))
@@ -346,6 +366,8 @@ cdef class ILBuilder:
 
     # the shortest encoding for each local: ldloc.0-3 / stloc.0-3, .s, long
     def ldloc(self, int index):
+        if self._unreachable():
+            return
         self.instructions += 1
         self.variable_refs += 1
         if index < 4:
@@ -356,6 +378,8 @@ cdef class ILBuilder:
             self.code += b"\xfe\x0c" + struct.pack("<H", index)
 
     def ldloca(self, int index):
+        if self._unreachable():
+            return
         self.instructions += 1
         self.variable_refs += 1
         if index < 256:
@@ -364,6 +388,8 @@ cdef class ILBuilder:
             self.code += b"\xfe\x0d" + struct.pack("<H", index)
 
     def stloc(self, int index):
+        if self._unreachable():
+            return
         self.instructions += 1
         self.variable_refs += 1
         if index < 4:
@@ -374,6 +400,8 @@ cdef class ILBuilder:
             self.code += b"\xfe\x0e" + struct.pack("<H", index)
 
     def branch(self, str name, int label):
+        if self._unreachable():
+            return
         self.instructions += 1
         self.code += OPCODES[name][0]
         self._fixups.append((len(self.code), label))
@@ -383,6 +411,8 @@ cdef class ILBuilder:
             self._last_br_end = self._last_exit_end = len(self.code)
 
     def calli(self, bytes signature):
+        if self._unreachable():
+            return
         self.instructions += 1
         index = self._signature_index.get(signature)
         if index is None:

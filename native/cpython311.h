@@ -69,6 +69,7 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_LIST_ITEMS ((Py_ssize_t)offsetof(PyListObject, ob_item))
 #define PYJ_OFFSET_LIST_ALLOCATED ((Py_ssize_t)offsetof(PyListObject, allocated))
 #define PYJ_OFFSET_TUPLE_ITEMS ((Py_ssize_t)offsetof(PyTupleObject, ob_item))
+#define PYJ_OFFSET_BYTES_DATA ((Py_ssize_t)offsetof(PyBytesObject, ob_sval))
 #define PYJ_OFFSET_MANAGED_DICT_FROM_OBJECT (-3 * (Py_ssize_t)sizeof(PyObject *))
 #define PYJ_OFFSET_CACHED_KEYS ((Py_ssize_t)offsetof(PyHeapTypeObject, ht_cached_keys))
 #define PYJ_OFFSET_KEYS_NENTRIES ((Py_ssize_t)offsetof(PyDictKeysObject, dk_nentries))

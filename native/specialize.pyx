@@ -10,10 +10,10 @@ a wrong value through.
   kept in the instance's inline values, as the interpreter's
   LOAD_ATTR_INSTANCE_VALUE does, with up to four types per site (all
   checked inline).
-- BINARY_OP +, -, *, / (and in-place forms) on two floats or two small
-  ints (|v| < 2**30, one digit), and //, %, &, |, ^, <<, >> on two small
-  ints (shift counts 0..32): the
-  arithmetic inline (with Python's rounding); a
+- BINARY_OP +, -, *, / (and in-place forms) on two floats, two small
+  ints (|v| < 2**30, one digit) or a float and a small int, and //, %, &,
+  |, ^, <<, >> on two small ints (shift counts 0..32): the arithmetic
+  inline (with Python's rounding); a
   float result reuses an operand the stack held the only reference to, or
   comes from the float free list; small int results are the interpreter's
   cached ints.  No call at all on these paths.  ** with a float operand:
@@ -23,8 +23,9 @@ a wrong value through.
   next stays unboxed, an int64 in an IL local, until then: `(i + j) *
   (i + j + 1) // 2` makes no int objects (translate's deferred pushes);
   so does a float result, a double: `dx * dx + dy * dy` makes one float.
-- COMPARE_OP on two floats or two small ints: compared inline, and when a
-  conditional jump follows, branched on without making a bool.
+- COMPARE_OP on two floats, two small ints or a float and a small int:
+  compared inline, and when a conditional jump follows, branched on
+  without making a bool.
 - UNARY_NOT of True or False.
 - Calls the interpreter specialised to type(x), len(x) (of an exact list,
   tuple or dict) and list.append(x): done in IL, the call otherwise.
@@ -48,8 +49,9 @@ a wrong value through.
 - FOR_ITER over a list, tuple or range iterator: the next item inline;
   unpacked right away, an enumerate over a list or tuple gives its item
   and index with no tuple made.
-- BINARY_SUBSCR of a list or tuple, STORE_SUBSCR of a list, by a small
-  non-negative int index in range.
+- BINARY_SUBSCR of a list, tuple or bytes object, STORE_SUBSCR of a list,
+  by a one-digit int index in range (a negative one from the end), also
+  where the interpreter gave up on the site (it takes neither of those).
 - UNPACK_SEQUENCE of a tuple or list of the right length.
 
 When the interpreter has specialised a site (bytecode.read_feedback), only
@@ -159,8 +161,9 @@ _INLINE_SERVES = {
     "LOAD_ATTR": frozenset(("INSTANCE_VALUE", "SLOT", "WITH_HINT", "MODULE")),
     "STORE_ATTR": frozenset(("INSTANCE_VALUE", "SLOT")),
     "LOAD_METHOD": frozenset(("WITH_VALUES", "NO_DICT", "WITH_DICT", "MODULE")),
-    "BINARY_SUBSCR": frozenset(("LIST_INT", "TUPLE_INT")),
-    "STORE_SUBSCR": frozenset(("LIST_INT",)),
+    # (where the interpreter gave up: a negative index, a bytes object)
+    "BINARY_SUBSCR": frozenset(("LIST_INT", "TUPLE_INT", GENERIC)),
+    "STORE_SUBSCR": frozenset(("LIST_INT", GENERIC)),
     "UNPACK_SEQUENCE": frozenset(("TWO_TUPLE", "TUPLE", "LIST")),
 }
 _TYPE_KEYED_OPS = frozenset(("LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD"))
@@ -238,9 +241,13 @@ class FastPaths:
         site for, as its form says only what the site saw last
         (Vector(0, 0, 1).z * 2.5 comes after two ints were specialised);
         where it gave up (GENERIC: it specialises no mix of a float and an
-        int), not two ints."""
+        int), not two ints; + - * without feedback, not the mix (the loops
+        compiled at their first call are the largest code: chaos's
+        Spline.__call__ would pass RyuJIT's 2,000 blocks)."""
         if ins.seen == GENERIC:
             return self.unspecialised_kinds(("FF", "MX"))
+        if ins.seen is None and ins.name == "BINARY_OP":
+            return self.unspecialised_kinds(("FF", "II"))
         return self.unspecialised_kinds(("FF", "II", "MX"))
 
     def unspecialised_kinds(self, kinds):
@@ -1466,16 +1473,17 @@ class FastPaths:
     def item_address(self, v_seq, is_tuple, v_index):
         """Push the address of item [v_index] (an int64 local; None: the
         first item) of the list in v_seq -- or of the tuple, if the caller's
-        type test jumped to is_tuple: a list's items are behind a pointer, a
-        tuple's inline."""
+        type test jumped to is_tuple (None: there is none): a list's items
+        are behind a pointer, a tuple's inline."""
         il = self.il
         have_items = il.new_label()
         self.load_field(v_seq, self.t["list_items"], "i")
-        il.branch("br", have_items)
-        il.mark(is_tuple)
-        il.ldloc(v_seq)
-        il.ldc_i4(self.t["tuple_items"])
-        il.op("add")
+        if is_tuple is not None:
+            il.branch("br", have_items)
+            il.mark(is_tuple)
+            il.ldloc(v_seq)
+            il.ldc_i4(self.t["tuple_items"])
+            il.op("add")
         il.mark(have_items)
         if v_index is not None:
             il.ldloc(v_index)
@@ -1764,44 +1772,80 @@ class FastPaths:
         self.calli_native(signature)
 
     # ---------------------------------------------- BINARY/STORE_SUBSCR
-    def small_index_item_address(self, allow_tuple, generic):
-        """Container in v_t0, index in v_t1: push the address of item
-        [index] if the container is a list (or tuple) and the index a
-        one-digit non-negative int in range; else go to generic."""
+    def small_index(self, generic):
+        """Container in v_t0, index in v_t1: v_ia = the index, if a
+        one-digit int in range of the container's ob_size (a negative one
+        counted from the end, as list, tuple and bytes count), else go to
+        generic.  Any container's ob_size is read: the caller's type test
+        follows."""
         il = self.il
-        is_tuple = il.new_label()
-        self.branch_unless_type(self.v_t1, self.t["long_type"], generic)
-        self.load_field(self.v_t1, self.t["var_size"], "i8")
-        il.op("ldc.i4.1")
-        il.op("conv.i8")
-        il.branch("bgt.un", generic)        # negative, or more than one digit
+        counted = il.new_label()
+        self.branch_unless_one_digit_int(self.v_t1, generic)
         self.load_small_int(self.v_t1)
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
+        il.op("ldc.i4.0")
+        il.op("conv.i8")
+        il.branch("bge", counted)
+        il.ldloc(self.v_ia)
         self.load_field(self.v_t0, self.t["var_size"], "i8")
-        il.branch("bge", generic)
+        il.op("add")
+        il.stloc(self.v_ia)
+        il.mark(counted)
+        il.ldloc(self.v_ia)
+        self.load_field(self.v_t0, self.t["var_size"], "i8")
+        il.branch("bge.un", generic)        # past the end, or before the start
+
+    def branch_on_sequence_type(self, cases, generic):
+        """Go to the label of the exact type of v_t0 among `cases` ((type
+        address, label) pairs), to generic for any other; a list falls
+        through."""
+        il = self.il
         self.load_field(self.v_t0, self.t["ob_type"], "i")
         il.stloc(self.v_t3)
-        if allow_tuple:
+        for type_address, label in cases:
             il.ldloc(self.v_t3)
-            il.ldc_ptr(self.t["tuple_type"])
-            il.branch("beq", is_tuple)
+            il.ldc_ptr(type_address)
+            il.branch("beq", label)
         il.ldloc(self.v_t3)
         il.ldc_ptr(self.t["list_type"])
         il.branch("bne.un", generic)
-        self.item_address(self.v_t0, is_tuple, self.v_ia)
 
     def op_BINARY_SUBSCR(self, ins, depth):
+        """A list's or tuple's item, or a bytes object's byte (one of the
+        interpreter's cached small ints), by a one-digit index."""
         if not self.inline_serves(ins):
             self.call_op("binary_subscr", ins, depth, depth - 2)
             return
         il = self.il
         generic = il.new_label()
         done = il.new_label()
+        is_tuple, is_bytes, found = il.new_label(), il.new_label(), il.new_label()
         self.load_operands(depth)
-        self.small_index_item_address(True, generic)
+        self.small_index(generic)
+        self.branch_on_sequence_type(((self.t["tuple_type"], is_tuple),
+                                      (self.t["bytes_type"], is_bytes)), generic)
+        self.item_address(self.v_t0, is_tuple, self.v_ia)
         il.op("ldind.i")
         il.stloc(self.v_t2)
+        il.branch("br", found)
+        il.mark(is_bytes)
+        il.ldc_ptr(self.t["small_ints"])
+        il.ldloc(self.v_t0)
+        il.ldc_i4(self.t["bytes_data"])
+        il.op("add")
+        il.ldloc(self.v_ia)
+        il.op("conv.i")
+        il.op("add")
+        il.op("ldind.u1")
+        il.ldc_i4(self.t["small_ints_negative"])
+        il.op("add")
+        il.ldc_i4(self.t["long_object_size"])
+        il.op("mul")
+        il.op("conv.i")
+        il.op("add")
+        il.stloc(self.v_t2)
+        il.mark(found)
         self.incref_local(self.v_t2)
         self.replace_operands(depth, "I", "I")
         il.branch("br", done)
@@ -1817,7 +1861,9 @@ class FastPaths:
         generic = il.new_label()
         done, stored = il.new_label(), il.new_label()
         self.load_operands(depth)
-        self.small_index_item_address(False, generic)
+        self.small_index(generic)
+        self.branch_on_sequence_type((), generic)
+        self.item_address(self.v_t0, None, self.v_ia)
         il.stloc(self.v_t3)
         unboxed_value = self.deferred.get(depth - 3, ("",))[0] == "float"
         if unboxed_value:

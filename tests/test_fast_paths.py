@@ -356,23 +356,31 @@ def iteration_fast_paths():
     return out, grow
 
 
+class Bytes(bytes):
+    def __getitem__(self, i):
+        return ("Bytes", i)
+
+
 def subscript_fast_paths():
     lst = [10, 20, 30]
     tup = (1, 2, 3)
     out = []
-    for i in (0, 2, -1, True, 2**40):
-        for seq in (lst, tup, "abc", {0: "zero", 2: "two", -1: "m", True: "t"}):
+    for i in (0, 2, -1, -3, -4, 3, True, 2**40, -2**40):
+        for seq in (lst, tup, "abc", {0: "zero", 2: "two", -1: "m", True: "t"},
+                    b"\x00\x80\xff", bytearray(b"xyz"), Bytes(b"abc"), b"", []):
             try:
                 out.append(seq[i])
             except (IndexError, KeyError) as e:
                 out.append(repr(e))
     for i in range(3):
         lst[i] = lst[i] * 2
-    try:
-        lst[3] = 0
-    except IndexError as e:
-        out.append(str(e))
+    for i in (3, -4):
+        try:
+            lst[i] = 0
+        except IndexError as e:
+            out.append(str(e))
     lst[-1] = "last"
+    lst[-3] = "first"
     return out, lst
 
 

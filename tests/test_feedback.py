@@ -556,3 +556,31 @@ def _given_up_site_story(fn):
 def test_a_site_that_stops_recording_still_reads_right():
     warm = warmed_copy(value_of, type("W", (), {"value": 1}))
     assert_runs_as_interpreted(warm, value_of, _given_up_site_story)
+
+
+def item_from_the_end(seq, i):
+    return seq[i]
+
+
+@pytest.mark.parametrize("args", [
+    ([1, 2, 3], -1), ((1, 2, 3), -3), (b"\x00\xff", -1), (b"ab", 1),    # inline
+    ([1], -2), (b"", 0), ((), -1),                                      # IndexError
+    ("ab", -1), ({-1: "m"}, -1), (bytearray(b"ab"), -1), ([1], 2 ** 40),
+])
+def test_a_subscript_the_interpreter_gave_up_on(args):
+    # it specialises subscripts of lists, tuples and dicts; on bytes it
+    # gives up, yet the site keeps the inline path, which takes them (and
+    # negative indices, which the interpreter's list and tuple forms do not)
+    warm = warmed_copy(item_from_the_end, b"abc", -1)
+    names = specialised_names(warm.__code__)
+    assert "BINARY_SUBSCR_ADAPTIVE" in names and "BINARY_SUBSCR_TUPLE_INT" not in names
+    listing = io.StringIO()
+    pyjion_clr.dis(warm, file=listing)
+    assert "ldind.u1" in listing.getvalue()          # a byte read inline
+    pyjion_clr.disable()
+    expected = _outcome(fresh_copy(item_from_the_end), *args)
+    pyjion_clr.enable()
+    before = [sys.getrefcount(a) for a in args]
+    assert repr(_outcome(warm, *args)) == repr(expected)
+    assert [sys.getrefcount(a) for a in args] == before
+    assert pyjion_clr.info(warm).compiled
