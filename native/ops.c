@@ -605,12 +605,27 @@ pyj_op_unary_not(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return 0;
 }
 
+/* == or != of two objects whose classes compare as object does (no
+ * __eq__ or __ne__ of their own: deltablue's constraints, an Enum's
+ * members): each side's object_richcompare answers NotImplemented unless
+ * they are one object, and then the protocol falls back to identity --
+ * which is the answer, without the calls. */
+static int
+compares_by_identity(PyObject *left, PyObject *right, int op)
+{
+    richcmpfunc object_compare = PyBaseObject_Type.tp_richcompare;
+    return (op == Py_EQ || op == Py_NE) && Py_TYPE(left)->tp_richcompare == object_compare
+           && Py_TYPE(right)->tp_richcompare == object_compare;
+}
+
 static int
 pyj_op_compare_op(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
     PyObject *right = POP();
     PyObject *left = TOP();
-    PyObject *res = PyObject_RichCompare(left, right, oparg);
+    PyObject *res = compares_by_identity(left, right, oparg)
+                    ? Py_NewRef((left == right) == (oparg == Py_EQ) ? Py_True : Py_False)
+                    : PyObject_RichCompare(left, right, oparg);
     Py_DECREF(left);
     Py_DECREF(right);
     TOP() = res;

@@ -384,6 +384,45 @@ def subscript_fast_paths():
     return out, lst
 
 
+class Plain:
+    pass
+
+
+class EqualToAll:
+    def __eq__(self, other):
+        return ("eq", type(other).__name__)
+
+
+class OnlyNe:
+    def __ne__(self, other):
+        return "ne"
+
+
+class PlainChild(Plain):
+    pass
+
+
+def compares_of_objects_without_eq():
+    import enum
+    Colour = enum.Enum("Colour", "RED GREEN")
+    a, b, c = Plain(), Plain(), PlainChild()
+    pairs = [(a, a), (a, b), (a, c), (c, a), (Colour.RED, Colour.RED),
+             (Colour.RED, Colour.GREEN), (a, EqualToAll()), (EqualToAll(), a),
+             (a, OnlyNe()), (OnlyNe(), a), (a, 1), (1, a), (a, None), (len, len), (len, abs)]
+    out = []
+    for left, right in pairs:
+        out.append((left == right, left != right))
+        if left == right:
+            out.append("branch ==")
+        if left != right:
+            out.append("branch !=")
+    try:
+        a < b
+    except TypeError as e:
+        out.append(str(e))
+    return out
+
+
 def unpacking_fast_paths():
     out = []
     for seq in [(1, 2), [3, 4], (5, 6, 7), "ab", range(2), [8], (9, 10, 11)]:
@@ -893,6 +932,7 @@ CASES = [
     (iteration_fast_paths, ()),
     (enumerate_pairs, ()),
     (subscript_fast_paths, ()),
+    (compares_of_objects_without_eq, ()),
     (subclasses_take_the_slow_path, ()),
     (unpacking_fast_paths, ()),
     (many_types_at_one_site, ()),
