@@ -584,3 +584,30 @@ def test_a_subscript_the_interpreter_gave_up_on(args):
     assert repr(_outcome(warm, *args)) == repr(expected)
     assert [sys.getrefcount(a) for a in args] == before
     assert pyjion_clr.info(warm).compiled
+
+
+def number_compares(a, b):
+    jumped = "lt" if a < b else "ge"
+    if a == b:
+        jumped += " eq"
+    return jumped, a < b, a <= b, a == b, a != b, a > b, a >= b
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("warm_args", [(1, 2), (1.5, 2.5), (1.5, 2)])
+@pytest.mark.parametrize("args", [
+    (1.5, 2), (2, 1.5), (2.0, 2), (2, 2.0), (-0.0, 0), (0, -0.0),        # a float with an int
+    (NAN, 1), (1, NAN), (float("inf"), 2 ** 29), (-1.0, -(2 ** 30 - 1)),
+    (0.5, 2 ** 40), (2 ** 40, 0.5), (1.0, True), (3, 4), (2.5, 2.5), ("a", "b"),
+])
+def test_compares_of_numbers(warm_args, args):
+    # whatever the interpreter saw (two ints, two floats, a mix it never
+    # specialises), every kind compares as it does
+    warm = warmed_copy(number_compares, *warm_args)
+    pyjion_clr.disable()
+    expected = _outcome(fresh_copy(number_compares), *args)
+    pyjion_clr.enable()
+    assert repr(_outcome(warm, *args)) == repr(expected)
+    assert pyjion_clr.info(warm).compiled
