@@ -488,3 +488,26 @@ def test_translating_leaves_no_reference_cycles():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_il_builder_drops_only_unreachable_code():
+    from pyjion_clr import _cil
+    il = _cil.ILBuilder()
+    join, after = il.new_label(), il.new_label()
+    il.op("ldarg.1")
+    il.branch("br", join)
+    il.op("ldarg.0")                # after a br, no label: dropped
+    il.branch("brtrue", after)      # ... with its fixup
+    il.mark(join)                   # the br to here is dropped too
+    for name in ("pop", "ldarg.1", "pop", "ldarg.1", "pop"):
+        il.op(name)                 # reachable, though they pass where the
+    il.op("ret")                    # dropped br ended (the exit it left)
+    il.op("ldarg.1")                # after ret: dropped
+    il.mark(after)                  # a label (unreferenced) makes it live
+    il.op("ldarg.0")
+    il.op("ret")
+    method = il.finish()
+    listing = _cil.disassemble(method)
+    names = [line.split()[1] for line in listing.splitlines()]
+    assert names == ["ldarg.1", "pop", "ldarg.1", "pop", "ldarg.1", "pop", "ret", "ldarg.0", "ret"]
+    assert method.shape["blocks"] == 2
