@@ -348,9 +348,9 @@ cdef class ILBuilder:
         self.code += b"\x23" + struct.pack("<d", value)
 
     def ldc_ptr(self, value):
+        """Push a native-int constant (an address baked into the code)."""
         if self._unreachable():
             return
-        """Push a native-int constant (an address baked into the code)."""
         self.instructions += 2
         self.code += b"\x21" + struct.pack("<q", value) + b"\xd3"
 

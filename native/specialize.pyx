@@ -1552,12 +1552,7 @@ class FastPaths:
         il.ldloc(self.v_ia)
         il.ldc_i8(self.t["small_ints_count"])
         il.branch("bge.un", big)
-        il.ldc_ptr(self.t["small_ints"])
-        il.ldloc(self.v_ia)
-        il.op("conv.i")
-        il.ldc_i4(self.t["long_object_size"])
-        il.op("mul")
-        il.op("add")
+        self.small_int_address(lambda: il.ldloc(self.v_ia))
         il.stloc(self.v_t2)
         self.incref_local(self.v_t2)
         il.branch("br", done)
@@ -1567,6 +1562,18 @@ class FastPaths:
         il.stloc(self.v_t2)
         self.fail_if_null_t2(ins, depth)
         il.mark(done)
+
+    def small_int_address(self, load_index):
+        """Push the address of the interpreter's cached small int whose
+        index in the cache (its value + small_ints_negative, in range)
+        load_index() pushes."""
+        il = self.il
+        il.ldc_ptr(self.t["small_ints"])
+        load_index()
+        il.op("conv.i")
+        il.ldc_i4(self.t["long_object_size"])
+        il.op("mul")
+        il.op("add")
 
     def box_float(self, ins, depth):
         """v_t2 = a new float holding v_fa: taken from the interpreter's
@@ -1830,20 +1837,18 @@ class FastPaths:
         il.stloc(self.v_t2)
         il.branch("br", found)
         il.mark(is_bytes)
-        il.ldc_ptr(self.t["small_ints"])
-        il.ldloc(self.v_t0)
-        il.ldc_i4(self.t["bytes_data"])
-        il.op("add")
-        il.ldloc(self.v_ia)
-        il.op("conv.i")
-        il.op("add")
-        il.op("ldind.u1")
-        il.ldc_i4(self.t["small_ints_negative"])
-        il.op("add")
-        il.ldc_i4(self.t["long_object_size"])
-        il.op("mul")
-        il.op("conv.i")
-        il.op("add")
+
+        def byte_index():
+            il.ldloc(self.v_t0)
+            il.ldc_i4(self.t["bytes_data"])
+            il.op("add")
+            il.ldloc(self.v_ia)
+            il.op("conv.i")
+            il.op("add")
+            il.op("ldind.u1")
+            il.ldc_i4(self.t["small_ints_negative"])
+            il.op("add")
+        self.small_int_address(byte_index)
         il.stloc(self.v_t2)
         il.mark(found)
         self.incref_local(self.v_t2)
