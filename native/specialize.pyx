@@ -243,7 +243,12 @@ class FastPaths:
         where it gave up (GENERIC: it specialises no mix of a float and an
         int), not two ints; + - * without feedback, not the mix (the loops
         compiled at their first call are the largest code: chaos's
-        Spline.__call__ would pass RyuJIT's 2,000 blocks)."""
+        Spline.__call__ would pass RyuJIT's 2,000 blocks).  Compact code
+        (level 2) keeps just the kind the interpreter saw, if it saw one,
+        not unspecialised_kinds' two small ints."""
+        seen = _SEEN_OPERANDS.get(ins.seen)
+        if seen is not None and self.compact >= 2:
+            return (seen,)
         if ins.seen == GENERIC:
             return self.unspecialised_kinds(("FF", "MX"))
         if ins.seen is None and ins.name == "BINARY_OP":

@@ -611,3 +611,17 @@ def test_compares_of_numbers(warm_args, args):
     pyjion_clr.enable()
     assert repr(_outcome(warm, *args)) == repr(expected)
     assert pyjion_clr.info(warm).compiled
+
+
+def product(x, y):
+    return x * y
+
+
+def test_compact_code_keeps_the_kind_the_interpreter_saw():
+    # at compaction level 2 sites without feedback keep only two small
+    # ints; a site the interpreter specialised for floats keeps floats
+    from pyjion_clr import _cil
+    warm = warmed_copy(product, 1.5, 2.5)
+    assert "BINARY_OP_MULTIPLY_FLOAT" in specialised_names(warm.__code__)
+    _, method = translated(warm, compact=2)
+    assert "ldind.r8" in _cil.disassemble(method)       # a float's value read inline
