@@ -173,7 +173,9 @@ def read_feedback(code, instrs):
     suffix of the specialised form the interpreter chose ("ADD_FLOAT",
     "INSTANCE_VALUE", ...), GENERIC when the specialiser gave up on the
     site, or None when the site has not been specialised (the code has
-    not run often enough in the interpreter, or the site not since)."""
+    not run often enough in the interpreter, or the site not since).
+    Returns whether the interpreter quickened the code (it ran warm): only
+    then does an unspecialised site say that it has not run lately."""
     adaptive = code._co_code_adaptive
     for ins in instrs:
         forms = _SPECIALIZED.get(ins.name)
@@ -187,6 +189,7 @@ def read_feedback(code, instrs):
             ins.seen = GENERIC if counter else None
         else:
             ins.seen = name[len(ins.name) + 1:]
+    return adaptive != code.co_code
 
 
 def always_bound_locals(code, instrs):
@@ -227,7 +230,7 @@ def callee_names(code, instrs, depth_before):
 
 class Analysis:
     def __init__(self, instrs, handlers, depth_before, handler_for, block_starts, max_depth,
-                 always_bound, callees):
+                 always_bound, callees, warmed):
         self.instrs = instrs
         self.handlers = handlers
         self.depth_before = depth_before    # {index: depth} for reachable instructions
@@ -236,6 +239,7 @@ class Analysis:
         self.max_depth = max_depth
         self.always_bound = always_bound    # local indices never unbound
         self.callees = callees              # {PRECALL index: (kind, name)} (callee_names)
+        self.warmed = warmed                # quickened by the interpreter (read_feedback)
 
 
 def _handler_covering(handlers, int index):
@@ -247,7 +251,7 @@ def _handler_covering(handlers, int index):
 
 def analyze(code):
     instrs, prefix_of = decode(code)
-    read_feedback(code, instrs)
+    warmed = read_feedback(code, instrs)
     handlers = exception_table(code, prefix_of)
     by_index = {ins.index: pos for pos, ins in enumerate(instrs)}
     depth_before = {}
@@ -288,4 +292,5 @@ def analyze(code):
         if d > max_depth:
             max_depth = d
     return Analysis(instrs, handlers, depth_before, handler_for, block_starts, max_depth,
-                    always_bound_locals(code, instrs), callee_names(code, instrs, depth_before))
+                    always_bound_locals(code, instrs), callee_names(code, instrs, depth_before),
+                    warmed)

@@ -494,6 +494,23 @@ push_recorded_frame(PyThreadState *ts, const pyj_call_record *r, PyFunctionObjec
 }
 
 void *
+pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
+                                   PyObject **base, int oparg, PyjFrame **callee)
+{
+    PyFunctionObject *func = (PyFunctionObject *)(base[0] != NULL ? base[0] : base[1]);
+    if (site->way[0].epoch == 0 || !Py_IS_TYPE(func, &PyFunction_Type)) {
+        return NULL;
+    }
+    Py_ssize_t nargs = oparg + (base[0] != NULL);
+    const pyj_call_record *r = record_of(site, (PyCodeObject *)func->func_code, nargs);
+    void *entry = r != NULL ? recorded_entry(ts, r, func) : NULL;
+    if (entry != NULL) {
+        *callee = push_recorded_frame(ts, r, func, base + 2 - (base[0] != NULL));
+    }
+    return entry;
+}
+
+void *
 pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
                           int oparg, PyjFrame **callee, PyObject **error)
 {
@@ -503,14 +520,7 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
     }
     PyObject *callable = base[0] != NULL ? base[0] : base[1];
     if (Py_IS_TYPE(callable, &PyFunction_Type)) {
-        PyFunctionObject *func = (PyFunctionObject *)callable;
-        Py_ssize_t nargs = oparg + (base[0] != NULL);
-        const pyj_call_record *r = record_of(site, (PyCodeObject *)func->func_code, nargs);
-        void *entry = r != NULL ? recorded_entry(ts, r, func) : NULL;
-        if (entry != NULL) {
-            *callee = push_recorded_frame(ts, r, func, base + 2 - (base[0] != NULL));
-        }
-        return entry;
+        return pyj_call_prepare_recorded_function(ts, site, base, oparg, callee);
     }
     /* a class: its version says its __init__ and how instances are made
      * are as when recorded (pyj_call_prepare_init) */
@@ -670,6 +680,37 @@ pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee)
 {
     unlink_direct(ts, callee);
     clear_and_pop(ts, callee);
+}
+
+/* Is freeing obj sure to run no code (no finalizer, weakref callback or
+ * code-object release hook)?  Ints and floats free themselves. */
+PYJ_CALL_STEP int
+frees_without_code(PyObject *obj)
+{
+    return obj == NULL || Py_REFCNT(obj) > 1 || PyLong_CheckExact(obj) || PyFloat_CheckExact(obj);
+}
+
+int
+pyj_call_finish_direct_leaf(PyThreadState *ts, PyjFrame *callee, Py_ssize_t func_refs_kept)
+{
+    /* as pyj_frame_clear, when nothing it releases can run code */
+    if (callee->frame_obj != NULL || callee->f_locals != NULL
+        || Py_REFCNT(callee->f_func) <= func_refs_kept + 1 || Py_REFCNT(callee->f_code) <= 1) {
+        return 0;
+    }
+    for (int i = 0; i < callee->stacktop; i++) {
+        if (!frees_without_code(callee->localsplus[i])) {
+            return 0;
+        }
+    }
+    unlink_direct(ts, callee);
+    for (int i = 0; i < callee->stacktop; i++) {
+        Py_XDECREF(callee->localsplus[i]);
+    }
+    Py_DECREF(callee->f_func);
+    Py_DECREF(callee->f_code);
+    ts->datastack_top = (PyObject **)callee;
+    return 1;
 }
 
 /* ------------------------------------------------- generator resumption

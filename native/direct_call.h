@@ -61,6 +61,10 @@ typedef struct {
  * for pyj_call_prepare_init. */
 void *pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
                                 int oparg, PyjFrame **callee, PyObject **error);
+/* The part of pyj_call_prepare_recorded for a function (base[0] or, with
+ * base[0] NULL, base[1]), which runs no code: a leaf (ops.h). */
+void *pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
+                                         PyObject **base, int oparg, PyjFrame **callee);
 /* After pyj_call_prepare_direct (type_version 0) or pyj_call_prepare_init
  * (the class's version) made *callee, a call of nargs arguments: the site
  * records it when it is a call of positional arguments. */
@@ -95,6 +99,11 @@ PyObject *pyj_binary_finish_direct(PyThreadState *ts, PyjFrame *callee, PyObject
                                    PyObject *rhs, int oparg, PyObject *res);
 /* Unlink, clear and pop a frame made by pyj_call_prepare_direct. */
 void pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee);
+/* The same as a leaf: 1 when done, 0 (nothing done) when what it would
+ * release could run code: a frame object, a local freed that is not an int
+ * or float, the function's last references but func_refs_kept others (the
+ * caller's, released after), its code's last. */
+int pyj_call_finish_direct_leaf(PyThreadState *ts, PyjFrame *callee, Py_ssize_t func_refs_kept);
 
 /* Resuming a generator or coroutine whose code is compiled, from compiled
  * code, as gen_send_ex2 does but through the direct entry: `value` (a

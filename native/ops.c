@@ -933,6 +933,47 @@ pyj_op_call_recorded(PyjFrame *f, PyObject **sp, int oparg, PyObject *site, PyjF
     return call(sp, oparg, NULL, callee, (pyj_call_site *)site);
 }
 
+/* CALL_RECORDED's leaf half (ops.h): a function the site recorded, called
+ * the same way.  A bound method is unwrapped first unless it has weak
+ * references: freeing it then runs no code. */
+static void *
+pyj_op_call_recorded_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *site,
+                          PyjFrame **callee)
+{
+    PyObject **base = sp - oparg - 2;
+    if (base[0] == NULL && Py_IS_TYPE(base[1], &PyMethod_Type)
+        && ((PyMethodObject *)base[1])->im_weakreflist != NULL) {
+        return NULL;
+    }
+    unwrap_bound_method(base);
+    return pyj_call_prepare_recorded_function(_PyThreadState_GET(), (pyj_call_site *)site,
+                                              base, oparg, callee);
+}
+
+/* The result in the call's place on the stack, the callable released. */
+static inline int
+call_result(PyObject **base, PyObject *res)
+{
+    base[0] = res;
+    base[1] = NULL;
+    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
+}
+
+/* ... and its finishing leaf half: the function returned and releasing its
+ * frame and the stack's reference to it runs no code. */
+static int
+pyj_call_return_leaf(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
+                     PyObject *res)
+{
+    PyObject **base = sp - oparg - 2;
+    if (res == NULL || !pyj_call_finish_direct_leaf(ts, callee, 1)) {
+        return PYJ_DIRECT_DECLINED;
+    }
+    /* the function outlives this: finish_direct_leaf saw another reference */
+    Py_DECREF(base[0] != NULL ? base[0] : base[1]);
+    return call_result(base, res);
+}
+
 /* After compiled code ran the callee pyj_op_call handed it: the frame goes,
  * the result takes the call's place on the stack. */
 static int
@@ -948,9 +989,7 @@ pyj_call_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee, P
     else {
         Py_DECREF(base[0] != NULL ? base[0] : base[1]);
     }
-    base[0] = res;
-    base[1] = NULL;
-    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
+    return call_result(base, res);
 }
 
 /* Compiled code calling a C function directly (as the interpreter's
@@ -2728,6 +2767,8 @@ const pyj_helper_entry pyj_helper_table[] = {
     {"call_return", (void *)pyj_call_return},
     {"call_recorded", (void *)pyj_op_call_recorded},
     {"call_recorded_return", (void *)pyj_call_return},
+    {"call_recorded_leaf", (void *)pyj_op_call_recorded_leaf},
+    {"call_recorded_return_leaf", (void *)pyj_call_return_leaf},
     {"recursion_exhausted", (void *)pyj_recursion_exhausted},
     {"send_return", (void *)pyj_send_return},
     {"send_leaf", (void *)pyj_op_send_leaf},

@@ -71,8 +71,12 @@ DIRECT_DECLINED = 3
 # Direct-capable helpers whose common case runs no code: a leaf half that
 # hands back the callee (or NULL: the helper's to do), and one that
 # finishes after it (or declines: DIRECT_DECLINED) -- generator resumption
-# to a yield (ops.h)
-LEAF_HALVES = frozenset(("for_iter", "send"))
+# to a yield, a call of a function the site recorded (ops.h).  A method
+# whose only hot native calls are leaves needs no P/Invoke frame (see
+# cil.thunk_signature).
+LEAF_HALVES = frozenset(("for_iter", "send", "call_recorded"))
+# What the interpreter specialises a PRECALL of a Python function to.
+PYTHON_CALLS = frozenset(("PYFUNC", "BOUND_METHOD"))
 
 
 class Unsupported(Exception):
@@ -684,17 +688,17 @@ class Translator(FastPaths):
         """call_op as a cold path at label, continuing at resume."""
         self.cold(lambda: self.call_op(helper, ins, depth, error_depth, aux), resume, label=label)
 
-    def direct_capable_op(self, helper, ins, depth, error_depth, aux=0):
+    def direct_capable_op(self, helper, ins, depth, error_depth, aux=0, leaf_halves=True):
         """A helper that may hand back a compiled callee to run from here,
         managed code calling managed code (ops.h); leaves the status in
         v_status (DIRECT_BRANCH: take the branch) and unwinds from
         error_depth on DIRECT_ERROR.  Where the helper has leaf halves
-        (LEAF_HALVES), they are tried first, and the helper and its
-        finishing half are the cold path (not in compact code: each site
-        grows by some 50 instructions and 4 blocks)."""
+        (LEAF_HALVES) and the site wants them, they are tried first, and
+        the helper and its finishing half are the cold path (not in compact
+        code: each site grows by some 50 instructions and 4 blocks)."""
         il = self.il
         joined = il.new_label()
-        if helper in LEAF_HALVES and not self.compact:      # 50-odd IL instructions
+        if helper in LEAF_HALVES and leaf_halves and not self.compact:  # 50-odd IL instructions
             self.push_direct_capable_arguments(ins, depth, aux)
             # the line the callee's code may see
             self.call_native(self.helpers[helper + "_leaf"], SIG_DIRECT_CAPABLE_LEAF)
@@ -936,8 +940,14 @@ class Translator(FastPaths):
         if kwnames:
             self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
         else:
+            # leaf halves where the interpreter saw calls of Python functions,
+            # or in code it ran warm, no calls lately; elsewhere (a class, a
+            # C function, code compiled at its first call) they would mostly
+            # decline, a leaf call and a jump wasted
             self.direct_capable_op("call_recorded", ins, depth, depth - ins.oparg - 2,
-                                   aux=self.site_cache[ins.index])
+                                   aux=self.site_cache[ins.index],
+                                   leaf_halves=seen in PYTHON_CALLS
+                                   or (seen is None and self.a.warmed))
         self.il.mark(called)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
         self.il.mark(done)
@@ -1162,30 +1172,35 @@ class Translator(FastPaths):
     def emit_truth_branch(self, ins, depth, bint when_true, bint pop_always, target):
         """Shared body of the conditional jumps: TOS is tested for truth and
         control goes to `target` when truth == when_true.  POP_JUMP_* always
-        pop; JUMP_IF_*_OR_POP keep TOS when jumping and pop it otherwise."""
+        pop; JUMP_IF_*_OR_POP keep TOS when jumping and pop it otherwise.
+        True, False and None are told inline; anything else asks a helper
+        on a cold path, so that a test of flags is no native call."""
         il = self.il
         is_true = il.new_label()
         is_false = il.new_label()
-        check_false = il.new_label()
         after = il.new_label()
         self.spill(0, depth - 1)            # the block ends here
         borrowed = self.is_deferred(depth - 1)
         self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
-        # exact True / False need no call
         il.ldloc(self.v_t0)
         il.ldc_ptr(self.t["py_true"])
         il.branch("beq", is_true)
         il.ldloc(self.v_t0)
         il.ldc_ptr(self.t["py_false"])
         il.branch("beq", is_false)
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(self.t["py_none"])
+        il.branch("beq", is_false)
         if pop_always:
-            # pop_truth consumes TOS; v_status = truth
-            self.spill(depth - 1, depth)
-            self.call_branch_op("pop_truth", ins, depth, depth - 1)
-            il.ldloc(self.v_status)
-            il.branch("brtrue", target if when_true else after)
-            il.branch("br", after if when_true else target)
+            def ask_helper():
+                # pop_truth consumes TOS; v_status = truth
+                self.spill(depth - 1, depth)
+                self.call_branch_op("pop_truth", ins, depth, depth - 1)
+                il.ldloc(self.v_status)
+                il.branch("brtrue", target if when_true else after)
+                il.branch("br", after if when_true else target)
+            il.branch("br", self.cold(ask_helper, after))
             il.mark(is_true)
             if not borrowed:
                 self.decref_immortal_local(self.v_t0)
@@ -1197,10 +1212,13 @@ class Translator(FastPaths):
         else:
             # peek_truth leaves TOS; it stays when jumping, is dropped otherwise
             drop = il.new_label()
-            self.call_branch_op("peek_truth", ins, depth, depth)
-            il.ldloc(self.v_status)
-            il.branch("brtrue", target if when_true else drop)
-            il.branch("br", drop if when_true else target)
+
+            def ask_helper():
+                self.call_branch_op("peek_truth", ins, depth, depth)
+                il.ldloc(self.v_status)
+                il.branch("brtrue", target if when_true else drop)
+                il.branch("br", drop if when_true else target)
+            il.branch("br", self.cold(ask_helper, drop))
             il.mark(is_true)
             il.branch("br", target if when_true else drop)
             il.mark(is_false)
@@ -1256,12 +1274,14 @@ class Translator(FastPaths):
     op_POP_JUMP_BACKWARD_IF_NOT_NONE = op_POP_JUMP_FORWARD_IF_NOT_NONE
 
     # ------------------------------------------------- exception flow
+    # Raising is a cold path where it stands: a raise costs far more than a
+    # thunk, which spares the method a P/Invoke frame (calli_native).
     def op_RERAISE(self, ins, depth):
-        self.call_op("reraise", ins, depth, depth - 1)
+        self.cold_emission(lambda: self.call_op("reraise", ins, depth, depth - 1))
         self.il.branch("br", self.error_stub(ins, depth - 1))
 
     def op_RAISE_VARARGS(self, ins, depth):
-        self.call_op("raise_varargs", ins, depth, depth - ins.oparg)
+        self.cold_emission(lambda: self.call_op("raise_varargs", ins, depth, depth - ins.oparg))
         self.il.branch("br", self.error_stub(ins, depth - ins.oparg))
 
 

@@ -74,6 +74,14 @@ def warmed_copy(fn, *args):
     return copy
 
 
+def listing(fn):
+    """pyjion_clr.dis(fn) as a str."""
+    import io
+    out = io.StringIO()
+    pyjion_clr.dis(fn, file=out)
+    return out.getvalue()
+
+
 def run_interpreted(fn, *args, **kwargs):
     was = pyjion_clr.is_enabled()
     pyjion_clr.disable()

@@ -383,7 +383,7 @@ def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
 
     def attributes_only(obj):
         obj.y = obj.x
-        return obj.total()
+        return obj.z
 
     last = _translate.COMPACT_LEVELS - 1
     # only the last level changes attribute sites

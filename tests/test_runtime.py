@@ -18,7 +18,7 @@ import tracemalloc
 import pytest
 
 import pyjion_clr
-from harness import START_JIT, differential, fresh_copy, run_compiled, run_script
+from harness import START_JIT, differential, fresh_copy, listing, run_compiled, run_script
 
 
 def uses_c_extensions(text):
@@ -237,13 +237,6 @@ def arithmetic_only(a, b):
 
 def with_a_call_in_its_body(a):
     return len(a)
-
-
-def listing(fn):
-    import io
-    out = io.StringIO()
-    pyjion_clr.dis(fn, file=out)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("args", [(2, 3), (1.5, 2.0), (2**40, 2**40), ("x", 3), ([1], 2)])
