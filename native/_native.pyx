@@ -397,6 +397,7 @@ def target_description():
         "dict_type": id(dict),
         "type_type": id(type),
         "builtin_len": id(len),
+        "builtin_isinstance": id(isinstance),
         "module_type": id(types.ModuleType),
         "module_dict": PYJ_OFFSET_MODULE_DICT,
         "cfunction_type": id(type(len)),

@@ -2749,6 +2749,7 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(unary),
     {"PyNumber_Positive", (void *)PyNumber_Positive},
     {"PyFloat_FromDouble", (void *)PyFloat_FromDouble},
+    {"PyType_IsSubtype", (void *)PyType_IsSubtype},   /* a walk of tp_mro: a leaf */
     {"pow", (void *)pow},           /* the C library's, as float.__pow__ calls it */
     {"PyLong_FromLongLong", (void *)PyLong_FromLongLong},
     {"PyNumber_Negative", (void *)PyNumber_Negative},

@@ -78,6 +78,7 @@ SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_leaf_signature("i", ["r8"])
 SIG_LONG_FROM_LONGLONG = cil.unmanaged_leaf_signature("i", ["i8"])
 SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
 SIG_POW = cil.unmanaged_leaf_signature("r8", ["r8", "r8"])
+SIG_IS_SUBTYPE = cil.unmanaged_leaf_signature("i4", ["i", "i"])
 SIG_RECURSION_EXHAUSTED = cil.unmanaged_signature("i4", ["i"])
 SIG_UNPACK_INTO_LOCALS_LEAF = cil.unmanaged_leaf_signature("i4", ["i", "i", "i", "i4"])
 SIG_UNPACK_INTO_LOCALS = cil.unmanaged_signature("i4", ["i", "i", "i", "i4"])
@@ -1157,6 +1158,47 @@ class FastPaths:
         il.stloc(self.v_t2)
         self.incref_local(self.v_t2)
         self.replace_builtin_call(depth, self.v_t2)
+        il.branch("br", done)
+        il.mark(call)
+
+    def instance_of(self, ins, depth, done):
+        """[NULL, isinstance, x, cls] -> True without a call when x's type
+        is cls or, cls being a class of metaclass type (no
+        __instancecheck__ of its own), a subclass of it: what isinstance
+        answers first.  Anything else (False included: x.__class__ may
+        say otherwise) falls through to the call."""
+        il = self.il
+        call, true = il.new_label(), il.new_label()
+        self.load_slot(depth - 4)
+        il.branch("brtrue", call)
+        self.load_slot(depth - 3)
+        il.ldc_ptr(self.t["builtin_isinstance"])
+        il.branch("bne.un", call)
+        self.load_slot(depth - 2)
+        il.stloc(self.v_t0)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t1)
+        self.load_field(self.v_t0, self.t["ob_type"], "i")
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t2)
+        il.ldloc(self.v_t1)
+        il.branch("beq", true)
+        self.load_field(self.v_t1, self.t["ob_type"], "i")
+        il.ldc_ptr(self.t["type_type"])
+        il.branch("bne.un", call)
+        il.ldloc(self.v_t2)
+        il.ldloc(self.v_t1)
+        self.call_native(self.helpers["PyType_IsSubtype"], SIG_IS_SUBTYPE, observes_frame=False)
+        il.branch("brfalse", call)
+        il.mark(true)
+        self.decref_local(self.v_t0)
+        self.decref_local(self.v_t1)
+        self.load_slot(depth - 3)
+        il.stloc(self.v_t2)
+        self.decref_immortal_local(self.v_t2)   # the builtin itself
+        il.ldc_ptr(self.t["py_true"])
+        il.stloc(self.v_t2)
+        self.store_new_reference(depth - 4, self.v_t2)
         il.branch("br", done)
         il.mark(call)
 
@@ -2396,13 +2438,14 @@ class FastPaths:
         self.load_small_int(self.v_t1)
 
 
-# CALLs with one argument done inline when the interpreter specialised the
-# PRECALL before them so: FastPaths emitters taking the stack depth and the
-# label after the call, falling through to the call when their guards fail.
+# CALLs done inline when the interpreter specialised the PRECALL before them
+# so: (FastPaths emitter taking the stack depth and the label after the call,
+# falling through to the call when its guards fail; the arguments it takes).
 INLINE_CALLS = {
-    "NO_KW_LIST_APPEND": FastPaths.list_append,
-    "NO_KW_TYPE_1": FastPaths.type_of,
-    "NO_KW_LEN": FastPaths.length_of,
+    "NO_KW_LIST_APPEND": (FastPaths.list_append, 1),
+    "NO_KW_TYPE_1": (FastPaths.type_of, 1),
+    "NO_KW_LEN": (FastPaths.length_of, 1),
+    "NO_KW_ISINSTANCE": (FastPaths.instance_of, 2),
 }
 
 # CALLs the interpreter specialised to a direct call of a C function:

@@ -932,10 +932,22 @@ class Translator(FastPaths):
         self.spill(depth - ins.oparg - 2, depth)
         kwnames, self.kwnames = self.kwnames, 0
         seen = self.precall_seen(ins)
-        done, called = self.il.new_label(), self.il.new_label()
-        if not kwnames and seen in INLINE_CALLS and ins.oparg == 1:
-            INLINE_CALLS[seen](self, ins, depth, done)
-        elif not kwnames and seen in C_CALLS:
+        done = self.il.new_label()
+        inline = INLINE_CALLS.get(seen) if not kwnames else None
+        if inline is not None and ins.oparg == inline[1]:
+            inline[0](self, ins, depth, done)
+            # the call itself, where the fast path's guards fail, is a cold
+            # path: the method may then need no P/Invoke frame
+            self.il.branch("br", self.cold(lambda: self.general_call(ins, depth, kwnames, seen),
+                                              done))
+        else:
+            self.general_call(ins, depth, kwnames, seen)
+        self.il.mark(done)
+
+    def general_call(self, ins, depth, kwnames, seen):
+        """CALL made by a helper, or by C_CALLS' direct call of a C function."""
+        called = self.il.new_label()
+        if not kwnames and seen in C_CALLS:
             self.c_function_call(ins, depth, C_CALLS[seen], called)
         if kwnames:
             self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
@@ -950,7 +962,6 @@ class Translator(FastPaths):
                                    or (seen is None and self.a.warmed))
         self.il.mark(called)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
-        self.il.mark(done)
 
     def op_CALL_FUNCTION_EX(self, ins, depth):
         # [NULL, func, args, kwargs?]: func and args (and kwargs) are consumed

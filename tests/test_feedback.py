@@ -341,6 +341,52 @@ def test_len_seen_by_the_interpreter():
     assert_runs_as_interpreted(warm, fresh_copy(length), run)
 
 
+def instance_test(x, cls):
+    return isinstance(x, cls)
+
+
+class SubHolder(Holder):
+    pass
+
+
+class Picky(type):
+    def __instancecheck__(cls, instance):
+        return False
+
+
+class Fussy(metaclass=Picky):
+    pass
+
+
+class SubFussy(Fussy):
+    pass
+
+
+class Disguised:
+    __class__ = property(lambda self: Holder)
+
+
+def test_isinstance_seen_by_the_interpreter():
+    import collections.abc
+    import numbers
+    warm = warmed_copy(instance_test, Holder(1), Holder)
+    assert "PRECALL_NO_KW_ISINSTANCE" in specialised_names(warm.__code__)
+
+    def run(fn):
+        out = [fn(Holder(1), Holder), fn(SubHolder(1), Holder), fn(1, Holder), fn(True, int),
+               fn(1, (str, int)), fn([], collections.abc.Sequence), fn(2.5, numbers.Number),
+               fn(Fussy(), Fussy), fn(SubFussy(), Fussy), fn(Disguised(), Holder),
+               fn(Holder, type), _outcome(fn, 1, 5), _outcome(fn, 1)]
+        out.append(call_with_builtin_shadowed("isinstance", lambda: _outcome(fn, 1, int)))
+        return out
+
+    assert_runs_as_interpreted(warm, fresh_copy(instance_test), run)
+    # True answered inline: the call is a cold path, and the method needs
+    # no P/Invoke frame
+    from harness import listing
+    assert "thunk" in listing(warm)
+
+
 def c_calls(x, d, s, seq):
     return (abs(x),                     # a METH_O builtin
             math.sqrt(x),               # a module's METH_O function
