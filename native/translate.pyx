@@ -1184,8 +1184,10 @@ class Translator(FastPaths):
         """Shared body of the conditional jumps: TOS is tested for truth and
         control goes to `target` when truth == when_true.  POP_JUMP_* always
         pop; JUMP_IF_*_OR_POP keep TOS when jumping and pop it otherwise.
-        True, False and None are told inline; anything else asks a helper
-        on a cold path, so that a test of flags is no native call."""
+        True, False and None, and (but in compact code) an exact int, list
+        or tuple by its ob_size, are told inline; anything else asks a
+        helper on a cold path, so that the method may need no P/Invoke
+        frame (calli_native)."""
         il = self.il
         is_true = il.new_label()
         is_false = il.new_label()
@@ -1211,7 +1213,17 @@ class Translator(FastPaths):
                 il.ldloc(self.v_status)
                 il.branch("brtrue", target if when_true else after)
                 il.branch("br", after if when_true else target)
-            il.branch("br", self.cold(ask_helper, after))
+            helper = self.cold(ask_helper, after)
+            if not self.compact:
+                sized_true, sized_false = il.new_label(), il.new_label()
+                self.branch_on_size(helper, sized_true, sized_false)
+                for label, truth in ((sized_true, True), (sized_false, False)):
+                    il.mark(label)
+                    if not borrowed:
+                        self.decref_local(self.v_t0)
+                    il.branch("br", target if truth == when_true else after)
+            else:
+                il.branch("br", helper)
             il.mark(is_true)
             if not borrowed:
                 self.decref_immortal_local(self.v_t0)
@@ -1229,7 +1241,11 @@ class Translator(FastPaths):
                 il.ldloc(self.v_status)
                 il.branch("brtrue", target if when_true else drop)
                 il.branch("br", drop if when_true else target)
-            il.branch("br", self.cold(ask_helper, drop))
+            helper = self.cold(ask_helper, drop)
+            if not self.compact:
+                self.branch_on_size(helper, is_true, is_false)
+            else:
+                il.branch("br", helper)
             il.mark(is_true)
             il.branch("br", target if when_true else drop)
             il.mark(is_false)
@@ -1237,6 +1253,23 @@ class Translator(FastPaths):
             il.mark(drop)
             self.decref_local(self.v_t0)
         il.mark(after)
+
+    def branch_on_size(self, other, nonzero, zero):
+        """For the object in v_t0: to `nonzero` or `zero` by its ob_size if
+        it is an exact int, list or tuple (its truth), else to `other`."""
+        il = self.il
+        sized = il.new_label()
+        self.load_field(self.v_t0, self.t["ob_type"], "i")
+        il.stloc(self.v_t1)
+        for kind in ("long_type", "list_type", "tuple_type"):
+            il.ldloc(self.v_t1)
+            il.ldc_ptr(self.t[kind])
+            il.branch("beq", sized)
+        il.branch("br", other)
+        il.mark(sized)
+        self.load_field(self.v_t0, self.t["var_size"], "i8")
+        il.branch("brtrue", nonzero)
+        il.branch("br", zero)
 
     def branch_target(self, ins, depth_after):
         """Label to branch to for ins's jump: a backward edge goes through

@@ -3,12 +3,12 @@ need no P/Invoke frame, whose set-up costs every call of the method: their
 other native calls go through thunks (cil.thunk_signature).  For that, a
 call of a Python function the interpreter saw at a site runs through leaf
 halves of the call helpers (ops.h), which decline whatever could run code;
-truth tests ask their helper only for objects other than True, False and
-None; raising is a cold path.  Each case is warmed in the interpreter (so
-the sites have feedback), compiled, and run again and again (the callees
-compiled and recorded by the sites) beside the same calls interpreted:
-values, exceptions, the order of side effects and reference counts must
-agree."""
+truth tests ask their helper only for objects other than True, False,
+None and exact ints, lists and tuples; raising is a cold path.  Each case
+is warmed in the interpreter (so the sites have feedback), compiled, and
+run again and again (the callees compiled and recorded by the sites)
+beside the same calls interpreted: values, exceptions, the order of side
+effects and reference counts must agree."""
 
 import gc
 import sys
@@ -183,13 +183,21 @@ def truth_tested(a, b):
     return r if b else (r, b)
 
 
+class EmptyList(list):
+    """Never true, whatever it holds: ob_size does not decide."""
+
+    def __len__(self):
+        LOG.append("len")
+        return 0
+
+
 def flags(a, b):
     return a or (not b and b)
 
 
 def test_truth_tests_ask_their_helper_off_the_hot_path():
-    values = [True, False, None, 0, 1, "", "x", [], [0], 0.0, Truthy(True), Truthy(False),
-              Truthy(None)]
+    values = [True, False, None, 0, 1, -1, 2**100, "", "x", [], [0], (), (0,), 0.0,
+              EmptyList([1]), Truthy(True), Truthy(False), Truthy(None)]
     agree(truth_tested, (True, False),
           [(a, b) for a in values for b in (True, False, None, 2, Truthy(False))], repeat=2)
     compiled = agree(flags, (True, False), [(a, b) for a in values for b in values[:4]],
