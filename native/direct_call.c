@@ -693,7 +693,7 @@ frees_without_code(PyObject *obj)
 int
 pyj_call_finish_direct_leaf(PyThreadState *ts, PyjFrame *callee, Py_ssize_t func_refs_kept)
 {
-    /* as pyj_frame_clear, when nothing it releases can run code */
+    /* pyj_call_finish_direct, when nothing it releases can run code */
     if (callee->frame_obj != NULL || callee->f_locals != NULL
         || Py_REFCNT(callee->f_func) <= func_refs_kept + 1 || Py_REFCNT(callee->f_code) <= 1) {
         return 0;
@@ -703,13 +703,7 @@ pyj_call_finish_direct_leaf(PyThreadState *ts, PyjFrame *callee, Py_ssize_t func
             return 0;
         }
     }
-    unlink_direct(ts, callee);
-    for (int i = 0; i < callee->stacktop; i++) {
-        Py_XDECREF(callee->localsplus[i]);
-    }
-    Py_DECREF(callee->f_func);
-    Py_DECREF(callee->f_code);
-    ts->datastack_top = (PyObject **)callee;
+    pyj_call_finish_direct(ts, callee);
     return 1;
 }
 

@@ -1123,27 +1123,33 @@ class FastPaths:
             form = ("descriptor", self.t["method_descriptor_flags"].get(name))
         return _SEEN_FOR_C_CALL.get(form)
 
-    def builtin_call_operand(self, depth, builtin, call):
-        """For [NULL, builtin, x]: x into v_t0, unless the callable is not
-        the builtin object at address `builtin` (go to call)."""
+    def builtin_call_operand(self, depth, builtin, call, nargs=1):
+        """For [NULL, builtin, x] (or [NULL, builtin, x, y]): x into v_t0
+        (and y into v_t1), unless the callable is not the builtin object at
+        address `builtin` (go to call)."""
         il = self.il
-        self.load_slot(depth - 3)
+        base = depth - nargs - 2
+        self.load_slot(base)
         il.branch("brtrue", call)
-        self.load_slot(depth - 2)
+        self.load_slot(base + 1)
         il.ldc_ptr(builtin)
         il.branch("bne.un", call)
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t0)
+        for i, v in enumerate((self.v_t0, self.v_t1)[:nargs]):
+            self.load_slot(base + 2 + i)
+            il.stloc(v)
 
-    def replace_builtin_call(self, depth, v_result):
-        """The new reference in v_result replaces [NULL, builtin, x] (x in
-        v_t0, as builtin_call_operand left it)."""
+    def replace_builtin_call(self, depth, v_result, nargs=1):
+        """The new reference in v_result replaces [NULL, builtin, x] (or
+        [NULL, builtin, x, y]; the arguments where builtin_call_operand left
+        them), which are released in order, as the interpreter does."""
         il = self.il
-        self.decref_local(self.v_t0)
-        self.load_slot(depth - 2)
+        base = depth - nargs - 2
+        for v in (self.v_t0, self.v_t1)[:nargs]:
+            self.decref_local(v)
+        self.load_slot(base + 1)
         il.stloc(self.v_t1)
         self.decref_immortal_local(self.v_t1)   # the builtin itself
-        self.slot_addr(depth - 3)
+        self.slot_addr(base)
         il.ldloc(v_result)
         il.op("stind.i")
 
@@ -1169,15 +1175,7 @@ class FastPaths:
         say otherwise) falls through to the call."""
         il = self.il
         call, true = il.new_label(), il.new_label()
-        self.load_slot(depth - 4)
-        il.branch("brtrue", call)
-        self.load_slot(depth - 3)
-        il.ldc_ptr(self.t["builtin_isinstance"])
-        il.branch("bne.un", call)
-        self.load_slot(depth - 2)
-        il.stloc(self.v_t0)
-        self.load_slot(depth - 1)
-        il.stloc(self.v_t1)
+        self.builtin_call_operand(depth, self.t["builtin_isinstance"], call, nargs=2)
         self.load_field(self.v_t0, self.t["ob_type"], "i")
         il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
@@ -1191,14 +1189,10 @@ class FastPaths:
         self.call_native(self.helpers["PyType_IsSubtype"], SIG_IS_SUBTYPE, observes_frame=False)
         il.branch("brfalse", call)
         il.mark(true)
-        self.decref_local(self.v_t0)
-        self.decref_local(self.v_t1)
-        self.load_slot(depth - 3)
-        il.stloc(self.v_t2)
-        self.decref_immortal_local(self.v_t2)   # the builtin itself
         il.ldc_ptr(self.t["py_true"])
         il.stloc(self.v_t2)
-        self.store_new_reference(depth - 4, self.v_t2)
+        self.incref_local(self.v_t2)
+        self.replace_builtin_call(depth, self.v_t2, nargs=2)
         il.branch("br", done)
         il.mark(call)
 
