@@ -14,8 +14,6 @@ import gc
 import sys
 import weakref
 
-import pytest
-
 import pyjion_clr
 from harness import _run, fresh_copy, listing, warmed_copy
 
