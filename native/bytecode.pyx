@@ -13,6 +13,7 @@ Everything here is specific to CPython 3.11's bytecode.
 
 import dis
 import opcode as _opcode
+from collections import namedtuple
 
 CACHE = _opcode.opmap["CACHE"]
 EXTENDED_ARG = _opcode.EXTENDED_ARG
@@ -42,7 +43,8 @@ RETURN_GENERATOR = _opcode.opmap["RETURN_GENERATOR"]
 
 
 class Instr:
-    __slots__ = ("index", "opcode", "oparg", "name", "next_index", "target", "line", "seen")
+    __slots__ = ("index", "opcode", "oparg", "name", "next_index", "target", "line", "seen",
+                 "cached")
 
     def __init__(self, index, op, oparg, next_index, target, line):
         self.index = index              # code-unit index of the opcode itself
@@ -53,6 +55,7 @@ class Instr:
         self.target = target            # jump target index, or -1
         self.line = line
         self.seen = None                # type feedback (read_feedback)
+        self.cached = None              # what the interpreter's inline cache holds (read_feedback)
 
     def __repr__(self):
         return "%d %s %d" % (self.index, self.name, self.oparg)
@@ -189,7 +192,39 @@ def read_feedback(code, instrs):
             ins.seen = GENERIC if counter else None
         else:
             ins.seen = name[len(ins.name) + 1:]
+            layout = _CACHE_LAYOUTS.get((ins.name, ins.seen))
+            if layout is not None:
+                ins.cached = layout(*(_cache_field(adaptive, ins.index, at, units)
+                                      for at, units in _CACHE_FIELDS[layout]))
     return adaptive != code.co_code
+
+
+# What some specialised forms keep in their inline cache entries, as
+# pycore_code.h lays them out (code units after the opcode; the first is
+# the counter): an attribute's type version and where it is (the index in
+# the inline values, or a __slots__ member's offset), a method's type
+# version, the version of the instances' shared keys that lack its name,
+# and the method itself (a borrowed reference the type keeps while its
+# version holds).  The compiled code checks the same guards the
+# interpreter does before using them.
+AttrCache = namedtuple("AttrCache", "type_version index")
+MethodCache = namedtuple("MethodCache", "type_version keys_version descr")
+_CACHE_FIELDS = {
+    AttrCache: ((1, 2), (3, 1)),
+    MethodCache: ((1, 2), (4, 2), (6, 4)),
+}
+_CACHE_LAYOUTS = {
+    ("LOAD_ATTR", "INSTANCE_VALUE"): AttrCache, ("LOAD_ATTR", "SLOT"): AttrCache,
+    ("STORE_ATTR", "INSTANCE_VALUE"): AttrCache, ("STORE_ATTR", "SLOT"): AttrCache,
+    ("LOAD_METHOD", "WITH_VALUES"): MethodCache, ("LOAD_METHOD", "NO_DICT"): MethodCache,
+}
+
+
+def _cache_field(adaptive, int index, int at, int units):
+    """The little-endian value of `units` code units of an instruction's
+    inline cache from unit `at` (a code unit's value is its two bytes)."""
+    cdef int start = 2 * (index + 1 + at)
+    return int.from_bytes(adaptive[start:start + 2 * units], "little")
 
 
 def always_bound_locals(code, instrs):

@@ -353,17 +353,47 @@ class FastPaths:
         il.op("mul")
 
     def begin_type_keyed_site(self, ins, depth):
-        """Shared start of LOAD_ATTR, STORE_ATTR and LOAD_METHOD: the owner
-        (top of stack) into v_t0 and its cache entry into v_way.  Returns
-        (cache address, miss label, done label)."""
+        """Shared start of STORE_ATTR and LOAD_METHOD: the owner (top of
+        stack) into v_t0.  Returns (cache address, miss label, done label);
+        find_cache_entry follows."""
         il = self.il
-        cache = self.site_cache[ins.index]
-        miss = il.new_label()
-        done = il.new_label()
         self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
-        self.find_cache_entry(self.v_t0, cache, miss)
-        return cache, miss, done
+        return self.site_cache[ins.index], il.new_label(), il.new_label()
+
+    def branch_unless_type_version(self, v, version, label):
+        """Go to label unless the type of the object in v has the version
+        `version` (a valid one, non-zero: a type loses its version when
+        changed, and versions are never reused)."""
+        il = self.il
+        self.load_type_version_of_type(v)
+        il.ldc_i4(version - 2 ** 32 if version >= 2 ** 31 else version)
+        il.branch("bne.un", label)
+
+    def known_attribute_address(self, ins, v, label, describe=False):
+        """Push where the attribute the interpreter's cache for ins
+        (ins.cached, an AttrCache) locates is stored for the object in v,
+        whose type has the cached version (with `describe`, set v_ia as a
+        cache entry's guard2 would say it, as attribute_address does); go
+        to label if the object has no inline values any more (its __dict__
+        was made)."""
+        il = self.il
+        index = ins.cached.index
+        if describe:
+            il.ldc_i8(index | (self.t["site_slot_flag"] if ins.seen == "SLOT" else 0))
+            il.stloc(self.v_ia)
+        if ins.seen == "SLOT":
+            il.ldloc(v)
+            il.ldc_i4(index)
+            il.op("add")
+            return
+        self.load_field(v, self.t["values_from_object"], "i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.branch("brfalse", label)
+        il.ldloc(self.v_t3)
+        il.ldc_i4(8 * index)
+        il.op("add")
 
     def find_cache_entry(self, v, cache, label):
         """Set v_way to the address of the cache entry for the type of the
@@ -894,6 +924,16 @@ class FastPaths:
         cache entry for its type says it is (borrowed); else go to miss."""
         il = self.il
         in_dict, found = il.new_label(), il.new_label()
+        if ins.cached is not None:
+            # first where the interpreter found it, with its guards
+            elsewhere = il.new_label()
+            self.branch_unless_type_version(self.v_t0, ins.cached.type_version, elsewhere)
+            self.known_attribute_address(ins, self.v_t0, elsewhere)
+            il.op("ldind.i")
+            il.stloc(result)
+            il.ldloc(result)
+            il.branch("brtrue", found)
+            il.mark(elsewhere)
         self.find_cache_entry(self.v_t0, self.site_cache[ins.index], miss)
         self.attribute_address(self.v_t0, miss, in_dict)
         il.op("ldind.i")
@@ -966,9 +1006,18 @@ class FastPaths:
             self.call_op("store_attr_cached", ins, depth, depth - 2, aux=self.site_cache[ins.index])
             return
         il = self.il
-        new_value, stored = il.new_label(), il.new_label()
+        new_value, stored, have_address = il.new_label(), il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
+        if ins.cached is not None:
+            # first where the interpreter stored it, with its guards
+            elsewhere = il.new_label()
+            self.branch_unless_type_version(self.v_t0, ins.cached.type_version, elsewhere)
+            self.known_attribute_address(ins, self.v_t0, elsewhere, describe=True)
+            il.branch("br", have_address)
+            il.mark(elsewhere)
+        self.find_cache_entry(self.v_t0, cache, miss)
         self.attribute_address(self.v_t0, miss)
+        il.mark(have_address)
         il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
         il.op("ldind.i")
@@ -1028,8 +1077,11 @@ class FastPaths:
         if ins.seen == "MODULE":
             return self.module_function(ins, depth)
         il = self.il
-        found, with_dict = il.new_label(), il.new_label()
+        found, with_dict, have_method = il.new_label(), il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
+        if ins.cached is not None:
+            self.known_method(ins, have_method)
+        self.find_cache_entry(self.v_t0, cache, miss)
         self.load_entry_field("site_cache_guard2")
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
@@ -1068,6 +1120,7 @@ class FastPaths:
         il.mark(found)
         self.load_entry_field("site_cache_value")
         il.stloc(self.v_t1)
+        il.mark(have_method)
         self.store_new_reference(depth - 1, self.v_t1)
         self.slot_addr(depth)               # the owner moves up
         il.ldloc(self.v_t0)
@@ -1077,6 +1130,36 @@ class FastPaths:
         il.branch("br", done)
         self.call_op_out_of_line(miss, done, "load_method_cached", ins, depth, depth - 1, aux=cache)
         il.mark(done)
+
+    def known_method(self, ins, have_method):
+        """v_t1 = the method the interpreter's cache for ins holds (a
+        MethodCache) and go to have_method, when its guards hold for the
+        object in v_t0: the type's version and, for instances with inline
+        values (WITH_VALUES), no __dict__ made and the shared keys at the
+        version the interpreter found without the name.  Otherwise fall
+        through."""
+        il = self.il
+        t = self.t
+        cached = ins.cached
+        elsewhere = il.new_label()
+        self.branch_unless_type_version(self.v_t0, cached.type_version, elsewhere)
+        if ins.seen == "WITH_VALUES":
+            self.load_field(self.v_t0, t["managed_dict_from_object"], "i")
+            il.branch("brtrue", elsewhere)
+            self.load_field(self.v_t0, t["ob_type"], "i")
+            il.ldc_i4(t["type_cached_keys"])
+            il.op("add")
+            il.op("ldind.i")
+            il.ldc_i4(t["keys_version"])
+            il.op("add")
+            il.op("ldind.u4")
+            il.ldc_i4(cached.keys_version - 2 ** 32 if cached.keys_version >= 2 ** 31
+                      else cached.keys_version)
+            il.branch("bne.un", elsewhere)
+        il.ldc_ptr(cached.descr)
+        il.stloc(self.v_t1)
+        il.branch("br", have_method)
+        il.mark(elsewhere)
 
     def module_function(self, ins, depth):
         """[module] -> [NULL, attribute], as LOAD_METHOD_MODULE."""

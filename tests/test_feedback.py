@@ -671,3 +671,108 @@ def test_compact_code_keeps_the_kind_the_interpreter_saw():
     assert "BINARY_OP_MULTIPLY_FLOAT" in specialised_names(warm.__code__)
     _, method = translated(warm, compact=2)
     assert "ldind.r8" in _cil.disassemble(method)       # a float's value read inline
+
+
+def attribute_sites(obj):
+    x = obj.x
+    obj.y = x + 1
+    return x, obj.y, obj.area()
+
+
+def make_shapes():
+    """Fresh classes: one keeping attributes in inline values, a subclass
+    of it, one with __slots__."""
+    class Shape:
+        def __init__(self, x):
+            self.x = x
+            self.y = 0
+
+        def area(self):
+            return ("area", self.x)
+
+    class SubShape(Shape):
+        pass
+
+    class Slotted:
+        __slots__ = ("x", "y")
+
+        def __init__(self, x):
+            self.x = x
+            self.y = 0
+
+        def area(self):
+            return ("slotted", self.x)
+
+    return Shape, SubShape, Slotted
+
+
+def _inline_values_story(fn, Shape, SubShape):
+    out = [fn(Shape(i)) for i in range(3)]
+    made_dict = Shape(5)
+    made_dict.__dict__                      # the instance's values move to a dict
+    out += [fn(made_dict), sorted(vars(made_dict).items())]
+    deleted = Shape(6)
+    del deleted.x
+    out.append(_outcome(fn, deleted))
+    new_value = Shape.__new__(Shape)
+    new_value.x = 7
+    out += [fn(new_value), list(vars(new_value))]   # y is stored new: insertion order
+    shadowed = Shape(8)
+    shadowed.area = lambda: "own"           # a key joins the shared keys
+    out += [fn(shadowed), fn(Shape(9)), fn(SubShape(10))]
+    before = Shape(12)
+    Shape.area = lambda self: "replaced"    # the class changes its version
+    out.append(fn(Shape(11)))
+    Shape.x = property(lambda self: 100)
+    out.append(fn(before))
+    return out
+
+
+def _slots_story(fn, Slotted):
+    out = [fn(Slotted(i)) for i in range(3)]
+    deleted = Slotted(4)
+    del deleted.x
+    out.append(_outcome(fn, deleted))
+    unset = Slotted.__new__(Slotted)
+    unset.x = 5
+    out.append(fn(unset))
+    Slotted.area = lambda self: "replaced"
+    out.append(fn(Slotted(6)))
+    return out
+
+
+def _type_version(cls):
+    import ctypes
+    from pyjion_clr import _native
+    return ctypes.c_uint32.from_address(id(cls) + _native.target_description()["type_version"]).value
+
+
+@pytest.mark.parametrize("kind", ["inline values", "slots"])
+def test_attribute_sites_use_what_the_interpreter_cached(kind):
+    """The type version and place the interpreter's own cache holds for a
+    specialised attribute or method site are constants of the compiled
+    code, checked first; instances and classes that fail those guards
+    (a __dict__ made, an attribute deleted or shadowing the method, a class
+    changed) must still give the interpreter's results."""
+    Shape, SubShape, Slotted = make_shapes()
+    warm_with = Shape(1) if kind == "inline values" else Slotted(1)
+    warm = warmed_copy(attribute_sites, warm_with)
+    expected_forms = ({"LOAD_ATTR_INSTANCE_VALUE", "STORE_ATTR_INSTANCE_VALUE",
+                       "LOAD_METHOD_WITH_VALUES"} if kind == "inline values" else
+                      {"LOAD_ATTR_SLOT", "STORE_ATTR_SLOT", "LOAD_METHOD_NO_DICT"})
+    assert expected_forms <= specialised_names(warm.__code__)
+    from harness import listing
+    version = _type_version(type(warm_with))
+    assert listing(warm).count("ldc.i4     %d\n" % version) >= 3
+
+    # the compiled run first, with the classes it was compiled for (the
+    # story changes them); the interpreter's with fresh ones
+    story = _inline_values_story if kind == "inline values" else _slots_story
+    classes = (Shape, SubShape) if kind == "inline values" else (Slotted,)
+    compiled = story(warm, *classes)
+    assert pyjion_clr.info(warm).compiled
+    pyjion_clr.disable()
+    fresh = make_shapes()
+    expected = story(fresh_copy(attribute_sites),
+                     *(fresh[:2] if kind == "inline values" else fresh[2:]))
+    assert compiled == expected
