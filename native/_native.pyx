@@ -199,6 +199,8 @@ cdef extern from "hook.h":
         Py_ssize_t compiled_calls
         PyObject *handle
         PyObject *record
+        unsigned int globals_keys_version
+        unsigned int builtins_keys_version
     int pyj_hook_install() except -1
     void pyj_hook_uninstall()
     int pyj_hook_installed()
@@ -290,7 +292,12 @@ def code_facts(code):
             "nlocalsplus": co.co_nlocalsplus,
             "stacksize": co.co_stacksize,
             # calls run by the interpreter before this compile
-            "calls": st.calls if st != NULL else 0}
+            "calls": st.calls if st != NULL else 0,
+            # the keys versions of the globals and builtins of the call the
+            # code was offered for compiling at (0: none): the interpreter's
+            # LOAD_GLOBAL caches are current if they name these
+            "globals_keys_version": st.globals_keys_version if st != NULL else 0,
+            "builtins_keys_version": st.builtins_keys_version if st != NULL else 0}
 
 
 def site_caches(code, Py_ssize_t count):

@@ -202,18 +202,23 @@ def read_feedback(code, instrs):
 # What some specialised forms keep in their inline cache entries, as
 # pycore_code.h lays them out (code units after the opcode; the first is
 # the counter): an attribute's type version and where it is (the index in
-# the inline values, or a __slots__ member's offset), a method's type
+# the inline values, or a __slots__ member's offset); a method's type
 # version, the version of the instances' shared keys that lack its name,
 # and the method itself (a borrowed reference the type keeps while its
-# version holds).  The compiled code checks the same guards the
-# interpreter does before using them.
+# version holds); a global's entry index in the globals' (or builtins')
+# keys and the keys versions that vouch for it (the builtins' in 16 bits).
+# The compiled code checks the same guards the interpreter does before
+# using them.
 AttrCache = namedtuple("AttrCache", "type_version index")
 MethodCache = namedtuple("MethodCache", "type_version keys_version descr")
+GlobalCache = namedtuple("GlobalCache", "index module_keys_version builtin_keys_version")
 _CACHE_FIELDS = {
     AttrCache: ((1, 2), (3, 1)),
     MethodCache: ((1, 2), (4, 2), (6, 4)),
+    GlobalCache: ((1, 1), (2, 2), (4, 1)),
 }
 _CACHE_LAYOUTS = {
+    ("LOAD_GLOBAL", "MODULE"): GlobalCache, ("LOAD_GLOBAL", "BUILTIN"): GlobalCache,
     ("LOAD_ATTR", "INSTANCE_VALUE"): AttrCache, ("LOAD_ATTR", "SLOT"): AttrCache,
     ("STORE_ATTR", "INSTANCE_VALUE"): AttrCache, ("STORE_ATTR", "SLOT"): AttrCache,
     ("LOAD_METHOD", "WITH_VALUES"): MethodCache, ("LOAD_METHOD", "NO_DICT"): MethodCache,

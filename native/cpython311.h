@@ -189,6 +189,12 @@ static inline int pyj_c_function_flags(PyObject *obj) {
     return -1;
 }
 
+/* The keys version of an exact dict (the interpreter's specialised
+ * LOAD_GLOBALs record it), 0 if it has none or is not one. */
+static inline uint32_t pyj_dict_keys_version(PyObject *dict) {
+    return PyDict_CheckExact(dict) ? ((PyDictObject *)dict)->ma_keys->dk_version : 0;
+}
+
 static inline int pyj_tracing_active(PyThreadState *ts) {
     return ts->cframe->use_tracing != 0;
 }

@@ -303,6 +303,8 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
          * stays there, so code with a loop is hot at its first call. */
         if (st->calls >= st->retry_at
             && (st->calls >= g_threshold || code_has_loop(frame->f_code))) {
+            st->globals_keys_version = pyj_dict_keys_version(frame->f_globals);
+            st->builtins_keys_version = pyj_dict_keys_version(frame->f_builtins);
             compile_code(frame->f_code, st);
         }
         if (st->status == PYJ_COLD) {

@@ -20,6 +20,11 @@ typedef struct {
     PyObject *handle;            /* backend's keep-alive handle, released with the code */
     PyObject *record;            /* what the compile driver reported, for info() */
     void *site_caches;           /* the compiled code's inline caches (site_cache.h) */
+    /* the keys versions of the globals and builtins of the call the code
+     * was last offered for compiling at (cpython311.h's
+     * pyj_dict_keys_version), for the compiler's facts */
+    uint32_t globals_keys_version;
+    uint32_t builtins_keys_version;
     Py_ssize_t site_caches_size;
 } pyj_code_state;
 

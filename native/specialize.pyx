@@ -813,6 +813,8 @@ class FastPaths:
         name = id(self.code.co_names[ins.oparg >> 1])
         lookup, keyed_miss = il.new_label(), il.new_label()
         miss, have, done = il.new_label(), il.new_label(), il.new_label()
+        if self.global_cache_current(ins):
+            self.known_global(ins, have)
         il.ldc_ptr(cache + t["site_cache_guard2"])
         il.op("ldind.i8")
         il.stloc(self.v_ia)
@@ -869,6 +871,58 @@ class FastPaths:
         il.branch("br", done)
         self.call_op_out_of_line(miss, done, "load_global_cached", ins, depth, depth, aux=cache)
         il.mark(done)
+
+    def global_cache_current(self, ins):
+        """Do the keys versions in the interpreter's cache for a LOAD_GLOBAL
+        still hold for the globals (and builtins) the code runs with?  A
+        module that defines a name after the interpreter specialised its
+        code (say, at the top level of a script) leaves them out of date,
+        and the interpreter would specialise again; compiled code can
+        not, and would pay for the failing guards on every run."""
+        cached = ins.cached
+        return (cached is not None
+                and cached.module_keys_version == self.t["globals_keys_version"]
+                and (ins.seen != "BUILTIN"
+                     or cached.builtin_keys_version == self.t["builtins_keys_version"]))
+
+    def known_global(self, ins, have):
+        """v_t0 = the value in the entry the interpreter's cache for ins (a
+        GlobalCache) points at, and go to have, while its guards hold: the
+        globals' keys (and for a builtin, the builtins' keys too) at the
+        versions it found them, and the entry not emptied.  Otherwise fall
+        through."""
+        il = self.il
+        t = self.t
+        cached = ins.cached
+        elsewhere = il.new_label()
+        dicts = [("frame_globals", cached.module_keys_version)]
+        if ins.seen == "BUILTIN":
+            dicts.append(("frame_builtins", cached.builtin_keys_version))
+        for frame_field, version in dicts:
+            self.frame_offset(t[frame_field])
+            il.op("ldind.i")
+            il.stloc(self.v_t3)
+            self.branch_unless_type(self.v_t3, t["dict_type"], elsewhere)
+            self.load_field(self.v_t3, t["dict_keys"], "i")
+            il.stloc(self.v_keys)
+            self.load_field(self.v_keys, t["keys_version"], "u4")
+            il.ldc_i4(version - 2 ** 32 if version >= 2 ** 31 else version)
+            il.branch("bne.un", elsewhere)
+        # the entry's value: entries follow 2**dk_log2_index_bytes bytes of
+        # indices (v_keys: the last dict's keys)
+        self.push_keys_indices()
+        il.ldc_i8(1)
+        self.load_field(self.v_keys, t["keys_log2_index_bytes"], "u1")
+        il.op("shl")
+        il.op("conv.i")
+        il.op("add")
+        il.ldc_i4(cached.index * t["unicode_entry_size"] + t["entry_value"])
+        il.op("add")
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
+        il.ldloc(self.v_t0)
+        il.branch("brtrue", have)
+        il.mark(elsewhere)
 
     # -------------------------------------------------------- LOAD_ATTR
     def op_LOAD_ATTR(self, ins, depth):
