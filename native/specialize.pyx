@@ -232,6 +232,14 @@ class FastPaths:
             return False
         return ins.seen is None or ins.seen in _INLINE_SERVES[ins.name]
 
+    def uses_interpreter_cache(self, ins):
+        """Is what the interpreter's cache for ins says (ins.cached) checked
+        first, before the site's own cache?  Not when the translation was
+        asked to leave those checks out (translate.translate does when the
+        method would be too large with them, as hexiom's constraint_pass
+        would), nor in compact code."""
+        return ins.cached is not None and self.interpreter_caches
+
     def instance_dict_possible(self, ins):
         return ins.seen not in _NO_INSTANCE_DICT
 
@@ -880,7 +888,7 @@ class FastPaths:
         and the interpreter would specialise again; compiled code can
         not, and would pay for the failing guards on every run."""
         cached = ins.cached
-        return (cached is not None
+        return (self.uses_interpreter_cache(ins)
                 and cached.module_keys_version == self.t["globals_keys_version"]
                 and (ins.seen != "BUILTIN"
                      or cached.builtin_keys_version == self.t["builtins_keys_version"]))
@@ -978,7 +986,7 @@ class FastPaths:
         cache entry for its type says it is (borrowed); else go to miss."""
         il = self.il
         in_dict, found = il.new_label(), il.new_label()
-        if ins.cached is not None:
+        if self.uses_interpreter_cache(ins):
             # first where the interpreter found it, with its guards
             elsewhere = il.new_label()
             self.branch_unless_type_version(self.v_t0, ins.cached.type_version, elsewhere)
@@ -1062,7 +1070,7 @@ class FastPaths:
         il = self.il
         new_value, stored, have_address = il.new_label(), il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
-        if ins.cached is not None:
+        if self.uses_interpreter_cache(ins):
             # first where the interpreter stored it, with its guards
             elsewhere = il.new_label()
             self.branch_unless_type_version(self.v_t0, ins.cached.type_version, elsewhere)
@@ -1133,7 +1141,7 @@ class FastPaths:
         il = self.il
         found, with_dict, have_method = il.new_label(), il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
-        if ins.cached is not None:
+        if self.uses_interpreter_cache(ins):
             self.known_method(ins, have_method)
         self.find_cache_entry(self.v_t0, cache, miss)
         self.load_entry_field("site_cache_guard2")

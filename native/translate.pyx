@@ -212,9 +212,13 @@ def check_supported(code, target):
 
 
 class Translator(FastPaths):
-    def __init__(self, code, analysis, target, compact=0, cold_calls_through_thunks=False):
+    def __init__(self, code, analysis, target, compact=0, cold_calls_through_thunks=False,
+                 interpreter_caches=True):
         self.code = code
         self.compact = compact         # see FastPaths.unspecialised_kinds
+        # check what the interpreter's inline caches say first (not in
+        # compact code): FastPaths.uses_interpreter_cache
+        self.interpreter_caches = interpreter_caches and not compact
         # native calls on cold paths go through thunks (cil.thunk_signature);
         # worth it only when no native call is left in the body
         self.cold_calls_through_thunks = cold_calls_through_thunks
@@ -1341,13 +1345,16 @@ def translate(code, target, site_caches):
         raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
-    for compact in range(COMPACT_LEVELS):
-        # over a limit: fewer fast paths rather than the interpreter
+    # over a limit: fewer fast paths rather than the interpreter (first
+    # without the checks of the interpreter's caches, then compact levels)
+    attempts = [(0, True), (0, False)] + [(level, False) for level in range(1, COMPACT_LEVELS)]
+    for compact, interpreter_caches in attempts:
         if compact == COMPACT_LEVELS - 1 and target["calls"] < LAST_LEVEL_MIN_CALLS:
             raise Unsupported("too large unless compact: compiled if called %d times"
                               % LAST_LEVEL_MIN_CALLS,
                               retry_after_calls=LAST_LEVEL_MIN_CALLS - target["calls"])
-        method = Translator(code, analysis, target, compact=compact).translate()
+        method = Translator(code, analysis, target, compact=compact,
+                            interpreter_caches=interpreter_caches).translate()
         exceeded = over_minopts_limit(method.shape)
         if not exceeded:
             break
@@ -1359,7 +1366,8 @@ def translate(code, target, site_caches):
         # the native calls are all on cold paths: through thunks, the
         # method needs no P/Invoke frame
         thunked = Translator(code, analysis, target, compact=compact,
-                             cold_calls_through_thunks=True).translate()
+                             cold_calls_through_thunks=True,
+                             interpreter_caches=interpreter_caches).translate()
         if not over_minopts_limit(thunked.shape):
             method = thunked
     return method

@@ -38,14 +38,16 @@ def _run(fn, args, kwargs):
         return Outcome(exc=exc)
 
 
-def translated(fn, compact=0):
-    """The translator of fn's code (at a compaction level), after
-    translating it without site caches, and the method it made."""
+def translated(fn, compact=0, **options):
+    """The translator of fn's code (at a compaction level, with other
+    Translator options), after translating it without site caches, and the
+    method it made."""
     from pyjion_clr import _bytecode, _native, _translate
     code = fn.__code__
     target = dict(_native.target_description(), site_caches=0)
     target.update(_native.code_facts(code))
-    translator = _translate.Translator(code, _bytecode.analyze(code), target, compact=compact)
+    translator = _translate.Translator(code, _bytecode.analyze(code), target, compact=compact,
+                                       **options)
     return translator, translator.translate()
 
 
