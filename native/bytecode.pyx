@@ -206,19 +206,25 @@ def read_feedback(code, instrs):
 # version, the version of the instances' shared keys that lack its name,
 # and the method itself (a borrowed reference the type keeps while its
 # version holds); a global's entry index in the globals' (or builtins')
-# keys and the keys versions that vouch for it (the builtins' in 16 bits).
+# keys and the keys versions that vouch for it (the builtins' in 16 bits);
+# a module attribute's the same in the module's dict.
 # The compiled code checks the same guards the interpreter does before
 # using them.
 AttrCache = namedtuple("AttrCache", "type_version index")
 MethodCache = namedtuple("MethodCache", "type_version keys_version descr")
 GlobalCache = namedtuple("GlobalCache", "index module_keys_version builtin_keys_version")
+# (a module attribute's: the module dict's keys version and the entry index,
+# where AttrCache keeps a type version and an index; for LOAD_METHOD too)
+ModuleCache = namedtuple("ModuleCache", "keys_version index")
 _CACHE_FIELDS = {
     AttrCache: ((1, 2), (3, 1)),
+    ModuleCache: ((1, 2), (3, 1)),
     MethodCache: ((1, 2), (4, 2), (6, 4)),
     GlobalCache: ((1, 1), (2, 2), (4, 1)),
 }
 _CACHE_LAYOUTS = {
     ("LOAD_GLOBAL", "MODULE"): GlobalCache, ("LOAD_GLOBAL", "BUILTIN"): GlobalCache,
+    ("LOAD_ATTR", "MODULE"): ModuleCache, ("LOAD_METHOD", "MODULE"): ModuleCache,
     ("LOAD_ATTR", "INSTANCE_VALUE"): AttrCache, ("LOAD_ATTR", "SLOT"): AttrCache,
     ("STORE_ATTR", "INSTANCE_VALUE"): AttrCache, ("STORE_ATTR", "SLOT"): AttrCache,
     ("LOAD_METHOD", "WITH_VALUES"): MethodCache, ("LOAD_METHOD", "NO_DICT"): MethodCache,

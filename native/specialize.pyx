@@ -903,34 +903,55 @@ class FastPaths:
         t = self.t
         cached = ins.cached
         elsewhere = il.new_label()
-        dicts = [("frame_globals", cached.module_keys_version)]
+        self.frame_offset(t["frame_globals"])
+        il.op("ldind.i")
+        il.stloc(self.v_t3)
         if ins.seen == "BUILTIN":
-            dicts.append(("frame_builtins", cached.builtin_keys_version))
-        for frame_field, version in dicts:
-            self.frame_offset(t[frame_field])
+            self.branch_unless_keys_version(self.v_t3, cached.module_keys_version, elsewhere)
+            self.frame_offset(t["frame_builtins"])
             il.op("ldind.i")
             il.stloc(self.v_t3)
-            self.branch_unless_type(self.v_t3, t["dict_type"], elsewhere)
-            self.load_field(self.v_t3, t["dict_keys"], "i")
-            il.stloc(self.v_keys)
-            self.load_field(self.v_keys, t["keys_version"], "u4")
-            il.ldc_i4(version - 2 ** 32 if version >= 2 ** 31 else version)
-            il.branch("bne.un", elsewhere)
-        # the entry's value: entries follow 2**dk_log2_index_bytes bytes of
-        # indices (v_keys: the last dict's keys)
+            version = cached.builtin_keys_version
+        else:
+            version = cached.module_keys_version
+        self.versioned_entry_value(self.v_t3, version, cached.index, self.v_t0, elsewhere)
+        il.branch("br", have)
+        il.mark(elsewhere)
+
+    def branch_unless_keys_version(self, v_dict, version, label):
+        """Go to label unless the object in v_dict is an exact dict whose
+        keys (left in v_keys) have the version `version` (unique to one
+        keys object in one state: an insertion or deletion changes it)."""
+        il = self.il
+        t = self.t
+        self.branch_unless_type(v_dict, t["dict_type"], label)
+        self.load_field(v_dict, t["dict_keys"], "i")
+        il.stloc(self.v_keys)
+        self.load_field(self.v_keys, t["keys_version"], "u4")
+        il.ldc_i4(version - 2 ** 32 if version >= 2 ** 31 else version)
+        il.branch("bne.un", label)
+
+    def versioned_entry_value(self, v_dict, version, index, result, label):
+        """result = the value (borrowed) of entry `index` of the dict in
+        v_dict while its keys have the version `version` (the interpreter
+        found the name there then, in a str-keyed, combined table); go to
+        label if they do not, or the entry was emptied."""
+        il = self.il
+        t = self.t
+        self.branch_unless_keys_version(v_dict, version, label)
+        # entries follow 2**dk_log2_index_bytes bytes of indices
         self.push_keys_indices()
         il.ldc_i8(1)
         self.load_field(self.v_keys, t["keys_log2_index_bytes"], "u1")
         il.op("shl")
         il.op("conv.i")
         il.op("add")
-        il.ldc_i4(cached.index * t["unicode_entry_size"] + t["entry_value"])
+        il.ldc_i4(index * t["unicode_entry_size"] + t["entry_value"])
         il.op("add")
         il.op("ldind.i")
-        il.stloc(self.v_t0)
-        il.ldloc(self.v_t0)
-        il.branch("brtrue", have)
-        il.mark(elsewhere)
+        il.stloc(result)
+        il.ldloc(result)
+        il.branch("brfalse", label)
 
     # -------------------------------------------------------- LOAD_ATTR
     def op_LOAD_ATTR(self, ins, depth):
@@ -1017,7 +1038,19 @@ class FastPaths:
         name.  ModuleType itself has nothing of the name (site_cache.c)."""
         il = self.il
         t = self.t
+        found = il.new_label()
         self.branch_unless_type(self.v_t0, t["module_type"], miss)
+        if self.uses_interpreter_cache(ins):
+            # first the entry the interpreter's cache names (a ModuleCache)
+            elsewhere = il.new_label()
+            self.load_field(self.v_t0, t["module_dict"], "i")
+            il.stloc(self.v_t3)
+            il.ldloc(self.v_t3)
+            il.branch("brfalse", miss)
+            self.versioned_entry_value(self.v_t3, ins.cached.keys_version, ins.cached.index,
+                                       result, elsewhere)
+            il.branch("br", found)
+            il.mark(elsewhere)
         il.ldc_ptr(self.site_cache[ins.index] + t["site_cache_guard2"])
         il.op("ldind.i8")
         il.stloc(self.v_ia)
@@ -1035,6 +1068,7 @@ class FastPaths:
         il.branch("brfalse", miss)
         self.branch_unless_type(self.v_t3, t["dict_type"], miss)
         self.dict_entry_value(self.v_t3, self.v_ia, id(self.code.co_names[ins.oparg]), result, miss)
+        il.mark(found)
 
     def load_from_instance_dict(self, ins, result, miss):
         """result = the attribute from the entry at the recorded index of

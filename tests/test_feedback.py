@@ -883,3 +883,32 @@ def test_code_too_large_with_the_interpreters_caches_goes_without_them(monkeypat
     assert "call_recorded_leaf" in text     # not compact code: it keeps leaf halves
     pyjion_clr.disable()
     assert results == [(2, 3, ("area", 2)), (3, 4, ("area", 3))]
+
+
+def _module_story(fn, mod):
+    out = [_outcome(fn, mod, 2)]
+    mod.scale = 10                          # the same entry, a new value
+    out.append(_outcome(fn, mod, 2))
+    del mod.twice                           # the entry emptied
+    out.append(_outcome(fn, mod, 2))
+    mod.twice = abs                         # the keys change
+    out.append(_outcome(fn, mod, -2))
+    out.append(_outcome(fn, _module("other"), 2))
+    return out
+
+
+def test_module_sites_use_what_the_interpreter_cached():
+    """Module attributes and methods the interpreter specialised are read
+    from the entry its cache names while the module dict's keys keep the
+    version it recorded."""
+    from harness import listing
+    from pyjion_clr import _bytecode
+    mod = _module("fed")
+    warm = warmed_copy(module_sites, mod, 1)
+    cached = [ins.cached for ins in _bytecode.analyze(warm.__code__).instrs
+              if ins.name in ("LOAD_ATTR", "LOAD_METHOD")]
+    assert len(cached) == 2 and None not in cached
+    assert re.search(r"ldc\.i4(?:\.s)? +%d\n" % cached[0].keys_version, listing(warm))
+    compiled = _module_story(warm, mod)
+    pyjion_clr.disable()
+    assert compiled == _module_story(fresh_copy(module_sites), _module("fed"))
