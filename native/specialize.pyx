@@ -375,8 +375,13 @@ class FastPaths:
         changed, and versions are never reused)."""
         il = self.il
         self.load_type_version_of_type(v)
-        il.ldc_i4(version - 2 ** 32 if version >= 2 ** 31 else version)
+        self.ldc_u4(version)
         il.branch("bne.un", label)
+
+    def ldc_u4(self, value):
+        """Push a 32-bit unsigned constant (a version), as ldind.u4 leaves
+        one on the IL stack: in an int32's bits."""
+        self.il.ldc_i4(value - 2 ** 32 if value >= 2 ** 31 else value)
 
     def known_attribute_address(self, ins, v, label, describe=False):
         """Push where the attribute the interpreter's cache for ins
@@ -460,6 +465,17 @@ class FastPaths:
         self.il.ldc_i4(self.t["keys_indices"])
         self.il.op("add")
 
+    def push_keys_entries(self):
+        """Push the address of the entries of the str-keyed keys object in
+        v_keys: they follow 2**dk_log2_index_bytes bytes of indices."""
+        il = self.il
+        self.push_keys_indices()
+        il.ldc_i8(1)
+        self.load_field(self.v_keys, self.t["keys_log2_index_bytes"], "u1")
+        il.op("shl")
+        il.op("conv.i")
+        il.op("add")
+
     def dict_entry_value(self, v_dict, v_index, name, result, label):
         """result = the value (borrowed) of the entry at index v_index (i8)
         of the dict in v_dict, if that entry holds the str `name` (an
@@ -476,13 +492,7 @@ class FastPaths:
         il.ldloc(v_index)
         self.load_field(self.v_keys, t["keys_nentries"], "i8")
         il.branch("bge.un", label)
-        # entries follow 2**dk_log2_index_bytes bytes of indices
-        self.push_keys_indices()
-        il.ldc_i8(1)
-        self.load_field(self.v_keys, t["keys_log2_index_bytes"], "u1")
-        il.op("shl")
-        il.op("conv.i")
-        il.op("add")
+        self.push_keys_entries()
         il.ldloc(v_index)
         il.ldc_i8(t["unicode_entry_size"])
         il.op("mul")
@@ -928,7 +938,7 @@ class FastPaths:
         self.load_field(v_dict, t["dict_keys"], "i")
         il.stloc(self.v_keys)
         self.load_field(self.v_keys, t["keys_version"], "u4")
-        il.ldc_i4(version - 2 ** 32 if version >= 2 ** 31 else version)
+        self.ldc_u4(version)
         il.branch("bne.un", label)
 
     def versioned_entry_value(self, v_dict, version, index, result, label):
@@ -939,13 +949,7 @@ class FastPaths:
         il = self.il
         t = self.t
         self.branch_unless_keys_version(v_dict, version, label)
-        # entries follow 2**dk_log2_index_bytes bytes of indices
-        self.push_keys_indices()
-        il.ldc_i8(1)
-        self.load_field(self.v_keys, t["keys_log2_index_bytes"], "u1")
-        il.op("shl")
-        il.op("conv.i")
-        il.op("add")
+        self.push_keys_entries()
         il.ldc_i4(index * t["unicode_entry_size"] + t["entry_value"])
         il.op("add")
         il.op("ldind.i")
@@ -1243,14 +1247,11 @@ class FastPaths:
             self.load_field(self.v_t0, t["managed_dict_from_object"], "i")
             il.branch("brtrue", elsewhere)
             self.load_field(self.v_t0, t["ob_type"], "i")
-            il.ldc_i4(t["type_cached_keys"])
-            il.op("add")
-            il.op("ldind.i")
-            il.ldc_i4(t["keys_version"])
-            il.op("add")
-            il.op("ldind.u4")
-            il.ldc_i4(cached.keys_version - 2 ** 32 if cached.keys_version >= 2 ** 31
-                      else cached.keys_version)
+            il.stloc(self.v_t3)
+            self.load_field(self.v_t3, t["type_cached_keys"], "i")
+            il.stloc(self.v_keys)
+            self.load_field(self.v_keys, t["keys_version"], "u4")
+            self.ldc_u4(cached.keys_version)
             il.branch("bne.un", elsewhere)
         il.ldc_ptr(cached.descr)
         il.stloc(self.v_t1)
