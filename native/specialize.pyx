@@ -385,13 +385,14 @@ class FastPaths:
 
     def known_attribute_address(self, ins, v, label, describe=False):
         """Push where the attribute the interpreter's cache for ins
-        (ins.cached, an AttrCache) locates is stored for the object in v,
-        whose type has the cached version (with `describe`, set v_ia as a
-        cache entry's guard2 would say it, as attribute_address does); go
-        to label if the object has no inline values any more (its __dict__
-        was made)."""
+        (ins.cached, an AttrCache) locates is stored for the object in v
+        (with `describe`, set v_ia as a cache entry's guard2 would say it,
+        as attribute_address does); go to label unless v's type has the
+        cached version, or if the object has no inline values any more
+        (its __dict__ was made)."""
         il = self.il
         index = ins.cached.index
+        self.branch_unless_type_version(v, ins.cached.type_version, label)
         if describe:
             il.ldc_i8(index | (self.t["site_slot_flag"] if ins.seen == "SLOT" else 0))
             il.stloc(self.v_ia)
@@ -1014,7 +1015,6 @@ class FastPaths:
         if self.uses_interpreter_cache(ins):
             # first where the interpreter found it, with its guards
             elsewhere = il.new_label()
-            self.branch_unless_type_version(self.v_t0, ins.cached.type_version, elsewhere)
             self.known_attribute_address(ins, self.v_t0, elsewhere)
             il.op("ldind.i")
             il.stloc(result)
@@ -1111,7 +1111,6 @@ class FastPaths:
         if self.uses_interpreter_cache(ins):
             # first where the interpreter stored it, with its guards
             elsewhere = il.new_label()
-            self.branch_unless_type_version(self.v_t0, ins.cached.type_version, elsewhere)
             self.known_attribute_address(ins, self.v_t0, elsewhere, describe=True)
             il.branch("br", have_address)
             il.mark(elsewhere)

@@ -1346,8 +1346,12 @@ def translate(code, target, site_caches):
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
     # over a limit: fewer fast paths rather than the interpreter (first
-    # without the checks of the interpreter's caches, then compact levels)
-    attempts = [(0, True), (0, False)] + [(level, False) for level in range(1, COMPACT_LEVELS)]
+    # without the checks of the interpreter's caches, where there are any
+    # to leave out, then compact levels)
+    attempts = [(0, True)]
+    if any(ins.cached is not None for ins in analysis.instrs):
+        attempts.append((0, False))
+    attempts += [(level, False) for level in range(1, COMPACT_LEVELS)]
     for compact, interpreter_caches in attempts:
         if compact == COMPACT_LEVELS - 1 and target["calls"] < LAST_LEVEL_MIN_CALLS:
             raise Unsupported("too large unless compact: compiled if called %d times"
