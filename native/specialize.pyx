@@ -1607,7 +1607,12 @@ class FastPaths:
             self.next_from_sequence_iterator(depth, generic)
             il.branch("br", after_item)
             il.mark(range_path)
-            self.next_from_range_iterator(ins, depth, generic)
+            # the int stays unboxed for a STORE_FAST right after (`for i in
+            # range(n)`), which may write it into the previous one in place
+            unboxed = not pair and self.read_unboxed_next(ins, depth, "int")
+            self.next_from_range_iterator(ins, depth, generic, unboxed)
+            if unboxed:
+                self.unboxed_result = (depth, "int")
             il.branch("br", after_item)
             if with_enumerate:
                 il.mark(enumerate_path)
@@ -1712,9 +1717,10 @@ class FastPaths:
             il.op("shl")
             il.op("add")
 
-    def next_from_range_iterator(self, ins, depth, generic):
-        """Range iterator in v_t0: push start + index * step, or go to
-        generic at the end."""
+    def next_from_range_iterator(self, ins, depth, generic, unboxed):
+        """Range iterator in v_t0: push start + index * step (left unboxed
+        if asked: the slot NULL, the int64 in the depth's IL local), or go
+        to generic at the end."""
         il = self.il
         self.load_field(self.v_t0, self.t["rangeiter_index"], "i8")
         il.stloc(self.v_ia)
@@ -1727,9 +1733,14 @@ class FastPaths:
         self.load_field(self.v_t0, self.t["rangeiter_step"], "i8")
         il.op("mul")
         il.op("add")
-        self.box_int(ins, depth)
-        self.slot_addr(depth)
-        il.ldloc(self.v_t2)
+        if unboxed:
+            il.stloc(self.unboxed_local(depth, "int"))
+            self.slot_addr(depth)
+            il.ldc_ptr(0)
+        else:
+            self.box_int(ins, depth)
+            self.slot_addr(depth)
+            il.ldloc(self.v_t2)
         il.op("stind.i")
 
     def store_field_i8(self, v, offset, value_local, add):
@@ -2443,18 +2454,22 @@ class FastPaths:
         il.ldloc(self.v_t2)
         il.op("stind.i")
 
-    def store_unboxed_float(self, index, depth):
-        """STORE_FAST into local `index` of the float left unboxed at
-        depth-1.  When the local holds a float that only it refers to, that
-        object takes the new value in place: nothing else can see the
-        change, and no float is made or freed -- `x = x * y` in a loop.
-        Otherwise (or when the value came as an object, from a path that
-        made one) the value is boxed and stored as any other."""
+    def store_unboxed(self, form, index, depth):
+        """STORE_FAST into local `index` of the int, float or NUMBER
+        (`form`) left unboxed at depth-1.  When the local holds an object of
+        the value's type that only it refers to, that object takes the new
+        value in place: nothing else can see the change, and nothing is made
+        or freed -- `x = x * y`, `i += 1` in a loop.  Otherwise (or when the
+        value came as an object, from a path that made one) the value is
+        boxed and stored as any other."""
         il = self.il
         stored = il.new_label()
 
         def store_object():
-            self.box_unboxed(depth - 1, "float")
+            if form == "float":
+                self.box_unboxed(depth - 1, form)
+            else:
+                self.box_int_or_number(depth - 1, form)
             del self.deferred[depth - 1]        # the slot holds it now
             self.local_addr(index)
             self.store_top_at_address(depth)
@@ -2467,8 +2482,40 @@ class FastPaths:
         il.stloc(self.v_t0)
         il.ldloc(self.v_t0)
         il.branch("brfalse", otherwise)
-        self.overwrite_sole_float(self.v_t0, depth - 1, otherwise)
+        if form == NUMBER:
+            self.either_way(lambda: il.ldloc(self.number_tag(depth - 1)),
+                            lambda: self.overwrite_sole_float(self.v_t0, depth - 1, otherwise),
+                            lambda: self.overwrite_sole_int(self.v_t0, depth - 1, otherwise))
+        elif form == "int":
+            self.overwrite_sole_int(self.v_t0, depth - 1, otherwise)
+        else:
+            self.overwrite_sole_float(self.v_t0, depth - 1, otherwise)
         il.mark(stored)
+
+    def box_int_or_number(self, depth, form):
+        """box_unboxed for an int or a NUMBER, an int that is one of the
+        cached small ints taken without a call (loop counters, `n -= 1`
+        down to 0, pass through them)."""
+        il = self.il
+        boxed = il.new_label()
+        have_object = il.new_label()
+        self.load_slot(depth)
+        il.branch("brtrue", boxed)
+        if form == NUMBER:
+            is_int = il.new_label()
+            il.ldloc(self.number_tag(depth))
+            il.branch("brfalse", is_int)
+            self.box_unboxed_kind(depth, "float")
+            self.fail_if_null_t2(self.current_ins, self.current_depth)
+            il.branch("br", have_object)
+            il.mark(is_int)
+        il.ldloc(self.unboxed_local(depth, "int"))
+        self.box_int(self.current_ins, self.current_depth)
+        il.mark(have_object)
+        self.slot_addr(depth)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+        il.mark(boxed)
 
     def overwrite_sole_float(self, v, depth, otherwise):
         """The float left unboxed at `depth` is written into the object in
@@ -2482,6 +2529,53 @@ class FastPaths:
         il.op("add")
         il.ldloc(self.unboxed_local(depth, "float"))
         il.op("stind.r8")
+
+    def overwrite_sole_int(self, v, depth, otherwise):
+        """The int left unboxed at `depth` is written into the object in v
+        if that is an int only one reference holds, with a digit (size not
+        0), and the value fits one digit but is not one of the cached small
+        ints (a small value must be the cached object, as `is` and the
+        interpreter's own results find it): size +-1, digit |value|.  Else
+        go to otherwise."""
+        il = self.il
+        value = self.unboxed_local(depth, "int")
+        il.ldloc(value)
+        il.ldc_i8(self.t["small_ints_negative"])
+        il.op("add")
+        il.ldc_i8(self.t["small_ints_count"])
+        il.branch("blt.un", otherwise)
+        il.ldloc(value)
+        il.ldc_i8(ONE_DIGIT_MAX)
+        il.op("add")
+        il.ldc_i8(2 * ONE_DIGIT_MAX)
+        il.branch("bgt.un", otherwise)
+        self.branch_unless_type(v, self.t["long_type"], otherwise)
+        self.branch_unless_sole_reference(v, otherwise)
+        self.load_field(v, self.t["var_size"], "i8")
+        il.branch("brfalse", otherwise)
+        # size = value >> 63 | 1 (the sign); digit = (value ^ s) - s, s = value >> 63
+        il.ldloc(value)
+        il.ldc_i4(63)
+        il.op("shr")
+        il.stloc(self.v_ia)
+        il.ldloc(v)
+        il.ldc_i4(self.t["var_size"])
+        il.op("add")
+        il.ldloc(self.v_ia)
+        il.op("ldc.i4.1")
+        il.op("conv.i8")
+        il.op("or")
+        il.op("stind.i8")
+        il.ldloc(v)
+        il.ldc_i4(self.t["long_digit0"])
+        il.op("add")
+        il.ldloc(value)
+        il.ldloc(self.v_ia)
+        il.op("xor")
+        il.ldloc(self.v_ia)
+        il.op("sub")
+        il.op("conv.i4")
+        il.op("stind.i4")
 
     def branch_unless_sole_reference(self, v, label):
         il = self.il

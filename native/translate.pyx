@@ -182,7 +182,7 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
 # ... and those of them that also take an unboxed int or float where it is:
 # opcode -> the kinds it takes so (the others get them boxed first)
 _READS_UNBOXED = {"BINARY_OP": ("int", "float", NUMBER), "COMPARE_OP": ("int", "float", NUMBER),
-                  "STORE_FAST": ("float",), "STORE_SUBSCR": ("float",)}
+                  "STORE_FAST": ("int", "float", NUMBER), "STORE_SUBSCR": ("float",)}
 # ... where only the input at this offset from the bottom of its inputs
 # may be unboxed (STORE_SUBSCR: the value, not the container or the index)
 _UNBOXED_INPUT = {"STORE_SUBSCR": 0}
@@ -359,17 +359,18 @@ class Translator(FastPaths):
     # (which spills everything) write locals, and no code run meanwhile can
     # write this frame's fast locals.
     #
-    # The int result of BINARY_OP's small-int path, when a BINARY_OP or
-    # COMPARE_OP takes it next (read_unboxed_next), is left unboxed as
-    # ("int", None): the slot holds NULL and the int64 is in an IL local of
-    # that depth (FastPaths.unboxed_local) -- or, where the value came from
-    # another path (floats, a helper), the slot holds the object.  Those two
+    # The int result of BINARY_OP's small-int path (or FOR_ITER's over a
+    # range), when a BINARY_OP, COMPARE_OP or STORE_FAST takes it next
+    # (read_unboxed_next), is left unboxed as ("int", None): the slot holds
+    # NULL and the int64 is in an IL local of that depth
+    # (FastPaths.unboxed_local) -- or, where the value came from another
+    # path (floats, a helper), the slot holds the object.  Those readers
     # take either form; a generic path gets it boxed first; an error path
     # leaves it, the unwinder skipping NULL (nothing a handler keeps can be
     # unboxed; see error_stub).  A float result is left so as ("float",
-    # None), a double, where the BINARY_OP expects no two ints; STORE_FAST
-    # takes it too, writing it into the float its local holds when nothing
-    # else refers to that (FastPaths.store_unboxed_float).  Where it expects
+    # None), a double, where the BINARY_OP expects no two ints.  STORE_FAST
+    # writes any of these into the int or float its local holds when
+    # nothing else refers to that (FastPaths.store_unboxed).  Where it expects
     # both (no feedback), for a BINARY_OP or COMPARE_OP reading it, the
     # result is left as (NUMBER, None): an int or a float, a tag local
     # saying which.
@@ -1031,8 +1032,9 @@ class Translator(FastPaths):
 
     def op_STORE_FAST(self, ins, depth):
         self.spill_readers_of_local(ins.oparg)
-        if self.deferred.get(depth - 1, ("",))[0] == "float":
-            self.store_unboxed_float(ins.oparg, depth)
+        form = self.deferred.get(depth - 1, ("",))[0]
+        if form in UNBOXED_FORMS:
+            self.store_unboxed(form, ins.oparg, depth)
             return
         self.local_addr(ins.oparg)
         self.store_top_at_address(depth)

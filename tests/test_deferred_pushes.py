@@ -468,3 +468,94 @@ def test_int_waiting_across_a_yield():
         return out
     assert differential(drive, int_waiting_across_a_yield, 10).value[:4] == [0, 0, 5, 203]
     assert pyjion_clr.info(int_waiting_across_a_yield).compiled
+
+
+# An int result left unboxed -- by BINARY_OP's one-digit path, by
+# FOR_ITER over a range -- is written by
+# STORE_FAST into the int its local holds when only the local refers to it
+# and the value has one digit and is not one of the cached small ints.
+# Whatever else holds the old value (another local, a list, a set, the
+# caller's argument) must keep seeing it; values crossing the small ints,
+# the one-digit limit, zero and the sign, and ranges of big ints, take the
+# other paths.
+def int_locals_updated(n, start, step, offset):
+    kept, seen = [], set()
+    alias = None
+    total = offset
+    k = j = None
+    for i in range(start, start + n * step, step):
+        total = total + i           # the local's own int after the first rounds
+        k = i * 3 - offset          # crosses small ints, zero, the sign
+        if i == start + step:
+            alias = total           # shared from here: a new int
+            kept.append(k)          # the list holds k
+        seen.add(i)                 # and the set each i
+        j = k
+        k = k + 1                   # j holds the old k
+    return total, k, j, alias, kept, sorted(seen), total is alias, j is k
+
+
+def small_results_are_the_cached_ints(n):
+    x = 300
+    out = []
+    for i in range(n):
+        x = x - 20                  # 280, 260, 240 ... 0, -20 ...
+        out.append((x, x is int(str(x))))   # int("40") is the cached 40
+    return out
+
+
+def int_local_identities(n):
+    x = 1000
+    objects = set()
+    for i in range(n):
+        x = x + 7
+        objects.add(id(x))
+    return x, len(objects)
+
+
+INT_ARGUMENTS = [
+    (8, 0, 1, 0), (8, 250, 1, 700), (8, -8, 1, -20), (8, 10, -3, 30),
+    (8, 2 ** 30 - 4, 1, 0), (8, -2 ** 30 + 3, -1, 5), (8, 2 ** 62, 2 ** 59, 1),
+    (8, 2 ** 70, 1, 3), (4, 1000, 1000, -(2 ** 40)),
+]
+
+
+@pytest.mark.parametrize("args", INT_ARGUMENTS)
+def test_int_locals_updated_in_place(args):
+    # objects of their own, counted (not the cached small ints, whose
+    # counts anything moves): the caller's ints keep values and references
+    args = tuple(int(str(a)) for a in args)
+    counted = [a for a in args if not -5 <= a <= 256]
+    before = [(sys.getrefcount(a), a + 0) for a in counted]
+    differential(int_locals_updated, *args)
+    gc.collect()
+    assert [(sys.getrefcount(a), a + 0) for a in counted] == before
+
+
+def test_small_int_results_and_identities():
+    assert (differential(small_results_are_the_cached_ints, 20).value
+            == [(x, -5 <= x <= 256) for x in range(280, -120, -20)])
+    assert run_interpreted(int_local_identities, 20).value[1] > 1
+    assert run_compiled(fresh_copy(int_local_identities), 20).value == (1140, 1)
+    assert "int" in {kind for _, kind in translated(int_local_identities)[0].unboxed_locals}
+
+
+def mixed_number_locals(n, a, b):
+    # without feedback a result is an int or a float (NUMBER): the local
+    # holds an int, then a float, then an int again
+    x = y = a
+    out = []
+    for i in range(n):
+        x = x + b
+        y = y * 3 - i
+        if i == 3:
+            b = 0.5
+        elif i == 6:
+            b, x = 7, int(x)
+        out.append((x, y))
+    return out
+
+
+@pytest.mark.parametrize("args", [(10, 1000, 3), (10, 2 ** 29, -2 ** 29), (10, 1.5, 3)])
+def test_int_and_float_results_share_a_local(args):
+    differential(mixed_number_locals, *args)
