@@ -213,12 +213,15 @@ def check_supported(code, target):
 
 class Translator(FastPaths):
     def __init__(self, code, analysis, target, compact=0, cold_calls_through_thunks=False,
-                 interpreter_caches=True):
+                 interpreter_caches=True, ints_in_place=True):
         self.code = code
         self.compact = compact         # see FastPaths.unspecialised_kinds
         # check what the interpreter's inline caches say first (not in
         # compact code): FastPaths.uses_interpreter_cache
         self.interpreter_caches = interpreter_caches and not compact
+        # STORE_FAST writes an unboxed int into its local's int (not in
+        # compact code): FastPaths.store_unboxed
+        self.ints_in_place = ints_in_place and not compact
         # native calls on cold paths go through thunks (cil.thunk_signature);
         # worth it only when no native call is left in the body
         self.cold_calls_through_thunks = cold_calls_through_thunks
@@ -282,7 +285,7 @@ class Translator(FastPaths):
                 self.spill(0, depth)
             else:
                 self.spill(depth - taken, depth, only_unboxed=True,
-                           keep=_READS_UNBOXED.get(ins.name, ()))
+                           keep=self.reads_unboxed(ins.name))
             self.forget_operands()
             self.emit_instruction(ins, depth)
             if taken:
@@ -449,10 +452,18 @@ class Translator(FastPaths):
                 depth = other if depth == top else top if depth == other else depth
             elif before - taken <= depth:
                 offset = _UNBOXED_INPUT.get(cur.name)
-                return (kind in _READS_UNBOXED.get(cur.name, ())
+                return (kind in self.reads_unboxed(cur.name)
                         and (offset is None or depth == before - taken + offset))
             cur = self.next_instr(cur)
         return False
+
+    def reads_unboxed(self, opname):
+        """The unboxed kinds an instruction takes as they are
+        (_READS_UNBOXED): STORE_FAST only floats unless ints are written
+        in place."""
+        if opname == "STORE_FAST" and not self.ints_in_place:
+            return ("float",)
+        return _READS_UNBOXED.get(opname, ())
 
     def spill_readers_of_local(self, index):
         for depth, value in list(self.deferred.items()):
@@ -1347,20 +1358,12 @@ def translate(code, target, site_caches):
         raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
-    # over a limit: fewer fast paths rather than the interpreter (first
-    # without the checks of the interpreter's caches, where there are any
-    # to leave out, then compact levels)
-    attempts = [(0, True)]
-    if any(ins.cached is not None for ins in analysis.instrs):
-        attempts.append((0, False))
-    attempts += [(level, False) for level in range(1, COMPACT_LEVELS)]
-    for compact, interpreter_caches in attempts:
-        if compact == COMPACT_LEVELS - 1 and target["calls"] < LAST_LEVEL_MIN_CALLS:
+    for options in attempts(analysis.instrs):
+        if options["compact"] == COMPACT_LEVELS - 1 and target["calls"] < LAST_LEVEL_MIN_CALLS:
             raise Unsupported("too large unless compact: compiled if called %d times"
                               % LAST_LEVEL_MIN_CALLS,
                               retry_after_calls=LAST_LEVEL_MIN_CALLS - target["calls"])
-        method = Translator(code, analysis, target, compact=compact,
-                            interpreter_caches=interpreter_caches).translate()
+        method = Translator(code, analysis, target, **options).translate()
         exceeded = over_minopts_limit(method.shape)
         if not exceeded:
             break
@@ -1371,12 +1374,24 @@ def translate(code, target, site_caches):
     if method.shape["body_native_calls"] == 0:
         # the native calls are all on cold paths: through thunks, the
         # method needs no P/Invoke frame
-        thunked = Translator(code, analysis, target, compact=compact,
-                             cold_calls_through_thunks=True,
-                             interpreter_caches=interpreter_caches).translate()
+        thunked = Translator(code, analysis, target, cold_calls_through_thunks=True,
+                             **options).translate()
         if not over_minopts_limit(thunked.shape):
             method = thunked
     return method
+
+
+def attempts(instrs):
+    """Translator options to try in turn while the method is over a limit
+    of RyuJIT's: fewer fast paths rather than the interpreter.  First
+    without the checks of the interpreter's caches (where there are any to
+    leave out), then without ints written in place, then compact levels."""
+    yield dict(compact=0)
+    if any(ins.cached is not None for ins in instrs):
+        yield dict(compact=0, interpreter_caches=False)
+    yield dict(compact=0, interpreter_caches=False, ints_in_place=False)
+    for level in range(1, COMPACT_LEVELS):
+        yield dict(compact=level)
 
 
 def least_il_bytes(instrs):
