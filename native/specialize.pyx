@@ -196,6 +196,7 @@ class FastPaths:
         self.v_rem = il.new_local("i8")
         self.v_t2 = il.new_local("i")
         self.v_t3 = il.new_local("i")
+        self.v_address = il.new_local("i")
         self.v_cmp = il.new_local("i4")
         self.v_way = il.new_local("i")
         self.v_keys = il.new_local("i")
@@ -1117,11 +1118,16 @@ class FastPaths:
         self.find_cache_entry(self.v_t0, cache, miss)
         self.attribute_address(self.v_t0, miss)
         il.mark(have_address)
-        il.stloc(self.v_t2)
-        il.ldloc(self.v_t2)
+        il.stloc(self.v_address)
+        form = self.deferred.get(depth - 2, ("",))[0]
+        unboxed_value = form in UNBOXED_FORMS
+        if unboxed_value:
+            self.store_unboxed_into(form, self.v_address, depth - 2, stored)
+            note = self.deferred.pop(depth - 2)     # an object in its slot from here
+        il.ldloc(self.v_address)
         il.op("ldind.i")
         il.stloc(self.v_t1)
-        il.ldloc(self.v_t2)
+        il.ldloc(self.v_address)
         self.load_stack_reference(depth - 2)
         il.op("stind.i")                    # the stack's reference moves in
         il.ldloc(self.v_t1)
@@ -1137,6 +1143,8 @@ class FastPaths:
         il.mark(stored)
         self.release_stack_value(depth - 1, self.v_t0)
         il.branch("br", done)
+        if unboxed_value:
+            self.deferred[depth - 2] = note         # the helper's path boxes it
         self.call_op_out_of_line(miss, done, "store_attr_cached", ins, depth, depth - 2, aux=cache)
         il.mark(done)
 
@@ -1769,9 +1777,10 @@ class FastPaths:
         il.mark(made)
 
     def box_int(self, ins, depth):
-        """v_t2 = the int for the int64 on the IL stack: one of the
-        interpreter's cached small ints (-5..256) without a call, else
-        PyLong_FromLongLong."""
+        """v_t2 = the int for the int64 on the IL stack (left in v_ib): one
+        of the interpreter's cached small ints (-5..256) without a call,
+        else PyLong_FromLongLong.  Uses v_rem (not v_ia: STORE_ATTR keeps
+        what it knows of the attribute there)."""
         il = self.il
         big = il.new_label()
         done = il.new_label()
@@ -1779,11 +1788,11 @@ class FastPaths:
         il.ldloc(self.v_ib)
         il.ldc_i8(self.t["small_ints_negative"])
         il.op("add")
-        il.stloc(self.v_ia)
-        il.ldloc(self.v_ia)
+        il.stloc(self.v_rem)
+        il.ldloc(self.v_rem)
         il.ldc_i8(self.t["small_ints_count"])
         il.branch("bge.un", big)
-        self.small_int_address(lambda: il.ldloc(self.v_ia))
+        self.small_int_address(lambda: il.ldloc(self.v_rem))
         il.stloc(self.v_t2)
         self.incref_local(self.v_t2)
         il.branch("br", done)
@@ -2101,9 +2110,10 @@ class FastPaths:
         self.branch_on_sequence_type((), generic)
         self.item_address(self.v_t0, None, self.v_ia)
         il.stloc(self.v_t3)
-        unboxed_value = self.deferred.get(depth - 3, ("",))[0] == "float"
+        form = self.deferred.get(depth - 3, ("",))[0]
+        unboxed_value = form in UNBOXED_FORMS
         if unboxed_value:
-            self.store_unboxed_float_item(depth, stored)
+            self.store_unboxed_into(form, self.v_t3, depth - 3, stored)
             note = self.deferred.pop(depth - 3)     # an object in its slot from here
         il.ldloc(self.v_t3)
         il.op("ldind.i")
@@ -2120,27 +2130,6 @@ class FastPaths:
             self.deferred[depth - 3] = note         # the generic path boxes it
         self.call_op_out_of_line(generic, done, "store_subscr", ins, depth, depth - 3)
         il.mark(done)
-
-    def store_unboxed_float_item(self, depth, stored):
-        """STORE_SUBSCR of the float left unboxed at depth-3 into the list
-        item at the address in v_t3: when the item is a float only the list
-        refers to, that object takes the new value in place (nothing else
-        can see the change; `v[i] -= x` makes and frees no float) and the
-        code goes on at `stored`; otherwise the value is boxed into its
-        slot (unless another path left an object there)."""
-        il = self.il
-        boxing = il.new_label()
-        is_object = il.new_label()
-        self.load_slot(depth - 3)
-        il.branch("brtrue", is_object)
-        il.ldloc(self.v_t3)
-        il.op("ldind.i")
-        il.stloc(self.v_t2)
-        self.overwrite_sole_float(self.v_t2, depth - 3, boxing)
-        il.branch("br", stored)
-        il.mark(boxing)
-        self.box_unboxed(depth - 3, "float")
-        il.mark(is_object)
 
     # -------------------------------------------------------- BINARY_OP
     def op_BINARY_OP(self, ins, depth):
@@ -2466,10 +2455,7 @@ class FastPaths:
         stored = il.new_label()
 
         def store_object():
-            if form == "float":
-                self.box_unboxed(depth - 1, form)
-            else:
-                self.box_int_or_number(depth - 1, form)
+            self.box_for_store(depth - 1, form)
             del self.deferred[depth - 1]        # the slot holds it now
             self.local_addr(index)
             self.store_top_at_address(depth)
@@ -2482,21 +2468,54 @@ class FastPaths:
         il.stloc(self.v_t0)
         il.ldloc(self.v_t0)
         il.branch("brfalse", otherwise)
-        if form == NUMBER:
-            self.either_way(lambda: il.ldloc(self.number_tag(depth - 1)),
-                            lambda: self.overwrite_sole_float(self.v_t0, depth - 1, otherwise),
-                            lambda: self.overwrite_sole_int(self.v_t0, depth - 1, otherwise))
-        elif form == "int":
-            self.overwrite_sole_int(self.v_t0, depth - 1, otherwise)
-        else:
-            self.overwrite_sole_float(self.v_t0, depth - 1, otherwise)
+        self.overwrite_sole(form, self.v_t0, depth - 1, otherwise)
         il.mark(stored)
 
-    def box_int_or_number(self, depth, form):
-        """box_unboxed for an int or a NUMBER, an int that is one of the
-        cached small ints taken without a call (loop counters, `n -= 1`
-        down to 0, pass through them)."""
+    def store_unboxed_into(self, form, v_address, depth, stored):
+        """STORE_SUBSCR or STORE_ATTR of the value (of `form`) left unboxed
+        at `depth` into the list item or attribute at the address in
+        v_address: when that holds an object of the value's type only it
+        refers to, the object takes the new value in place (`v[i] -= x`,
+        `self.n += 1` make and free nothing) and the code goes on at
+        `stored`; otherwise the value is boxed into its slot (unless
+        another path left an object there).  v_address and v_ia survive."""
         il = self.il
+        boxing = il.new_label()
+        is_object = il.new_label()
+        self.load_slot(depth)
+        il.branch("brtrue", is_object)
+        il.ldloc(v_address)
+        il.op("ldind.i")
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t2)
+        il.branch("brfalse", boxing)        # an attribute not set yet
+        self.overwrite_sole(form, self.v_t2, depth, boxing)
+        il.branch("br", stored)
+        il.mark(boxing)
+        self.box_for_store(depth, form)
+        il.mark(is_object)
+
+    def overwrite_sole(self, form, v, depth, otherwise):
+        """The value of `form` left unboxed at `depth` is written into the
+        object in v (not NULL) if that is of its type and nothing else
+        refers to it; else go to otherwise."""
+        if form == NUMBER:
+            self.either_way(lambda: self.il.ldloc(self.number_tag(depth)),
+                            lambda: self.overwrite_sole_float(v, depth, otherwise),
+                            lambda: self.overwrite_sole_int(v, depth, otherwise))
+        elif form == "int":
+            self.overwrite_sole_int(v, depth, otherwise)
+        else:
+            self.overwrite_sole_float(v, depth, otherwise)
+
+    def box_for_store(self, depth, form):
+        """box_unboxed, an int that is one of the cached small ints taken
+        without a call (loop counters, `n -= 1` down to 0, pass through
+        them)."""
+        il = self.il
+        if form == "float":
+            self.box_unboxed(depth, form)
+            return
         boxed = il.new_label()
         have_object = il.new_label()
         self.load_slot(depth)
@@ -2557,11 +2576,11 @@ class FastPaths:
         il.ldloc(value)
         il.ldc_i4(63)
         il.op("shr")
-        il.stloc(self.v_ia)
+        il.stloc(self.v_rem)
         il.ldloc(v)
         il.ldc_i4(self.t["var_size"])
         il.op("add")
-        il.ldloc(self.v_ia)
+        il.ldloc(self.v_rem)
         il.op("ldc.i4.1")
         il.op("conv.i8")
         il.op("or")
@@ -2570,9 +2589,9 @@ class FastPaths:
         il.ldc_i4(self.t["long_digit0"])
         il.op("add")
         il.ldloc(value)
-        il.ldloc(self.v_ia)
+        il.ldloc(self.v_rem)
         il.op("xor")
-        il.ldloc(self.v_ia)
+        il.ldloc(self.v_rem)
         il.op("sub")
         il.op("conv.i4")
         il.op("stind.i4")

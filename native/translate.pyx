@@ -181,11 +181,15 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
                    "POP_JUMP_FORWARD_IF_NOT_NONE": 1, "POP_JUMP_BACKWARD_IF_NOT_NONE": 1}
 # ... and those of them that also take an unboxed int or float where it is:
 # opcode -> the kinds it takes so (the others get them boxed first)
-_READS_UNBOXED = {"BINARY_OP": ("int", "float", NUMBER), "COMPARE_OP": ("int", "float", NUMBER),
-                  "STORE_FAST": ("int", "float", NUMBER), "STORE_SUBSCR": ("float",)}
+_ANY_NUMBER = ("int", "float", NUMBER)
+_READS_UNBOXED = {"BINARY_OP": _ANY_NUMBER, "COMPARE_OP": _ANY_NUMBER, "STORE_FAST": _ANY_NUMBER,
+                  "STORE_SUBSCR": _ANY_NUMBER, "STORE_ATTR": _ANY_NUMBER}
+# ... of which these write it into the object stored before where they can
+# (FastPaths.store_unboxed): only floats unless ints are written in place
+_STORES_UNBOXED = frozenset(("STORE_FAST", "STORE_SUBSCR", "STORE_ATTR"))
 # ... where only the input at this offset from the bottom of its inputs
-# may be unboxed (STORE_SUBSCR: the value, not the container or the index)
-_UNBOXED_INPUT = {"STORE_SUBSCR": 0}
+# may be unboxed (the value, not the container, index or owner)
+_UNBOXED_INPUT = {"STORE_SUBSCR": 0, "STORE_ATTR": 0}
 
 
 def inputs_taken_in_place(ins):
@@ -459,9 +463,8 @@ class Translator(FastPaths):
 
     def reads_unboxed(self, opname):
         """The unboxed kinds an instruction takes as they are
-        (_READS_UNBOXED): STORE_FAST only floats unless ints are written
-        in place."""
-        if opname == "STORE_FAST" and not self.ints_in_place:
+        (_READS_UNBOXED)."""
+        if opname in _STORES_UNBOXED and not self.ints_in_place:
             return ("float",)
         return _READS_UNBOXED.get(opname, ())
 

@@ -11,7 +11,8 @@ import sys
 import pytest
 
 import pyjion_clr
-from harness import differential, fresh_copy, run_compiled, run_interpreted, translated
+from harness import (differential, fresh_copy, run_compiled, run_interpreted, translated,
+                     warmed_copy)
 
 
 def borrowed_floats_are_not_overwritten(n):
@@ -500,7 +501,8 @@ def small_results_are_the_cached_ints(n):
     out = []
     for i in range(n):
         x = x - 20                  # 280, 260, 240 ... 0, -20 ...
-        out.append((x, x is int(str(x))))   # int("40") is the cached 40
+        # int("40") is the cached 40 (x + 0: the list must not hold x)
+        out.append((x + 0, x is int(str(x))))
     return out
 
 
@@ -559,3 +561,65 @@ def mixed_number_locals(n, a, b):
 @pytest.mark.parametrize("args", [(10, 1000, 3), (10, 2 ** 29, -2 ** 29), (10, 1.5, 3)])
 def test_int_and_float_results_share_a_local(args):
     differential(mixed_number_locals, *args)
+
+
+# The same for an attribute (an inline value, a __slots__ member) and a
+# list item: written into the object there when only the owner refers to
+# it.  Checked against the interpreter from what the owner holds after each
+# call, with something else holding the old value now and then.
+class Tally:
+    def __init__(self, n, f):
+        self.n, self.f, self.items = n, f, [n]
+
+
+class SlottedTally:
+    __slots__ = ("n", "f", "items")
+
+    def __init__(self, n, f):
+        self.n, self.f, self.items = n, f, [n]
+
+
+class TallyWithDict(Tally):
+    def __init__(self, n, f):
+        super().__init__(n, f)
+        self.__dict__["extra"] = 1          # a dict made: the helper's paths
+
+
+def bump(obj, k):
+    obj.n += k
+    obj.f *= 1.5
+    obj.items[0] -= k
+
+
+def bump_rounds(bump, cls, n, ks):
+    obj = cls(n, 0.5)
+    out, kept, ids = [], [], set()
+    for i, k in enumerate(ks):
+        bump(obj, k)
+        out.append(repr((obj.n, obj.f, obj.items)))
+        if i > 2:
+            ids.add((id(obj.n), id(obj.f), id(obj.items[0])))
+        if i == 2:
+            kept.append((obj.n, obj.f, obj.items[0]))     # shared from here
+    return out, repr(kept), len(ids)
+
+
+BUMPS = [3, 300, -600, 2 ** 30, -(2 ** 30), 5, 0.5, 2, 1]
+
+
+@pytest.mark.parametrize("cls", [Tally, SlottedTally, TallyWithDict])
+@pytest.mark.parametrize("n", [1000, 250, -2 ** 29])
+def test_attributes_and_items_updated_in_place(cls, n):
+    compiled = warmed_copy(bump, cls(7, 0.5), 1)
+    plain = run_interpreted(bump_rounds, bump, cls, n, BUMPS).value
+    got = run_compiled(bump_rounds, compiled, cls, n, BUMPS).value
+    assert got[:2] == plain[:2]
+
+
+def test_attribute_ints_keep_their_object():
+    compiled = warmed_copy(bump, Tally(7, 0.5), 1)
+    # after round 2 (kept), n stays one int, f one float, the item one int;
+    # the interpreter makes new ones (two addresses in turn)
+    assert run_compiled(bump_rounds, compiled, Tally, 1000, [1] * 8).value[2] == 1
+    assert pyjion_clr.info(compiled).compiled_calls > 8
+    assert run_interpreted(bump_rounds, bump, Tally, 1000, [1] * 8).value[2] > 1
