@@ -2609,41 +2609,135 @@ class FastPaths:
         if ins.oparg not in _INT_COMPARE:
             self.call_op("compare_op", ins, depth, depth - 2)
             return
-        nxt = self.next_instr(ins)
-        fuse = (nxt is not None and nxt.name in _FUSABLE_JUMPS
-                and nxt.index not in self.a.block_starts)
+        nxt = self.fused_jump(ins)
+        fuse = nxt is not None
         # the interpreter specialises only a compare that a jump follows
         kinds = self.number_kinds(ins) if fuse else self.unspecialised_kinds(("FF", "II", "MX"))
         if not kinds:
             self.call_op("compare_op", ins, depth, depth - 2)
             return
+        self.test_inline(ins, depth, "compare_op", nxt if fuse else None,
+                         lambda generic: self.compare_inline(ins, generic, kinds))
+
+    def test_inline(self, ins, depth, helper, jump, emit_test):
+        """A COMPARE_OP or CONTAINS_OP whose emit_test(generic) leaves its
+        answer in v_cmp (0/1) for the operands it loaded, or goes to generic
+        for the helper: the bool pushed, or the answer taken by the
+        conditional jump that follows it, if given (fused: the block ends
+        here)."""
         il = self.il
         generic = il.new_label()
         after = il.new_label()
-        if fuse:
-            self.spill(0, depth - 2)        # the block ends here
-        self.compare_inline(ins, generic, kinds)
+        if jump is not None:
+            self.spill(0, depth - 2)
+        emit_test(generic)
         self.release_operand(self.v_t0, "N")
         self.release_operand(self.v_t1, "N")
-        if fuse:
-            when_true = _FUSABLE_JUMPS[nxt.name]
-            self.fused_through = nxt.index
+        if jump is not None:
+            when_true = _FUSABLE_JUMPS[jump.name]
+            self.fused_through = jump.index
             il.ldloc(self.v_cmp)
-            il.branch("brtrue" if when_true else "brfalse", self.branch_target(nxt, depth - 2))
+            il.branch("brtrue" if when_true else "brfalse", self.branch_target(jump, depth - 2))
             il.branch("br", after)
-            self.cold(lambda: self.generic_compare_and_jump(ins, depth, nxt, when_true),
+            self.cold(lambda: self.generic_test_and_jump(ins, depth, helper, jump, when_true),
                       after, label=generic)
         else:
             self.push_bool(self.v_cmp, depth - 2)
             il.branch("br", after)
-            self.call_op_out_of_line(generic, after, "compare_op", ins, depth, depth - 2)
+            self.call_op_out_of_line(generic, after, helper, ins, depth, depth - 2)
         il.mark(after)
 
-    def generic_compare_and_jump(self, ins, depth, nxt, when_true):
+    def generic_test_and_jump(self, ins, depth, helper, jump, when_true):
         """Make the bool, then the jump as it would be emitted alone."""
-        self.call_op("compare_op", ins, depth, depth - 2)
-        self.current_index = nxt.index      # the truth test is the jump's
-        self.conditional(nxt, depth - 1, when_true)
+        self.call_op(helper, ins, depth, depth - 2)
+        self.current_index = jump.index     # the truth test is the jump's
+        self.conditional(jump, depth - 1, when_true)
+
+    def fused_jump(self, ins):
+        """The conditional jump right after ins that can take its answer,
+        or None."""
+        nxt = self.next_instr(ins)
+        if nxt is not None and nxt.name in _FUSABLE_JUMPS and nxt.index not in self.a.block_starts:
+            return nxt
+        return None
+
+    # ------------------------------------------------------ CONTAINS_OP
+    def op_CONTAINS_OP(self, ins, depth):
+        """`x in a_list` (or `not in`) for an int of one digit: the items
+        compared inline, each by identity and, an int, by value; no code
+        runs meanwhile, so the list is read as it is.  An item of another
+        type, or other operands, go to the helper, which compares from the
+        start (the int items before it compared unequal, with no effect).
+        Not in compact code, nor where ints are not written in place (the
+        step before compacting: see translate.attempts)."""
+        if self.compact or not self.ints_in_place:
+            self.call_op("contains_op", ins, depth, depth - 2)
+            return
+        self.test_inline(ins, depth, "contains_op", self.fused_jump(ins),
+                         lambda generic: self.int_in_list(ins, depth, generic))
+
+    def int_in_list(self, ins, depth, generic):
+        """v_cmp = whether the one-digit int in v_t0 is in the exact list
+        in v_t1 (the answer inverted for `not in`); else go to generic."""
+        il = self.il
+        found, absent, decided = il.new_label(), il.new_label(), il.new_label()
+        loop, next_item = il.new_label(), il.new_label()
+        self.load_operands(depth)
+        self.branch_unless_type(self.v_t1, self.t["list_type"], generic)
+        self.branch_unless_type(self.v_t0, self.t["long_type"], generic)
+        self.branch_unless_small_int(self.v_t0, generic)
+        # v_ia: the needle's size (-1, 0, 1), v_ib: its digit; v_rem: the
+        # items left, v_t2: the next item's address
+        self.load_field(self.v_t0, self.t["var_size"], "i8")
+        il.stloc(self.v_ia)
+        self.load_field(self.v_t0, self.t["long_digit0"], "u4")
+        il.op("conv.u8")
+        il.stloc(self.v_ib)
+        self.load_field(self.v_t1, self.t["var_size"], "i8")
+        il.stloc(self.v_rem)
+        self.load_field(self.v_t1, self.t["list_items"], "i")
+        il.stloc(self.v_t2)
+        il.mark(loop)
+        il.ldloc(self.v_rem)
+        il.op("ldc.i4.0")
+        il.op("conv.i8")
+        il.branch("ble", absent)
+        il.ldloc(self.v_t2)
+        il.op("ldind.i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.ldloc(self.v_t0)
+        il.branch("beq", found)
+        self.load_field(self.v_t3, self.t["ob_type"], "i")
+        il.ldc_ptr(self.t["long_type"])
+        il.branch("bne.un", generic)
+        self.load_field(self.v_t3, self.t["var_size"], "i8")
+        il.ldloc(self.v_ia)
+        il.branch("bne.un", next_item)
+        il.ldloc(self.v_ia)
+        il.branch("brfalse", found)         # both 0 (a zero's digit may not be there)
+        self.load_field(self.v_t3, self.t["long_digit0"], "u4")
+        il.op("conv.u8")
+        il.ldloc(self.v_ib)
+        il.branch("beq", found)
+        il.mark(next_item)
+        il.ldloc(self.v_t2)
+        il.ldc_i4(self.ptr)
+        il.op("add")
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_rem)
+        il.op("ldc.i4.1")
+        il.op("conv.i8")
+        il.op("sub")
+        il.stloc(self.v_rem)
+        il.branch("br", loop)
+        il.mark(found)
+        il.ldc_i4(1 - ins.oparg)
+        il.branch("br", decided)
+        il.mark(absent)
+        il.ldc_i4(ins.oparg)
+        il.mark(decided)
+        il.stloc(self.v_cmp)
 
     def compare_inline(self, ins, generic, kinds):
         """Compare the two floats, small ints or a float and a small int (of

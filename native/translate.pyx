@@ -167,7 +167,8 @@ _SLICE_SUBSCRIPTS = {"BINARY_SUBSCR": ("subscr_slice", 1),
 # nothing it runs can write this frame's fast locals.  Every other
 # instruction finds all its stack in the frame's slots.
 _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VALUE": 1,
-                   "BINARY_OP": 2, "COMPARE_OP": 2, "BINARY_SUBSCR": 2, "STORE_SUBSCR": 3,
+                   "BINARY_OP": 2, "COMPARE_OP": 2, "CONTAINS_OP": 2, "BINARY_SUBSCR": 2,
+                   "STORE_SUBSCR": 3,
                    "LOAD_ATTR": 1, "STORE_ATTR": 2, "LOAD_METHOD": 1, "IS_OP": 2,
                    "STORE_DEREF": 1, "POP_TOP": 1, "COPY": 0, "SWAP": 0,
                    "UNPACK_SEQUENCE": 1,

@@ -897,6 +897,50 @@ def slice_errors_are_reported_at_the_subscript(seq):
              2])
 
 
+class Noisy:
+    """An item whose == is seen: the helper must compare it once, in order."""
+    def __init__(self, log, equal):
+        self.log, self.equal = log, equal
+
+    def __eq__(self, other):
+        self.log.append(("eq", other))
+        return self.equal
+
+
+class IntList(list):
+    def __contains__(self, item):
+        return "subclass"
+
+
+def membership_in_lists_of_ints():
+    # `x in list`: one-digit ints compared inline (identity, then value);
+    # anything else the helper's, from the first item
+    log = []
+    big = 2 ** 40
+    lists = [[], [1, 2, 3], [-3, 0, 5], [0], [big, 7], [2 ** 30, -(2 ** 30)], [1.0, 2],
+             [True, 2], ["a", 3], [3, Noisy(log, False), 4], [Noisy(log, True)],
+             IntList([1, 2]), (1, 2), [int("300"), int("-300")], [float("nan")]]
+    needles = [0, 1, 3, -3, 7, 300, -300, 2 ** 30 - 1, big, True, 1.0, "a", None]
+    out = []
+    for i in range(3):
+        for container in lists:
+            for x in needles:
+                try:
+                    out.append((x in container, x not in container))
+                except TypeError as e:
+                    out.append(str(e))
+                if x in container:          # fused with the jump
+                    out.append(1)
+                if x not in container:
+                    out.append(0)
+        for bad in (5, None):
+            try:
+                out.append(3 in bad)
+            except TypeError as e:
+                out.append(str(e))
+    return out, log
+
+
 CASES = [
     (constant_operands, ()),
     (slices_taken, ()),
@@ -942,6 +986,7 @@ CASES = [
     (float_churn, (True,)),
     (int_results_and_the_small_int_cache, ()),
     (one_temporary_float_on_both_sides, ()),
+    (membership_in_lists_of_ints, ()),
 ]
 
 
