@@ -208,6 +208,7 @@ def read_feedback(code, instrs):
 # version holds); a global's entry index in the globals' (or builtins')
 # keys and the keys versions that vouch for it (the builtins' in 16 bits);
 # a module attribute's the same in the module's dict.
+# (LOAD_ATTR_WITH_HINT's index is the entry of the instance's __dict__.)
 # The compiled code checks the same guards the interpreter does before
 # using them.
 AttrCache = namedtuple("AttrCache", "type_version index")
@@ -226,6 +227,7 @@ _CACHE_LAYOUTS = {
     ("LOAD_GLOBAL", "MODULE"): GlobalCache, ("LOAD_GLOBAL", "BUILTIN"): GlobalCache,
     ("LOAD_ATTR", "MODULE"): ModuleCache, ("LOAD_METHOD", "MODULE"): ModuleCache,
     ("LOAD_ATTR", "INSTANCE_VALUE"): AttrCache, ("LOAD_ATTR", "SLOT"): AttrCache,
+    ("LOAD_ATTR", "WITH_HINT"): AttrCache,
     ("STORE_ATTR", "INSTANCE_VALUE"): AttrCache, ("STORE_ATTR", "SLOT"): AttrCache,
     ("LOAD_METHOD", "WITH_VALUES"): MethodCache, ("LOAD_METHOD", "NO_DICT"): MethodCache,
 }

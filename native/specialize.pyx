@@ -1016,11 +1016,18 @@ class FastPaths:
         if self.uses_interpreter_cache(ins):
             # first where the interpreter found it, with its guards
             elsewhere = il.new_label()
-            self.known_attribute_address(ins, self.v_t0, elsewhere)
-            il.op("ldind.i")
-            il.stloc(result)
-            il.ldloc(result)
-            il.branch("brtrue", found)
+            if ins.seen == "WITH_HINT":
+                self.branch_unless_type_version(self.v_t0, ins.cached.type_version, elsewhere)
+                il.ldc_i8(ins.cached.index)
+                il.stloc(self.v_ia)
+                self.entry_of_managed_dict(ins, result, elsewhere)
+                il.branch("br", found)
+            else:
+                self.known_attribute_address(ins, self.v_t0, elsewhere)
+                il.op("ldind.i")
+                il.stloc(result)
+                il.ldloc(result)
+                il.branch("brtrue", found)
             il.mark(elsewhere)
         self.find_cache_entry(self.v_t0, self.site_cache[ins.index], miss)
         self.attribute_address(self.v_t0, miss, in_dict)
@@ -1085,15 +1092,22 @@ class FastPaths:
         il.ldc_i8(t["site_managed_flag"])
         il.op("and")
         il.branch("brfalse", miss)
-        self.load_field(self.v_t0, t["managed_dict_from_object"], "i")
-        il.stloc(self.v_t3)
-        il.ldloc(self.v_t3)
-        il.branch("brfalse", miss)
-        self.branch_unless_type(self.v_t3, t["dict_type"], miss)
         il.ldloc(self.v_ia)
         il.ldc_i8(t["site_managed_flag"] - 1)
         il.op("and")
         il.stloc(self.v_ia)
+        self.entry_of_managed_dict(ins, result, miss)
+
+    def entry_of_managed_dict(self, ins, result, miss):
+        """result = the attribute from the entry at index v_ia of the
+        __dict__ that the owner's (v_t0) type keeps before the object, if
+        there is one and that entry holds the name; else go to miss."""
+        il = self.il
+        self.load_field(self.v_t0, self.t["managed_dict_from_object"], "i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.branch("brfalse", miss)
+        self.branch_unless_type(self.v_t3, self.t["dict_type"], miss)
         self.dict_entry_value(self.v_t3, self.v_ia, id(self.code.co_names[ins.oparg]),
                               result, miss)
 

@@ -779,6 +779,60 @@ def test_attribute_sites_use_what_the_interpreter_cached(kind):
     assert compiled == expected
 
 
+def make_wide():
+    """A fresh class whose instances keep their attributes in a dict of
+    their own: the first 30 fill the shared keys, x and y go to a
+    (combined) __dict__, read by LOAD_ATTR_WITH_HINT."""
+    class Wide:
+        def __init__(self, x, order=("x", "y")):
+            for i in range(30):
+                setattr(self, "a%d" % i, i)
+            for name in order:
+                setattr(self, name, x if name == "x" else 0)
+
+        def area(self):
+            return ("wide", self.x)
+
+    class SubWide(Wide):
+        pass
+
+    return Wide, SubWide
+
+
+def _instance_dict_story(fn, Wide, SubWide):
+    out = [fn(Wide(i)) for i in range(3)]
+    out.append(fn(Wide(3, order=("y", "x"))))           # x at another entry
+    deleted = Wide(4)
+    del deleted.x
+    out.append(_outcome(fn, deleted))
+    readded = Wide(5)
+    del readded.x
+    readded.x = 6                                       # at a new entry
+    out += [fn(readded), fn(SubWide(7))]
+    other_keys = Wide(8)
+    other_keys.__dict__[1] = "not a str key"            # keys of the general kind
+    out.append(fn(other_keys))
+    before = Wide(9)
+    Wide.x = property(lambda self: 100)                 # the class's version changes
+    out.append(fn(before))
+    return out
+
+
+def test_instance_dict_sites_use_what_the_interpreter_cached():
+    """LOAD_ATTR_WITH_HINT's type version and entry index are constants of
+    the compiled code, checked first, with the entry's key."""
+    Wide, SubWide = make_wide()
+    warm = warmed_copy(attribute_sites, Wide(1))
+    assert "LOAD_ATTR_WITH_HINT" in specialised_names(warm.__code__)
+    from harness import listing
+    assert re.search(r"ldc\.i4(?:\.s)? +%d\n" % _type_version(Wide), listing(warm))
+    compiled = _instance_dict_story(warm, Wide, SubWide)
+    assert pyjion_clr.info(warm).compiled
+    pyjion_clr.disable()
+    expected = _instance_dict_story(fresh_copy(attribute_sites), *make_wide())
+    assert compiled == expected
+
+
 GLOBALS_SOURCE = '''
 SCALE = 3
 
