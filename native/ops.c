@@ -936,7 +936,7 @@ pyj_op_call_recorded(PyjFrame *f, PyObject **sp, int oparg, PyObject *site, PyjF
 /* CALL_RECORDED's leaf half (ops.h): a function the site recorded, called
  * the same way.  A bound method is unwrapped first unless it has weak
  * references: freeing it then runs no code. */
-static void *
+static __attribute__((flatten)) void *
 pyj_op_call_recorded_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *site,
                           PyjFrame **callee)
 {
@@ -961,7 +961,7 @@ call_result(PyObject **base, PyObject *res)
 
 /* ... and its finishing leaf half: the function returned and releasing its
  * frame and the stack's reference to it runs no code. */
-static int
+static __attribute__((flatten)) int
 pyj_call_return_leaf(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
                      PyObject *res)
 {
