@@ -1133,17 +1133,7 @@ class FastPaths:
         self.attribute_address(self.v_t0, miss)
         il.mark(have_address)
         il.stloc(self.v_address)
-        form = self.deferred.get(depth - 2, ("",))[0]
-        unboxed_value = form in UNBOXED_FORMS
-        if unboxed_value:
-            self.store_unboxed_into(form, self.v_address, depth - 2, stored)
-            note = self.deferred.pop(depth - 2)     # an object in its slot from here
-        il.ldloc(self.v_address)
-        il.op("ldind.i")
-        il.stloc(self.v_t1)
-        il.ldloc(self.v_address)
-        self.load_stack_reference(depth - 2)
-        il.op("stind.i")                    # the stack's reference moves in
+        note = self.store_at_address(self.v_address, depth - 2, self.v_t1, stored)
         il.ldloc(self.v_t1)
         il.branch("brfalse", new_value)
         self.decref_value(self.v_t1)
@@ -1157,7 +1147,7 @@ class FastPaths:
         il.mark(stored)
         self.release_stack_value(depth - 1, self.v_t0)
         il.branch("br", done)
-        if unboxed_value:
+        if note is not None:
             self.deferred[depth - 2] = note         # the helper's path boxes it
         self.call_op_out_of_line(miss, done, "store_attr_cached", ins, depth, depth - 2, aux=cache)
         il.mark(done)
@@ -2124,23 +2114,13 @@ class FastPaths:
         self.branch_on_sequence_type((), generic)
         self.item_address(self.v_t0, None, self.v_ia)
         il.stloc(self.v_t3)
-        form = self.deferred.get(depth - 3, ("",))[0]
-        unboxed_value = form in UNBOXED_FORMS
-        if unboxed_value:
-            self.store_unboxed_into(form, self.v_t3, depth - 3, stored)
-            note = self.deferred.pop(depth - 3)     # an object in its slot from here
-        il.ldloc(self.v_t3)
-        il.op("ldind.i")
-        il.stloc(self.v_t2)
-        il.ldloc(self.v_t3)
-        self.load_stack_reference(depth - 3)
-        il.op("stind.i")                    # the stack's reference moves in
+        note = self.store_at_address(self.v_t3, depth - 3, self.v_t2, stored)
         self.decref_value(self.v_t2)
         il.mark(stored)
         self.release_operand(self.v_t0, "N")
         self.release_operand(self.v_t1, "N")
         il.branch("br", done)
-        if unboxed_value:
+        if note is not None:
             self.deferred[depth - 3] = note         # the generic path boxes it
         self.call_op_out_of_line(generic, done, "store_subscr", ins, depth, depth - 3)
         il.mark(done)
@@ -2484,6 +2464,27 @@ class FastPaths:
         il.branch("brfalse", otherwise)
         self.overwrite_sole(form, self.v_t0, depth - 1, otherwise)
         il.mark(stored)
+
+    def store_at_address(self, v_address, depth, v_old, stored):
+        """Store the value at stack depth `depth` at the address in
+        v_address, the stack's reference moving in, the object there before
+        left in v_old for the caller to release.  A value left unboxed is
+        first written into that object where it can be (store_unboxed_into:
+        then on at `stored`).  Returns the deferred note of such a value,
+        for the caller to restore for its helper's path (else None)."""
+        il = self.il
+        note = None
+        form = self.deferred.get(depth, ("",))[0]
+        if form in UNBOXED_FORMS:
+            self.store_unboxed_into(form, v_address, depth, stored)
+            note = self.deferred.pop(depth)     # an object in its slot from here
+        il.ldloc(v_address)
+        il.op("ldind.i")
+        il.stloc(v_old)
+        il.ldloc(v_address)
+        self.load_stack_reference(depth)
+        il.op("stind.i")
+        return note
 
     def store_unboxed_into(self, form, v_address, depth, stored):
         """STORE_SUBSCR or STORE_ATTR of the value (of `form`) left unboxed
