@@ -184,13 +184,18 @@ _READS_DEFERRED = {"LOAD_FAST": 0, "LOAD_CONST": 0, "STORE_FAST": 1, "RETURN_VAL
 # opcode -> the kinds it takes so (the others get them boxed first)
 _ANY_NUMBER = ("int", "float", NUMBER)
 _READS_UNBOXED = {"BINARY_OP": _ANY_NUMBER, "COMPARE_OP": _ANY_NUMBER, "STORE_FAST": _ANY_NUMBER,
-                  "STORE_SUBSCR": _ANY_NUMBER, "STORE_ATTR": _ANY_NUMBER}
-# ... of which these write it into the object stored before where they can
+                  "STORE_SUBSCR": _ANY_NUMBER, "STORE_ATTR": _ANY_NUMBER,
+                  "BINARY_SUBSCR": ("int",)}
+# ... of which these have inline paths only under the forms of
+# FastPaths.inline_serves
+_INLINE_BY_FEEDBACK = frozenset(("BINARY_SUBSCR", "STORE_SUBSCR", "STORE_ATTR"))
+# ... and these write it into the object stored before where they can
 # (FastPaths.store_unboxed): only floats unless ints are written in place
 _STORES_UNBOXED = frozenset(("STORE_FAST", "STORE_SUBSCR", "STORE_ATTR"))
 # ... where only the input at this offset from the bottom of its inputs
-# may be unboxed (the value, not the container, index or owner)
-_UNBOXED_INPUT = {"STORE_SUBSCR": 0, "STORE_ATTR": 0}
+# may be unboxed (the value stored, not the container, index or owner; the
+# index read, `v[i + 1]`)
+_UNBOXED_INPUT = {"STORE_SUBSCR": 0, "STORE_ATTR": 0, "BINARY_SUBSCR": 1}
 
 
 def inputs_taken_in_place(ins):
@@ -290,7 +295,7 @@ class Translator(FastPaths):
                 self.spill(0, depth)
             else:
                 self.spill(depth - taken, depth, only_unboxed=True,
-                           keep=self.reads_unboxed(ins.name))
+                           keep=self.reads_unboxed(ins))
             self.forget_operands()
             self.emit_instruction(ins, depth)
             if taken:
@@ -457,17 +462,21 @@ class Translator(FastPaths):
                 depth = other if depth == top else top if depth == other else depth
             elif before - taken <= depth:
                 offset = _UNBOXED_INPUT.get(cur.name)
-                return (kind in self.reads_unboxed(cur.name)
+                return (kind in self.reads_unboxed(cur)
                         and (offset is None or depth == before - taken + offset))
             cur = self.next_instr(cur)
         return False
 
-    def reads_unboxed(self, opname):
-        """The unboxed kinds an instruction takes as they are
-        (_READS_UNBOXED)."""
-        if opname in _STORES_UNBOXED and not self.ints_in_place:
+    def reads_unboxed(self, ins):
+        """The unboxed kinds ins takes as they are (_READS_UNBOXED): none
+        where only its helper is emitted (boxing them would take a call);
+        STORE_FAST and the stores into objects only floats unless ints are
+        written in place."""
+        if ins.name in _INLINE_BY_FEEDBACK and not self.inline_serves(ins):
+            return ()
+        if ins.name in _STORES_UNBOXED and not self.ints_in_place:
             return ("float",)
-        return _READS_UNBOXED.get(opname, ())
+        return _READS_UNBOXED.get(ins.name, ())
 
     def spill_readers_of_local(self, index):
         for depth, value in list(self.deferred.items()):

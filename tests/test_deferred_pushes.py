@@ -623,3 +623,27 @@ def test_attribute_ints_keep_their_object():
     assert run_compiled(bump_rounds, compiled, Tally, 1000, [1] * 8).value[2] == 1
     assert pyjion_clr.info(compiled).compiled_calls > 8
     assert run_interpreted(bump_rounds, bump, Tally, 1000, [1] * 8).value[2] > 1
+
+
+def computed_subscripts(n, seq):
+    # `seq[i + k]`: the index an int left unboxed for BINARY_SUBSCR; a
+    # negative one counts from the end, one out of range raises, other
+    # containers (a dict, a str, a range) and indices past one digit take
+    # the helper
+    out = []
+    for i in range(n):
+        for k in (1, -1, -2 * n, 2 ** 30, -(2 ** 30) - 1):
+            try:
+                out.append(seq[i + k])
+            except (IndexError, KeyError, TypeError) as e:
+                out.append((type(e).__name__, str(e)))
+        out.append(seq[i * 2 - i])
+    return out
+
+
+@pytest.mark.parametrize("seq", [
+    list(range(10, 20)), tuple("abcdefghij"), b"0123456789", "klmnopqrst",
+    {i: -i for i in range(-3, 12)}, range(5, 15), [1.5] * 10,
+])
+def test_computed_subscripts(seq):
+    differential(computed_subscripts, 6, seq)
