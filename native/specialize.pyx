@@ -2325,12 +2325,14 @@ class FastPaths:
             v = self.unboxed_locals[depth, NUMBER] = self.il.new_local("i4")
         return v
 
-    def box_unboxed(self, depth, kind):
+    def box_unboxed(self, depth, kind, small_ints_inline=False):
         """The slot at `depth` gets the object for the unboxed value (of
         `kind`, or NUMBER), raising MemoryError at the current instruction
         if none can be made.  Only a generic path boxes what the next
         reader was to take unboxed (read_unboxed_next): the call is short
-        code."""
+        code.  A store that could not write the value in place asks for
+        the cached small ints without a call (loop counters, `n -= 1` down
+        to 0, pass through them)."""
         il = self.il
         boxed = il.new_label()
         self.load_slot(depth)
@@ -2338,20 +2340,24 @@ class FastPaths:
         if kind == NUMBER:
             self.either_way(lambda: il.ldloc(self.number_tag(depth)),
                             lambda: self.box_unboxed_kind(depth, "float"),
-                            lambda: self.box_unboxed_kind(depth, "int"))
+                            lambda: self.box_unboxed_kind(depth, "int", small_ints_inline))
         else:
-            self.box_unboxed_kind(depth, kind)
-        self.fail_if_null_t2(self.current_ins, self.current_depth)
+            self.box_unboxed_kind(depth, kind, small_ints_inline)
+        if not (kind == "int" and small_ints_inline):    # box_int checked
+            self.fail_if_null_t2(self.current_ins, self.current_depth)
         self.slot_addr(depth)
         il.ldloc(self.v_t2)
         il.op("stind.i")
         il.mark(boxed)
 
-    def box_unboxed_kind(self, depth, kind):
+    def box_unboxed_kind(self, depth, kind, small_ints_inline=False):
         """v_t2 = the object for the unboxed value of `kind` at `depth`, or
         NULL if none could be made."""
         il = self.il
         il.ldloc(self.unboxed_local(depth, kind))
+        if kind == "int" and small_ints_inline:
+            self.box_int(self.current_ins, self.current_depth)
+            return
         boxing = UNBOXED_KINDS[kind]
         self.call_native(self.helpers[boxing.boxer], boxing.boxer_signature)
         il.stloc(self.v_t2)
@@ -2449,7 +2455,7 @@ class FastPaths:
         stored = il.new_label()
 
         def store_object():
-            self.box_for_store(depth - 1, form)
+            self.box_unboxed(depth - 1, form, small_ints_inline=True)
             del self.deferred[depth - 1]        # the slot holds it now
             self.local_addr(index)
             self.store_top_at_address(depth)
@@ -2507,7 +2513,7 @@ class FastPaths:
         self.overwrite_sole(form, self.v_t2, depth, boxing)
         il.branch("br", stored)
         il.mark(boxing)
-        self.box_for_store(depth, form)
+        self.box_unboxed(depth, form, small_ints_inline=True)
         il.mark(is_object)
 
     def overwrite_sole(self, form, v, depth, otherwise):
@@ -2522,34 +2528,6 @@ class FastPaths:
             self.overwrite_sole_int(v, depth, otherwise)
         else:
             self.overwrite_sole_float(v, depth, otherwise)
-
-    def box_for_store(self, depth, form):
-        """box_unboxed, an int that is one of the cached small ints taken
-        without a call (loop counters, `n -= 1` down to 0, pass through
-        them)."""
-        il = self.il
-        if form == "float":
-            self.box_unboxed(depth, form)
-            return
-        boxed = il.new_label()
-        have_object = il.new_label()
-        self.load_slot(depth)
-        il.branch("brtrue", boxed)
-        if form == NUMBER:
-            is_int = il.new_label()
-            il.ldloc(self.number_tag(depth))
-            il.branch("brfalse", is_int)
-            self.box_unboxed_kind(depth, "float")
-            self.fail_if_null_t2(self.current_ins, self.current_depth)
-            il.branch("br", have_object)
-            il.mark(is_int)
-        il.ldloc(self.unboxed_local(depth, "int"))
-        self.box_int(self.current_ins, self.current_depth)
-        il.mark(have_object)
-        self.slot_addr(depth)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
-        il.mark(boxed)
 
     def overwrite_sole_float(self, v, depth, otherwise):
         """The float left unboxed at `depth` is written into the object in
@@ -2624,14 +2602,14 @@ class FastPaths:
         if ins.oparg not in _INT_COMPARE:
             self.call_op("compare_op", ins, depth, depth - 2)
             return
-        nxt = self.fused_jump(ins)
-        fuse = nxt is not None
+        jump = self.fused_jump(ins)
         # the interpreter specialises only a compare that a jump follows
-        kinds = self.number_kinds(ins) if fuse else self.unspecialised_kinds(("FF", "II", "MX"))
+        kinds = (self.number_kinds(ins) if jump is not None
+                 else self.unspecialised_kinds(("FF", "II", "MX")))
         if not kinds:
             self.call_op("compare_op", ins, depth, depth - 2)
             return
-        self.test_inline(ins, depth, "compare_op", nxt if fuse else None,
+        self.test_inline(ins, depth, "compare_op", jump,
                          lambda generic: self.compare_inline(ins, generic, kinds))
 
     def test_inline(self, ins, depth, helper, jump, emit_test):

@@ -229,8 +229,10 @@ class Translator(FastPaths):
         # check what the interpreter's inline caches say first (not in
         # compact code): FastPaths.uses_interpreter_cache
         self.interpreter_caches = interpreter_caches and not compact
-        # STORE_FAST writes an unboxed int into its local's int (not in
-        # compact code): FastPaths.store_unboxed
+        # stores write an unboxed int into the int they replace
+        # (FastPaths.store_unboxed, store_unboxed_into), and `x in lst`
+        # searches a list of ints inline (op_CONTAINS_OP); not in compact
+        # code, and left out first when code is too large (attempts)
         self.ints_in_place = ints_in_place and not compact
         # native calls on cold paths go through thunks (cil.thunk_signature);
         # worth it only when no native call is left in the body
@@ -1398,7 +1400,8 @@ def attempts(instrs):
     """Translator options to try in turn while the method is over a limit
     of RyuJIT's: fewer fast paths rather than the interpreter.  First
     without the checks of the interpreter's caches (where there are any to
-    leave out), then without ints written in place, then compact levels."""
+    leave out), then without ints written in place (nor the inline search
+    of a list of ints), then compact levels."""
     yield dict(compact=0)
     if any(ins.cached is not None for ins in instrs):
         yield dict(compact=0, interpreter_caches=False)
