@@ -472,9 +472,9 @@ def test_int_waiting_across_a_yield():
 
 
 # An int result left unboxed -- by BINARY_OP's one-digit path, by
-# FOR_ITER over a range -- is written by
-# STORE_FAST into the int its local holds when only the local refers to it
-# and the value has one digit and is not one of the cached small ints.
+# FOR_ITER over a range -- is written by STORE_FAST into the int its local
+# holds when only the local refers to it and the value has one digit and
+# is not one of the cached small ints.
 # Whatever else holds the old value (another local, a list, a set, the
 # caller's argument) must keep seeing it; values crossing the small ints,
 # the one-digit limit, zero and the sign, and ranges of big ints, take the
