@@ -33,6 +33,24 @@ static Py_ssize_t g_waiting_codes;     /* code states with retry_at > 0 */
 
 uint64_t pyj_code_epoch = 1;
 
+/* The backend's compiled code kept alive by handle goes. */
+static void
+release_handle(PyObject *handle)
+{
+    /* at exit the backend (and its runtime) may be gone: just drop handles */
+    if (handle != NULL && handle != Py_None && g_releaser != NULL
+        && pyj_backend_alive && !_Py_IsFinalizing()) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject *res = PyObject_CallOneArg(g_releaser, handle);
+        if (res == NULL) {
+            PyErr_WriteUnraisable(g_releaser);
+        }
+        Py_XDECREF(res);
+        PyErr_Restore(type, value, tb);
+    }
+}
+
 static void
 free_code_state(void *ptr)
 {
@@ -44,17 +62,12 @@ free_code_state(void *ptr)
     if (st->retry_at > 0) {
         g_waiting_codes--;
     }
-    /* at exit the backend (and its runtime) may be gone: just drop handles */
-    if (st->handle != NULL && st->handle != Py_None && g_releaser != NULL
-        && pyj_backend_alive && !_Py_IsFinalizing()) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyObject *res = PyObject_CallOneArg(g_releaser, st->handle);
-        if (res == NULL) {
-            PyErr_WriteUnraisable(g_releaser);
+    release_handle(st->handle);
+    if (st->retired != NULL) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(st->retired); i++) {
+            release_handle(PyList_GET_ITEM(st->retired, i));
         }
-        Py_XDECREF(res);
-        PyErr_Restore(type, value, tb);
+        Py_DECREF(st->retired);
     }
     Py_XDECREF(st->handle);
     Py_XDECREF(st->record);
@@ -136,27 +149,13 @@ untracked_if_atomic(PyObject *tuple)
     return tuple;
 }
 
-/* Ask the driver for a native entry point; any failure leaves the code to the
- * interpreter for good.  A pending exception (there should be none at frame
- * entry) is preserved around the call. */
-static void
-compile_code(PyCodeObject *code, pyj_code_state *st)
+/* Calls the compile driver for code (recompile: it was compiled before)
+ * and returns what it answered, checked: NULL if it failed, which it
+ * reports.  The caller keeps any pending exception (a generator's frame is
+ * entered with the one thrown into it) out of the way meanwhile. */
+static PyObject *
+call_driver(PyThreadState *ts, PyCodeObject *code, int recompile)
 {
-    PyObject *type, *value, *tb;
-    if (st->retry_at > 0) {         /* offered again: no longer waiting */
-        st->retry_at = 0;
-        g_waiting_codes--;
-    }
-    if (g_compiler == NULL) {
-        st->status = PYJ_INTERPRETED;
-        return;
-    }
-    PyThreadState *ts = PyThreadState_Get();
-    if (g_compiling_thread != NULL) {
-        return;                     /* another thread is compiling: later */
-    }
-    PyErr_Fetch(&type, &value, &tb);
-    st->status = PYJ_COMPILING;     /* other threads interpret it meanwhile */
     g_compiling_thread = ts;
     /* The compiler must not see the exception the program is handling:
      * anything it raised would chain it as __context__ and might keep it
@@ -164,7 +163,8 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
     _PyErr_StackItem *saved_exc_info = ts->exc_info;
     _PyErr_StackItem empty = {NULL, NULL};
     ts->exc_info = &empty;
-    PyObject *res = PyObject_CallOneArg(g_compiler, (PyObject *)code);
+    PyObject *res = PyObject_CallFunctionObjArgs(g_compiler, (PyObject *)code,
+                                                 recompile ? Py_True : Py_False, NULL);
     ts->exc_info = saved_exc_info;
     Py_CLEAR(empty.exc_value);
     g_compiling_thread = NULL;
@@ -187,34 +187,95 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
             Py_XDECREF(etb);
         }
     }
-    else if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 5) {
-        PyErr_SetString(PyExc_TypeError,
-                        "compile driver must return (entry, direct_entry, handle, record, retry)");
+    else if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 6) {
+        PyErr_SetString(PyExc_TypeError, "compile driver must return (entry, direct_entry, "
+                        "handle, record, retry, profile_after)");
+        PyErr_WriteUnraisable(g_compiler);
+        Py_CLEAR(res);
+    }
+    return res;
+}
+
+/* An int field of the driver's answer; -1 (reported) if it is not one. */
+static Py_ssize_t
+answer_count(PyObject *res, int i)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(PyTuple_GET_ITEM(res, i));
+    if (n == -1 && PyErr_Occurred()) {
         PyErr_WriteUnraisable(g_compiler);
     }
-    else {
-        void *entry = PyLong_AsVoidPtr(PyTuple_GET_ITEM(res, 0));
-        void *direct_entry = entry != NULL ? PyLong_AsVoidPtr(PyTuple_GET_ITEM(res, 1)) : NULL;
-        if (PyErr_Occurred()) {
+    return n;
+}
+
+/* Takes the compiled code the driver answered with into st: 1 if it
+ * compiled the code, else 0 with st unchanged but for its record (kept
+ * too after a failed recompile: the code stays compiled). */
+static int
+take_compiled(pyj_code_state *st, PyObject *res, int recompile)
+{
+    void *entry = PyLong_AsVoidPtr(PyTuple_GET_ITEM(res, 0));
+    void *direct_entry = entry != NULL ? PyLong_AsVoidPtr(PyTuple_GET_ITEM(res, 1)) : NULL;
+    if (PyErr_Occurred()) {
+        PyErr_WriteUnraisable(g_compiler);
+        entry = NULL;
+    }
+    if (entry == NULL && recompile) {
+        return 0;
+    }
+    Py_XSETREF(st->record, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 3))));
+    if (entry == NULL) {
+        return 0;
+    }
+    if (st->handle != NULL && st->handle != Py_None) {
+        /* compiled again: frames of the code before may still be running */
+        if (st->retired == NULL && (st->retired = PyList_New(0)) == NULL) {
             PyErr_WriteUnraisable(g_compiler);
-            entry = NULL;
+            return 0;
         }
-        Py_XSETREF(st->handle, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 2))));
-        Py_XSETREF(st->record, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 3))));
-        Py_ssize_t retry = PyLong_AsSsize_t(PyTuple_GET_ITEM(res, 4));
-        if (retry == -1 && PyErr_Occurred()) {
+        if (PyList_Append(st->retired, st->handle) < 0) {
             PyErr_WriteUnraisable(g_compiler);
-            retry = 0;
+            return 0;
         }
-        if (entry != NULL) {
-            st->entry = (pyj_entry_fn)entry;
-            st->direct_entry = direct_entry;
+    }
+    Py_XSETREF(st->handle, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 2))));
+    Py_ssize_t profile_after = answer_count(res, 5);
+    st->profile_at = profile_after > 0 ? st->compiled_calls + profile_after : -1;
+    st->entry = (pyj_entry_fn)entry;
+    st->direct_entry = direct_entry;
+    return 1;
+}
+
+/* Ask the driver for a native entry point; any failure leaves the code to the
+ * interpreter for good. */
+static void
+compile_code(PyCodeObject *code, pyj_code_state *st)
+{
+    if (st->retry_at > 0) {         /* offered again: no longer waiting */
+        st->retry_at = 0;
+        g_waiting_codes--;
+    }
+    if (g_compiler == NULL) {
+        st->status = PYJ_INTERPRETED;
+        return;
+    }
+    if (g_compiling_thread != NULL) {
+        return;                     /* another thread is compiling: later */
+    }
+    st->status = PYJ_COMPILING;     /* other threads interpret it meanwhile */
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *res = call_driver(PyThreadState_Get(), code, 0);
+    if (res != NULL) {
+        if (take_compiled(st, res, 0)) {
             st->status = PYJ_COMPILED;
         }
-        else if (retry > 0) {
-            st->status = PYJ_COLD;      /* offered again after that many calls */
-            st->retry_at = st->calls + retry;
-            g_waiting_codes++;
+        else {
+            Py_ssize_t retry = answer_count(res, 4);
+            if (retry > 0) {
+                st->status = PYJ_COLD;      /* offered again after that many calls */
+                st->retry_at = st->calls + retry;
+                g_waiting_codes++;
+            }
         }
     }
     if (st->status == PYJ_COMPILING) {
@@ -222,6 +283,40 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
     }
     Py_XDECREF(res);
     PyErr_Restore(type, value, tb);
+}
+
+/* Profiling code compiled without feedback: calls that the interpreter
+ * runs until it has quickened the code (3.11 does at the eighth entry or
+ * loop edge) and run one call so, specialising each instruction reached
+ * at its first run; at most this many. */
+#define PROFILED_CALLS_MAX 16
+
+/* A call of code whose profiling is due: 1 if it is to be interpreted
+ * (profiled), else 0 once the code has been compiled again with the
+ * interpreter's feedback (or kept as it was, if that failed). */
+static int
+profile_call(PyThreadState *ts, PyCodeObject *code, pyj_code_state *st)
+{
+    if (st->quickened_calls == 0 && st->profiled_calls < PROFILED_CALLS_MAX) {
+        st->profiled_calls++;
+        if (code->co_warmup == 0) {
+            st->quickened_calls++;
+        }
+        return 1;
+    }
+    if (g_compiling_thread != NULL || g_compiler == NULL) {
+        return g_compiler != NULL;      /* another thread is compiling: later */
+    }
+    st->profile_at = -1;                /* whatever the answer, once only */
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *res = call_driver(ts, code, 1);
+    if (res != NULL) {
+        take_compiled(st, res, 1);
+        Py_DECREF(res);
+    }
+    PyErr_Restore(type, value, tb);
+    return 0;
 }
 
 /* The backend's way in from native code to a direct entry, if it has one
@@ -312,6 +407,9 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
         }
     }
     if (st->status == PYJ_COMPILED && pyj_backend_alive) {
+        if (st->compiled_calls == st->profile_at && profile_call(ts, frame->f_code, st)) {
+            goto interpret;
+        }
         st->compiled_calls++;
         pyj_compiled_calls++;
         return run_compiled(ts, frame, throwflag, st);

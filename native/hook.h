@@ -26,6 +26,15 @@ typedef struct {
     uint32_t globals_keys_version;
     uint32_t builtins_keys_version;
     Py_ssize_t site_caches_size;
+    /* Code compiled at its first call, before the interpreter specialised
+     * anything, is compiled again with the feedback the interpreter then
+     * collects (see hook.c): at profile_at compiled calls (-1: never) it is
+     * run by the interpreter instead, for a few calls, counted here
+     * (those that began with the code already quickened, and all). */
+    Py_ssize_t profile_at;
+    int quickened_calls;
+    int profiled_calls;
+    PyObject *retired;           /* list of handles of code compiled before, or NULL */
 } pyj_code_state;
 
 int pyj_hook_install(void);
@@ -41,8 +50,9 @@ void pyj_hook_uninstall(void);
 int pyj_hook_installed(void);
 void pyj_hook_set_threshold(Py_ssize_t threshold);
 Py_ssize_t pyj_hook_get_threshold(void);
-/* callback(code) -> (entry_address, direct_entry_address, handle, record),
- * entry 0 if the code stays interpreted */
+/* callback(code, recompile) -> (entry_address, direct_entry_address, handle,
+ * record, retry, profile_after), entry 0 if the code stays interpreted (see
+ * _driver.compile_code) */
 void pyj_hook_set_compiler(PyObject *callback);
 /* releaser(handle) is called when a compiled code object dies. */
 void pyj_hook_set_releaser(PyObject *callback);
@@ -68,8 +78,11 @@ extern Py_ssize_t pyj_compiled_calls, pyj_direct_calls;
 static inline void *
 pyj_hook_state_entry(PyThreadState *ts, pyj_code_state *st)
 {
+    /* (a call while the code is profiled is the hook's, which runs it in
+     * the interpreter) */
     if (st->status != PYJ_COMPILED || st->direct_entry == NULL
-        || !pyj_backend_alive || pyj_tracing_active(ts) || !pyj_hook_is_evaluator(ts)) {
+        || st->compiled_calls == st->profile_at || !pyj_backend_alive
+        || pyj_tracing_active(ts) || !pyj_hook_is_evaluator(ts)) {
         return NULL;
     }
     st->compiled_calls++;

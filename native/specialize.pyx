@@ -159,9 +159,11 @@ _SPECIALIZED_ARITH = frozenset((0, 5, 10))
 # Specialised forms (bytecode.read_feedback) under which an opcode's inline
 # path can serve the site; under any other, only its helper is emitted.
 _INLINE_SERVES = {
-    "LOAD_ATTR": frozenset(("INSTANCE_VALUE", "SLOT", "WITH_HINT", "MODULE")),
-    "STORE_ATTR": frozenset(("INSTANCE_VALUE", "SLOT")),
-    "LOAD_METHOD": frozenset(("WITH_VALUES", "NO_DICT", "WITH_DICT", "MODULE")),
+    # (GENERIC: where the interpreter gave up, the site's own cache serves,
+    # as where it has no feedback)
+    "LOAD_ATTR": frozenset(("INSTANCE_VALUE", "SLOT", "WITH_HINT", "MODULE", GENERIC)),
+    "STORE_ATTR": frozenset(("INSTANCE_VALUE", "SLOT", GENERIC)),
+    "LOAD_METHOD": frozenset(("WITH_VALUES", "NO_DICT", "WITH_DICT", "MODULE", GENERIC)),
     # (where the interpreter gave up: a negative index, a bytes object)
     "BINARY_SUBSCR": frozenset(("LIST_INT", "TUPLE_INT", GENERIC)),
     "STORE_SUBSCR": frozenset(("LIST_INT", GENERIC)),
@@ -962,9 +964,6 @@ class FastPaths:
     # -------------------------------------------------------- LOAD_ATTR
     def op_LOAD_ATTR(self, ins, depth):
         cache = self.site_cache[ins.index]
-        if ins.seen == GENERIC:
-            self.class_attribute_load(ins, depth, cache)
-            return
         if not self.inline_serves(ins):
             self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
             return
@@ -974,6 +973,16 @@ class FastPaths:
         il.stloc(self.v_t0)
         if ins.seen == "MODULE":
             self.module_attribute(ins, self.v_t1, miss)
+        elif ins.seen == GENERIC:
+            # where the interpreter gave up: an attribute of a class (3.11
+            # has no form for those), or of instances of several types (a
+            # site it keeps respecialising is met in its backoff)
+            found, instance = il.new_label(), il.new_label()
+            self.class_attribute(ins, self.v_t1, instance, miss)
+            il.branch("br", found)
+            il.mark(instance)
+            self.instance_attribute(ins, self.v_t1, miss)
+            il.mark(found)
         else:
             self.instance_attribute(ins, self.v_t1, miss)
         self.store_new_reference(depth - 1, self.v_t1)
@@ -982,31 +991,23 @@ class FastPaths:
         self.call_op_out_of_line(miss, done, "load_attr_cached", ins, depth, depth - 1, aux=cache)
         il.mark(done)
 
-    def class_attribute_load(self, ins, depth, cache):
-        """A site the interpreter could not specialise, such as an attribute
-        of a class (3.11 has no form for those): the value a class entry of
-        the cache holds (site_cache.c's class_attribute records it), while
-        the class and the value's type keep their versions; else the
-        helper."""
+    def class_attribute(self, ins, result, not_a_class, miss):
+        """result = the attribute of the class in v_t0 that a class entry of
+        the site's cache holds (site_cache.c's class_attribute records it),
+        while the class and the value's type keep their versions
+        (borrowed); go to not_a_class if v_t0 is not exactly a type, to
+        miss for any other failed guard."""
         il = self.il
-        miss, done = il.new_label(), il.new_label()
-        self.load_stack_value(depth - 1)
-        il.stloc(self.v_t0)
-        self.branch_unless_type(self.v_t0, self.t["type_type"], miss)
+        self.branch_unless_type(self.v_t0, self.t["type_type"], not_a_class)
         self.load_field(self.v_t0, self.t["type_version"], "i4")
         il.stloc(self.v_cmp)
-        self.find_way(cache, miss, key_bias=self.t["site_class_key"])
+        self.find_way(self.site_cache[ins.index], miss, key_bias=self.t["site_class_key"])
         self.load_entry_field("site_cache_value")
-        il.stloc(self.v_t1)
-        self.load_type_version_of_type(self.v_t1)
+        il.stloc(result)
+        self.load_type_version_of_type(result)
         il.op("conv.u8")
         self.load_entry_field("site_cache_guard2")
         il.branch("bne.un", miss)
-        self.store_new_reference(depth - 1, self.v_t1)
-        self.release_stack_value(depth - 1, self.v_t0)
-        il.branch("br", done)
-        self.call_op_out_of_line(miss, done, "load_attr_cached", ins, depth, depth - 1, aux=cache)
-        il.mark(done)
 
     def instance_attribute(self, ins, result, miss):
         """result = the attribute of the object in v_t0 where the site's

@@ -107,12 +107,16 @@ class JitInfo:
         self.compile_ms = fields.get("compile_ms")
         self.il_bytes = fields.get("il_bytes")
         self.native_bytes = fields.get("native_bytes")
+        # compiled again, with the feedback the interpreter collected while
+        # profiling it, after it ran compiled without (_driver.PROFILE_AFTER_CALLS)
+        self.recompiled = bool(fields.get("recompiled"))
         self.code = code
 
     def __repr__(self):
         if self.compiled:
-            return ("<JitInfo %s: compiled by %s in %.2f ms, %d IL bytes, %d compiled calls>"
-                    % (self.name, self.backend, self.compile_ms, self.il_bytes, self.compiled_calls))
+            return ("<JitInfo %s: %scompiled by %s in %.2f ms, %d IL bytes, %d compiled calls>"
+                    % (self.name, "re" if self.recompiled else "", self.backend, self.compile_ms,
+                       self.il_bytes, self.compiled_calls))
         if self.status == "interpreted":
             return "<JitInfo %s: interpreted (%s)>" % (self.name, self.reason)
         return "<JitInfo %s: not compiled yet (%d calls)>" % (self.name, self.interpreted_calls)

@@ -17,7 +17,7 @@ from . import backends
 _isinstance, _type, _getattr = isinstance, type, getattr
 
 _backend_name = backends.DEFAULT
-_totals = {"compiled": 0, "compile_seconds": 0.0, "runtime_start_seconds": 0.0,
+_totals = {"compiled": 0, "recompiled": 0, "compile_seconds": 0.0, "runtime_start_seconds": 0.0,
            "first_compiled_seconds": None}
 _fallbacks = Counter()
 _compile_times = []
@@ -29,12 +29,13 @@ _lock = RLock()
 # What happened when a code object was handed to the JIT.  A flat tuple of
 # atomic values: the collector stops tracking it, so compiling leaves no
 # objects behind for it to see.
-RECORD_FIELDS = ("name", "backend", "compiled", "reason", "compile_ms", "il_bytes", "native_bytes")
+RECORD_FIELDS = ("name", "backend", "compiled", "reason", "compile_ms", "il_bytes", "native_bytes",
+                 "recompiled")
 
 
 def _record(name, backend, compiled=False, reason=None, compile_ms=None, il_bytes=None,
-            native_bytes=None):
-    return (name, backend, compiled, reason, compile_ms, il_bytes, native_bytes)
+            native_bytes=None, recompiled=False):
+    return (name, backend, compiled, reason, compile_ms, il_bytes, native_bytes, recompiled)
 
 
 def select_backend(name):
@@ -55,10 +56,33 @@ def _fallback_reason(exc):
     return "compile error: %s: %s" % (_type(exc).__name__, exc)
 
 
-def compile_code(code):
+# Code compiled before the interpreter specialised any of it (a function
+# with a loop is compiled at its first call) is compiled again with the
+# interpreter's feedback after this many compiled calls: the hook then has
+# the interpreter run it for a few calls (hook.c's profile_call).  Calls
+# enough that a function run a few times, however long each call, is
+# never interpreted again.
+PROFILE_AFTER_CALLS = 100
+# Generators and coroutines are left as first compiled: a suspended one
+# resumes in the code it was made by.
+_RESUMABLE = 0x20 | 0x80 | 0x100 | 0x200     # CO_GENERATOR, CO_COROUTINE,
+                                             # CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR
+
+
+def _profile_after(code):
+    """Compiled calls after which code is profiled and compiled again, or 0."""
+    if code.co_flags & _RESUMABLE or code._co_code_adaptive != code.co_code:
+        return 0
+    return PROFILE_AFTER_CALLS
+
+
+def compile_code(code, recompile=False):
     """Hook callback: (entry address or 0, direct entry address or 0,
     (backend, keep-alive) or None, record, calls to wait before offering
-    the code again or 0)."""
+    the code again or 0, compiled calls after which to profile it and
+    compile it again or 0).  recompile: the code runs compiled already
+    (this compile uses the feedback profiling it collected); if it fails,
+    the code stays as it was."""
     start = time.perf_counter()
     backend = _backend_name
     try:
@@ -69,17 +93,17 @@ def compile_code(code):
             raise
         reason = _fallback_reason(exc)
         retry = _getattr(exc, "retry_after_calls", 0)
-        if retry > 0:
+        if retry > 0 or recompile:
             # not a fallback: asked again if the code stays in use (the
-            # hook counts the code waiting)
-            return (0, 0, None, _record(code.co_qualname, backend, reason=reason), retry)
+            # hook counts the code waiting), or still compiled
+            return (0, 0, None, _record(code.co_qualname, backend, reason=reason), retry, 0)
         _fallbacks[reason] += 1
         if os.environ.get("PYJION_CLR_DEBUG") and not _isinstance(exc, backends.Unsupported):
             sys.stderr.write("pyjion_clr: %s in %s (%s:%s)\n" % (
                 reason, code.co_qualname, code.co_filename, code.co_firstlineno))
             import traceback
             traceback.print_exception(exc, file=sys.stderr)
-        return (0, 0, None, _record(code.co_qualname, backend, reason=reason), 0)
+        return (0, 0, None, _record(code.co_qualname, backend, reason=reason), 0, 0)
     # starting the .NET runtime (once per process) is not this function's compile
     runtime_start = result.runtime_start_ms / 1000.0
     _totals["runtime_start_seconds"] += runtime_start
@@ -87,12 +111,13 @@ def compile_code(code):
     if _totals["first_compiled_seconds"] is None:
         # what the first compiled call waited for: runtime start and compile
         _totals["first_compiled_seconds"] = time.perf_counter() - start
-    _totals["compiled"] += 1
+    _totals["recompiled" if recompile else "compiled"] += 1
     _totals["compile_seconds"] += elapsed
     _compile_times.append(elapsed)
     record = _record(code.co_qualname, backend, True, None, elapsed * 1000.0,
-                     result.il_bytes, result.native_bytes)
-    return (result.entry, result.direct_entry or 0, (backend, result.keepalive), record, 0)
+                     result.il_bytes, result.native_bytes, recompile)
+    return (result.entry, result.direct_entry or 0, (backend, result.keepalive), record, 0,
+            0 if recompile else _profile_after(code))
 
 
 def release(handle):
@@ -113,6 +138,7 @@ def stats():
     times = sorted(_compile_times)
     return {
         "compiled": _totals["compiled"],
+        "recompiled": _totals["recompiled"],
         "fallbacks": dict(_fallbacks),
         "fallback_total": sum(_fallbacks.values()),
         "compile_seconds": _totals["compile_seconds"],
@@ -124,7 +150,7 @@ def stats():
 
 
 def reset_stats():
-    _totals.update(compiled=0, compile_seconds=0.0, runtime_start_seconds=0.0,
+    _totals.update(compiled=0, recompiled=0, compile_seconds=0.0, runtime_start_seconds=0.0,
                    first_compiled_seconds=None)
     _fallbacks.clear()
     _compile_times.clear()

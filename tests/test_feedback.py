@@ -966,3 +966,190 @@ def test_module_sites_use_what_the_interpreter_cached():
     compiled = _module_story(warm, mod)
     pyjion_clr.disable()
     assert compiled == _module_story(fresh_copy(module_sites), _module("fed"))
+
+
+# --- sites the interpreter gave up on, and code profiled after it ran compiled
+
+
+class _Plain:
+    def __init__(self, size):
+        self.size = size
+
+    def describe(self, k):
+        return ("plain", self.size, k)
+
+
+class _Other:
+    def __init__(self, size):
+        self.extra = "x"
+        self.size = size
+
+    def describe(self, k):
+        return ("other", self.size * k)
+
+
+class _Slots:
+    __slots__ = ("size",)
+
+    def __init__(self, size):
+        self.size = size
+
+    def describe(self, k):
+        return ("slots", self.size - k)
+
+
+class _WithDict(_Plain):
+    def __init__(self, size):
+        self.__dict__["size"] = size        # a real __dict__, made before any attribute
+        vars(self)
+
+
+def grow(obj, k):
+    obj.size = obj.size + k
+    return obj.describe(k)
+
+
+def _polymorphic_story(fn):
+    """The same sites over instances of several classes, then with a
+    method replaced, an instance attribute shadowing a method, a class
+    attribute under an instance's and an attribute deleted."""
+    objs = [_Plain(1), _Other(2), _Slots(3), _WithDict(4)]
+    out = [fn(obj, k) for k in range(3) for obj in objs]
+    _Other.describe = lambda self, k: ("replaced", k)
+    shadowed = _Plain(5)
+    shadowed.describe = lambda k: ("own", k)
+    out += [fn(obj, 1) for obj in objs + [shadowed]]
+    del objs[0].size
+    try:
+        fn(objs[0], 1)
+    except AttributeError as exc:
+        out.append(str(exc))
+    _Other.describe = lambda self, k: ("other", self.size * k)
+    return out, [obj.size for obj in objs[1:]]
+
+
+def test_sites_the_interpreter_gave_up_on_use_their_own_caches():
+    """Attribute and method sites that saw several classes are left
+    unspecialised (ADAPTIVE, backing off) by the interpreter for a while;
+    compiled then, they still check the site's own cache inline."""
+    from pyjion_clr import _bytecode
+    fn = fresh_copy(grow)
+    pyjion_clr.config(threshold=1000)
+    pyjion_clr.enable()
+    kinds = (_Plain, _Other, _Slots, _WithDict)
+    for i in range(80):         # (here each site is backing off after misses)
+        fn(kinds[i % 4](i), 1)
+    seen = {ins.name: ins.seen for ins in _bytecode.analyze(fn.__code__).instrs
+            if ins.name in ("LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD")}
+    assert set(seen.values()) == {_bytecode.GENERIC}, seen
+    pyjion_clr.config(threshold=0)
+    fn(_Plain(0), 0)
+    assert pyjion_clr.info(fn).compiled
+    compiled = _polymorphic_story(fn)
+    pyjion_clr.disable()
+    _Other.describe = lambda self, k: ("other", self.size * k)
+    assert compiled == _polymorphic_story(fresh_copy(grow))
+
+
+def scaled_sum(objs, k):
+    total = 0
+    for obj in objs:            # a loop: compiled at the first call, cold
+        total += obj.size * k
+    return total
+
+
+def _profile(fn, run, calls):
+    """run(fn) `calls` times with fn compiled at its first call: the
+    results, and pyjion_clr.info(fn) after each call."""
+    pyjion_clr.config(threshold=0)
+    pyjion_clr.enable()
+    results, infos = [], []
+    for _ in range(calls):
+        results.append(run(fn))
+        infos.append(pyjion_clr.info(fn))
+    pyjion_clr.disable()
+    return results, infos
+
+
+def test_code_compiled_cold_is_profiled_and_compiled_again():
+    """A function with a loop is compiled before the interpreter has
+    specialised any of it; after PROFILE_AFTER_CALLS compiled calls the
+    interpreter runs it until it has quickened it (a few calls: it does so
+    at the eighth entry or loop edge), and it is compiled again with that
+    feedback: the interpreter's type version is in the new code."""
+    from harness import listing
+    from pyjion_clr import _driver
+    objs = [_Plain(i) for i in range(3)]
+    fn = fresh_copy(scaled_sum)
+    calls = _driver.PROFILE_AFTER_CALLS + 20
+    recompiled = _driver.stats()["recompiled"]
+    results, infos = _profile(fn, lambda f: f(objs, 2), calls)
+    assert results == [6] * calls
+    assert infos[0].compiled and not infos[0].recompiled
+    assert infos[-1].compiled and infos[-1].recompiled
+    assert _driver.stats()["recompiled"] > recompiled
+    counts = [info.compiled_calls for info in infos]
+    interpreted = [i for i in range(1, calls) if counts[i] == counts[i - 1]]
+    # three: the eighth warm-up comes in the second, the third runs quickened
+    assert interpreted == [_driver.PROFILE_AFTER_CALLS + i for i in range(3)]
+    assert "LOAD_ATTR_INSTANCE_VALUE" in specialised_names(fn.__code__)
+    assert re.search(r"ldc\.i4(?:\.s)? +%d\n" % _type_version(_Plain), listing(fn))
+    pyjion_clr.enable()
+    assert fn([_Other(1), _Slots(2)], 3) == 9      # the guards stay
+    pyjion_clr.disable()
+
+
+def countdown(me, n, acc):
+    for _ in range(1):          # a loop: compiled at the first call
+        pass
+    if n == 0:
+        return acc
+    return me(me, n - 1, acc + n)
+
+
+def test_code_compiled_again_under_its_own_frames():
+    """Profiling and the new compile start deep in a recursion: the calls
+    below go on in the code compiled before, those above in the new one."""
+    from pyjion_clr import _driver
+    fn = fresh_copy(countdown)
+    depth = _driver.PROFILE_AFTER_CALLS + 60
+    results, infos = _profile(fn, lambda f: f(f, depth, 0), 2)
+    assert results == [depth * (depth + 1) // 2] * 2
+    assert infos[0].recompiled
+
+
+def numbers(n):
+    for i in range(n):
+        yield i * 2
+
+
+def test_generators_are_not_compiled_again():
+    # a suspended generator resumes in the code that made it
+    fn = fresh_copy(numbers)
+    from pyjion_clr import _driver
+    results, infos = _profile(fn, lambda f: sum(f(3)), _driver.PROFILE_AFTER_CALLS + 20)
+    assert results == [6] * len(results)
+    assert infos[-1].compiled and not infos[-1].recompiled
+    assert infos[-1].compiled_calls == 4 * len(results)     # each resumption compiled
+
+
+def test_a_failed_recompile_keeps_the_code_compiled(monkeypatch):
+    from pyjion_clr import _driver, backends
+    backend = backends.get(_driver.backend_name())
+    real = backend.compile
+
+    def compile_once(code):
+        if code is fn.__code__ and pyjion_clr.info(fn).compiled:
+            raise RuntimeError("no second compile")
+        return real(code)
+
+    monkeypatch.setattr(backend, "compile", compile_once)
+    objs = [_Plain(1)]
+    fn = fresh_copy(scaled_sum)
+    fallbacks = _driver.stats()["fallback_total"]
+    calls = _driver.PROFILE_AFTER_CALLS + 20
+    results, infos = _profile(fn, lambda f: f(objs, 2), calls)
+    assert results == [2] * calls
+    assert infos[-1].compiled and not infos[-1].recompiled
+    assert infos[-1].compiled_calls > infos[-5].compiled_calls   # compiled calls again
+    assert _driver.stats()["fallback_total"] == fallbacks
