@@ -405,6 +405,10 @@ def target_description():
         "type_type": id(type),
         "builtin_len": id(len),
         "builtin_isinstance": id(isinstance),
+        # the builtins FastPaths.consume_generator takes a generator for
+        "generator_consumers": {"set": id(set), "tuple": id(tuple), "any": id(any),
+                                "all": id(all)},
+        "generator_type": id(types.GeneratorType),
         "module_type": id(types.ModuleType),
         "module_dict": PYJ_OFFSET_MODULE_DICT,
         "cfunction_type": id(type(len)),

@@ -757,6 +757,81 @@ pyj_for_iter_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *calle
     }
 }
 
+/* set(g), tuple(g), any(g) and all(g) of a generator g whose items
+ * compiled code takes itself, by FOR_ITER's helpers, so that a compiled
+ * generator is resumed without leaving the runtime at every item
+ * (FastPaths.consume_generator).  oparg is the builtin, as these kinds. */
+enum { CONSUME_SET, CONSUME_TUPLE, CONSUME_ANY, CONSUME_ALL };
+
+/* [NULL, builtin, g] -> [accumulator, g, NULL]: a new set, or the list a
+ * tuple is made from (NULL for any and all).  -1, nothing changed, if it
+ * could not be made. */
+static int
+pyj_op_consume_begin(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *accumulator = NULL;
+    if (oparg == CONSUME_SET || oparg == CONSUME_TUPLE) {
+        accumulator = oparg == CONSUME_SET ? PySet_New(NULL) : PyList_New(0);
+        if (accumulator == NULL) {
+            return -1;
+        }
+    }
+    PyObject *builtin = sp[-2];
+    sp[-3] = accumulator;
+    sp[-2] = sp[-1];
+    sp[-1] = NULL;
+    Py_DECREF(builtin);
+    return 0;
+}
+
+/* [accumulator, g, item]: the item added (released, as set_update_internal
+ * and PySequence_Tuple do), or tested as builtin_any and builtin_all do.
+ * 0: go on; 1: any or all decided; -1: an error. */
+static int
+pyj_op_consume_item(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *item = sp[-1];
+    sp[-1] = NULL;
+    int res;
+    if (oparg == CONSUME_SET) {
+        res = PySet_Add(sp[-3], item);
+    }
+    else if (oparg == CONSUME_TUPLE) {
+        res = PyList_Append(sp[-3], item);
+    }
+    else {
+        int truth = PyObject_IsTrue(item);
+        res = truth < 0 ? -1 : truth == (oparg == CONSUME_ANY);
+    }
+    Py_DECREF(item);
+    return res;
+}
+
+/* [accumulator, g or NULL (exhausted)] -> [result]: the set, the tuple,
+ * or True or False; g, if any and all stopped early, released. */
+static int
+pyj_op_consume_end(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+{
+    PyObject *accumulator = sp[-3];
+    PyObject *gen = sp[-2];
+    PyObject *res;
+    if (oparg == CONSUME_SET) {
+        res = accumulator;
+    }
+    else if (oparg == CONSUME_TUPLE) {
+        res = PyList_AsTuple(accumulator);
+        Py_DECREF(accumulator);
+    }
+    else {
+        /* any: decided (g not exhausted) by a true item; all: by a false one */
+        res = Py_NewRef((gen != NULL) == (oparg == CONSUME_ANY) ? Py_True : Py_False);
+    }
+    sp[-3] = res;
+    sp[-2] = NULL;
+    Py_XDECREF(gen);
+    return res == NULL ? -1 : 0;
+}
+
 /* ----------------------------------------------------------------- calls */
 
 /* callable(args...) made as the interpreter's specialised PRECALLs make
@@ -2764,6 +2839,9 @@ const pyj_helper_entry pyj_helper_table[] = {
     {"for_iter_return", (void *)pyj_for_iter_return},
     {"for_iter_leaf", (void *)pyj_op_for_iter_leaf},
     {"for_iter_return_leaf", (void *)pyj_for_iter_return_leaf},
+    HELPER(consume_begin),
+    HELPER(consume_item),
+    HELPER(consume_end),
     HELPER(call),
     {"call_return", (void *)pyj_call_return},
     {"call_recorded", (void *)pyj_op_call_recorded},

@@ -1415,6 +1415,42 @@ class FastPaths:
         il.branch("br", done)
         il.mark(call)
 
+    def generator_consumer(self, ins):
+        """The builtin a CALL of one argument names that consume_generator
+        may serve (set, tuple, any, all, as a global), or None."""
+        precall = self.previous_of.get(ins.index)
+        if ins.oparg != 1 or self.compact or precall is None or precall.name != "PRECALL":
+            return None
+        loaded_by, name = self.a.callees.get(precall.index, (None, None))
+        return name if loaded_by == "global" and name in GENERATOR_CONSUMERS else None
+
+    def consume_generator(self, ins, depth, done, builtin):
+        """[NULL, builtin, g] for set, tuple, any or all of a generator g:
+        this code takes g's items itself, by FOR_ITER's helpers, so that a
+        compiled g is resumed as compiled code calls compiled code, not by
+        the builtin's C loop through the frame hook at every item; each
+        item is collected or tested as the builtin does (ops.c's
+        consume_*); going to done.  Anything else falls through to the
+        call."""
+        il = self.il
+        call, loop, finished = il.new_label(), il.new_label(), il.new_label()
+        kind = GENERATOR_CONSUMERS.index(builtin)
+        self.builtin_call_operand(depth, self.t["generator_consumers"][builtin], call)
+        self.branch_unless_type(self.v_t0, self.t["generator_type"], call)
+        # [accumulator (a set, a list for the tuple; any, all: NULL), g, item]
+        self.call_op("consume_begin", ins, depth, depth, oparg=kind)
+        il.mark(loop)
+        self.direct_capable_op("for_iter", ins, depth - 1, depth - 1)
+        il.ldloc(self.v_status)
+        il.branch("brtrue", finished)       # exhausted: g released
+        self.call_op("consume_item", ins, depth, depth - 1, oparg=kind, fails_below_zero=True)
+        il.ldloc(self.v_status)
+        il.branch("brfalse", loop)
+        il.mark(finished)                   # or any, all decided: g still there
+        self.call_op("consume_end", ins, depth, depth - 1, oparg=kind)
+        il.branch("br", done)
+        il.mark(call)
+
     def list_append(self, ins, depth, done):
         """[list.append, lst, x]: x appended in place when lst is an exact
         list with room to spare, then None (as PRECALL_NO_KW_LIST_APPEND);
@@ -2815,6 +2851,9 @@ class FastPaths:
 # CALLs done inline when the interpreter specialised the PRECALL before them
 # so: (FastPaths emitter taking the stack depth and the label after the call,
 # falling through to the call when its guards fail; the arguments it takes).
+# The builtins consume_generator serves, in the order of ops.c's CONSUME_*.
+GENERATOR_CONSUMERS = ("set", "tuple", "any", "all")
+
 INLINE_CALLS = {
     "NO_KW_LIST_APPEND": (FastPaths.list_append, 1),
     "NO_KW_TYPE_1": (FastPaths.type_of, 1),

@@ -696,11 +696,13 @@ class Translator(FastPaths):
         il.op("stind.i")
 
     # --------------------------------------------------------- helpers
-    def call_op(self, helper, ins, depth, error_depth, aux=0, oparg=None, always_fails=False):
+    def call_op(self, helper, ins, depth, error_depth, aux=0, oparg=None, always_fails=False,
+                fails_below_zero=False):
         """status = helper(frame, sp, oparg, aux) (ins's oparg unless given);
-        on failure (every time if always_fails: it raises) unwind from
-        error_depth.  The inputs it consumes are spilled first: helpers find
-        their inputs in the slots."""
+        on failure (every time if always_fails: it raises; a status below
+        zero if fails_below_zero, the others left in v_status; else any
+        but 0) unwind from error_depth.  The inputs it consumes are spilled
+        first: helpers find their inputs in the slots."""
         il = self.il
         self.spill(error_depth, depth)
         il.op("ldarg.1")
@@ -713,7 +715,11 @@ class Translator(FastPaths):
             il.branch("br", self.error_stub(ins, error_depth))
             return
         il.ldloc(self.v_status)
-        il.branch("brtrue", self.error_stub(ins, error_depth))
+        if fails_below_zero:
+            il.op("ldc.i4.0")
+            il.branch("blt", self.error_stub(ins, error_depth))
+        else:
+            il.branch("brtrue", self.error_stub(ins, error_depth))
 
     def call_op_out_of_line(self, label, resume, helper, ins, depth, error_depth, aux=0):
         """call_op as a cold path at label, continuing at resume."""
@@ -965,6 +971,9 @@ class Translator(FastPaths):
         seen = self.precall_seen(ins)
         done = self.il.new_label()
         inline = INLINE_CALLS.get(seen) if not kwnames else None
+        consumer = self.generator_consumer(ins) if not kwnames else None
+        if consumer is not None:
+            self.consume_generator(ins, depth, done, consumer)     # or falls through
         if inline is not None and ins.oparg == inline[1]:
             inline[0](self, ins, depth, done)
             # the call itself, where the fast path's guards fail, is a cold

@@ -11,7 +11,7 @@ import types
 import pytest
 
 import pyjion_clr
-from harness import differential, run_compiled, run_interpreted
+from harness import differential, listing, run_compiled, run_interpreted
 
 GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
@@ -342,6 +342,113 @@ def resumed_by_compiled_code_many_times():
     return out
 
 
+# set(g), tuple(g), any(g) and all(g) of a generator are taken by compiled
+# code itself (FastPaths.consume_generator)
+def consumed_by_builtins(n):
+    data = list(range(n))
+    out = [set(x % 3 for x in data), tuple(x * 2 for x in data if x > 1),
+           any(x > n - 2 for x in data), all(x < n for x in data),
+           any(x > n for x in data), all(x < 1 for x in data),
+           set(x for x in ()), tuple(x for x in ()), any(x for x in ()), all(x for x in ())]
+    out.append(tuple(x for x in ()) is tuple())
+    return out
+
+
+def consumers_stopping_early():
+    out, log = [], []
+
+    def logged(items):
+        try:
+            for item in items:
+                log.append(("yield", item))
+                yield item
+        finally:
+            log.append("closed")
+
+    out.append(any(logged([0, 0, 3, 4])))           # stops at 3: closed when released
+    out.append(all(logged([1, 0, 2])))
+    out.append(list(log))
+
+    class Truthy:
+        def __init__(self, v):
+            self.v = v
+
+        def __bool__(self):
+            log.append(("bool", self.v))
+            if self.v == "bad":
+                raise ValueError("no truth")
+            return bool(self.v)
+
+    out.append(any(Truthy(v) for v in (0, "", 5, 6)))
+    for attempt in (lambda: any(Truthy(v) for v in (0, "bad", 1)),
+                    lambda: all(Truthy(v) for v in (1, "bad", 0))):
+        try:
+            attempt()
+        except ValueError as exc:
+            out.append(str(exc))
+    return out, log
+
+
+def consumers_failing():
+    out = []
+    try:
+        set([i] for i in range(2))                  # unhashable
+    except TypeError as exc:
+        out.append(str(exc))
+
+    def failing(k):
+        for i in range(k):
+            if i == 2:
+                raise KeyError(i)
+            yield i
+
+    for attempt in (lambda: set(failing(5)), lambda: tuple(failing(5)),
+                    lambda: any(x > 10 for x in failing(5)), lambda: all(x < 10 for x in failing(5))):
+        try:
+            attempt()
+        except KeyError as exc:
+            out.append(exc.args)
+    g = (x for x in range(4))
+    next(g)
+    out.append((set(g), set(g), tuple(g)))          # resumed, then exhausted
+    out.append((set([1, 2]), tuple("ab"), any([0, 1]), all(iter([1, 0]))))   # not generators
+    return out
+
+
+def consumers_shadowed(n):
+    def set(g):                                     # a local, not the builtin
+        return ("mine", [*g])
+
+    return set(x for x in range(n)), tuple(x for x in range(n))
+
+
+def consumer_resumes_itself():
+    def gen():
+        yield 1
+        yield set(me)                               # g is running: ValueError
+
+    me = gen()
+    try:
+        return tuple(me)
+    except ValueError as exc:
+        return str(exc)
+
+
+def consumer_errors_have_tracebacks():
+    def deep(k):
+        for i in range(k):
+            yield 10 // (2 - i)
+
+    try:
+        tuple(deep(5))
+    except ZeroDivisionError as exc:
+        tb, lines = exc.__traceback__, []
+        while tb is not None:
+            lines.append((tb.tb_frame.f_code.co_name, tb.tb_lineno - tb.tb_frame.f_code.co_firstlineno))
+            tb = tb.tb_next
+        return lines
+
+
 CASES = [
     (resumed_by_compiled_code_many_times, ()),
     (send_and_return, ()),
@@ -361,6 +468,12 @@ CASES = [
     (await_errors, ("for",)),
     (await_errors, ("with",)),
     (yield_from_coroutine_in_generator, ()),
+    (consumed_by_builtins, (6,)),
+    (consumers_stopping_early, ()),
+    (consumers_failing, ()),
+    (consumers_shadowed, (3,)),
+    (consumer_resumes_itself, ()),
+    (consumer_errors_have_tracebacks, ()),
 ]
 
 
@@ -411,6 +524,27 @@ def keeps_no_references(body, n):
     run_compiled(body, n, payload)
     gc.collect()
     return sys.getrefcount(payload) == before
+
+
+def test_generators_consumed_by_builtins_do_not_leak():
+    def gen(items):
+        for item in items:
+            yield item
+
+    def consume(n, payload):
+        for _ in range(n):
+            set(gen([payload]))
+            tuple(gen([payload, payload]))
+            any(gen([0, payload, payload]))         # stops early
+            all(gen([payload, None, payload]))
+            try:
+                set(gen([payload, [payload]]))      # unhashable
+            except TypeError:
+                pass
+
+    assert keeps_no_references(consume, 1000)
+    assert pyjion_clr.info(gen).compiled
+    assert "consume_item" in listing(consume)
 
 
 def test_generators_do_not_leak():
