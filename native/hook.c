@@ -11,7 +11,7 @@
 #include "generator_new.h"
 #include "native_stack.h"
 
-static Py_ssize_t g_extra_index = -1;
+Py_ssize_t pyj_extra_index = -1;
 static int g_installed;
 static _PyFrameEvalFunction g_previous;
 static Py_ssize_t g_threshold = 0;
@@ -78,10 +78,10 @@ free_code_state(void *ptr)
 int
 pyj_hook_extra_index(void)
 {
-    if (g_extra_index < 0) {
-        g_extra_index = _PyEval_RequestCodeExtraIndex(free_code_state);
+    if (pyj_extra_index < 0) {
+        pyj_extra_index = _PyEval_RequestCodeExtraIndex(free_code_state);
     }
-    return (int)g_extra_index;
+    return (int)pyj_extra_index;
 }
 
 pyj_code_state *
@@ -90,7 +90,7 @@ pyj_hook_state_for(PyCodeObject *code, int create)
     if (pyj_hook_extra_index() < 0) {
         return NULL;
     }
-    void *ptr = pyj_code_extra_slot(code, g_extra_index);
+    void *ptr = pyj_code_extra_slot(code, pyj_extra_index);
     if (ptr != NULL || !create) {
         return (pyj_code_state *)ptr;
     }
@@ -98,7 +98,7 @@ pyj_hook_state_for(PyCodeObject *code, int create)
     if (st == NULL) {
         return NULL;
     }
-    if (_PyCode_SetExtra((PyObject *)code, g_extra_index, st) < 0) {
+    if (_PyCode_SetExtra((PyObject *)code, pyj_extra_index, st) < 0) {
         PyErr_Clear();
         PyMem_Free(st);
         return NULL;
@@ -389,8 +389,8 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
         }
         goto interpret;
     }
-    pyj_code_state *st = pyj_hook_state_for(frame->f_code, 1);
-    if (st == NULL) {
+    pyj_code_state *st = pyj_hook_state_of(frame->f_code);
+    if (st == NULL && (st = pyj_hook_state_for(frame->f_code, 1)) == NULL) {
         goto interpret;
     }
     if (st->status == PYJ_COLD) {
@@ -417,13 +417,6 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
 interpret:
     g_interpreted_calls++;
     return _PyEval_EvalFrameDefault(ts, frame, throwflag);
-}
-
-void *
-pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code)
-{
-    pyj_code_state *st = g_extra_index >= 0 ? pyj_code_extra_slot(code, g_extra_index) : NULL;
-    return st != NULL ? pyj_hook_state_entry(ts, st) : NULL;
 }
 
 int

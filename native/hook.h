@@ -62,10 +62,6 @@ void pyj_hook_set_direct_trampoline(void *fn);
 /* Compiled code is only called while the backend says it is alive. */
 void pyj_hook_set_backend_alive(int alive);
 pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);
-/* code's direct entry if compiled code may call it itself right now (the
- * hook would run it compiled: no tracing, backend alive), else NULL; counts
- * the call as a compiled one. */
-void *pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code);
 
 /* What the hook keeps that the inline function below reads: is the
  * backend alive, calls of compiled code (all, and those made through
@@ -89,6 +85,26 @@ pyj_hook_state_entry(PyThreadState *ts, pyj_code_state *st)
     pyj_compiled_calls++;
     pyj_direct_calls++;
     return st->direct_entry;
+}
+
+/* The index of the code state in code objects' co_extra (-1 until the
+ * first pyj_hook_state_for), and the state of code if it has one. */
+extern Py_ssize_t pyj_extra_index;
+
+static inline pyj_code_state *
+pyj_hook_state_of(PyCodeObject *code)
+{
+    return pyj_extra_index >= 0 ? pyj_code_extra_slot(code, pyj_extra_index) : NULL;
+}
+
+/* code's direct entry if compiled code may call it itself right now (the
+ * hook would run it compiled: no tracing, backend alive), else NULL; counts
+ * the call as a compiled one. */
+static inline void *
+pyj_hook_direct_entry(PyThreadState *ts, PyCodeObject *code)
+{
+    pyj_code_state *st = pyj_hook_state_of(code);
+    return st != NULL ? pyj_hook_state_entry(ts, st) : NULL;
 }
 
 /* Counts the code states freed, from 1: a pointer to a code object (or
