@@ -178,6 +178,14 @@ static inline void *pyj_code_extra_slot(PyCodeObject *code, Py_ssize_t index) {
     return (extra != NULL && index < extra->ce_size) ? extra->ce_extras[index] : NULL;
 }
 
+/* Would one more tracked object start a collection of the cyclic GC (which
+ * runs finalizers: Python code)?  As _PyObject_GC_Link decides. */
+static inline int pyj_gc_would_collect(PyThreadState *ts) {
+    struct _gc_runtime_state *gc = &ts->interp->gc;
+    return gc->enabled && gc->generations[0].threshold != 0 && !gc->collecting
+        && gc->generations[0].count + 1 > gc->generations[0].threshold;
+}
+
 /* The METH_* flags of a builtin function or method descriptor, else -1. */
 static inline int pyj_c_function_flags(PyObject *obj) {
     if (Py_IS_TYPE(obj, &PyCFunction_Type)) {

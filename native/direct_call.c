@@ -511,26 +511,23 @@ pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
 }
 
 void *
-pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
-                          int oparg, PyjFrame **callee, PyObject **error)
+pyj_call_prepare_recorded_class(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
+                                int oparg, PyjFrame **callee, PyObject **error, int leaf)
 {
     *error = NULL;
-    if (site->way[0].epoch == 0) {
-        return NULL;
-    }
-    PyObject *callable = base[0] != NULL ? base[0] : base[1];
-    if (Py_IS_TYPE(callable, &PyFunction_Type)) {
-        return pyj_call_prepare_recorded_function(ts, site, base, oparg, callee);
-    }
     /* a class: its version says its __init__ and how instances are made
      * are as when recorded (pyj_call_prepare_init) */
-    PyTypeObject *type = (PyTypeObject *)callable;
-    if (base[0] != NULL || !Py_IS_TYPE(type, &PyType_Type)) {
+    PyTypeObject *type = (PyTypeObject *)base[1];
+    if (site->way[0].epoch == 0 || base[0] != NULL || !Py_IS_TYPE(type, &PyType_Type)) {
         return NULL;
     }
     const pyj_call_record *r = class_record_of(site, pyj_type_version(type));
     if (r == NULL || r->epoch != pyj_code_epoch || r->nargs != oparg + 1
         || r->init->func_code != (PyObject *)r->code) {
+        return NULL;
+    }
+    if (leaf && (type->tp_alloc != PyType_GenericAlloc || (type->tp_flags & Py_TPFLAGS_IS_ABSTRACT)
+                 || pyj_gc_would_collect(ts))) {
         return NULL;
     }
     PyFunctionObject *init = r->init;
@@ -542,6 +539,10 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
     PyObject *self = instance_for_init(type, init, error);
     if (self == NULL) {
         Py_DECREF(init);
+        if (leaf && *error != NULL) {
+            PyErr_Clear();          /* out of memory: the full path tries again, and raises */
+            *error = NULL;
+        }
         return NULL;
     }
     base[0] = (PyObject *)type;
@@ -549,6 +550,18 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
     *callee = push_recorded_frame(ts, r, init, base + 1);
     Py_DECREF(init);
     return entry;
+}
+
+void *
+pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
+                          int oparg, PyjFrame **callee, PyObject **error)
+{
+    *error = NULL;
+    PyObject *callable = base[0] != NULL ? base[0] : base[1];
+    if (Py_IS_TYPE(callable, &PyFunction_Type)) {
+        return pyj_call_prepare_recorded_function(ts, site, base, oparg, callee);
+    }
+    return pyj_call_prepare_recorded_class(ts, site, base, oparg, callee, error, 0);
 }
 
 /* BINARY_OP's oparg as an index of binary_operators, *inplace set for

@@ -65,6 +65,14 @@ void *pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, Py
  * base[0] NULL, base[1]), which runs no code: a leaf (ops.h). */
 void *pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
                                          PyObject **base, int oparg, PyjFrame **callee);
+/* ... and for a class (base[1], base[0] NULL) the site recorded, whose
+ * __init__ is run (pyj_call_prepare_init).  As a leaf (leaf 1), only where
+ * making the instance runs no code -- the class allocates as
+ * PyType_GenericAlloc, is not abstract, one more tracked object does not
+ * start a collection (which runs finalizers) -- and never with *error set. */
+void *pyj_call_prepare_recorded_class(PyThreadState *ts, const pyj_call_site *site,
+                                      PyObject **base, int oparg, PyjFrame **callee,
+                                      PyObject **error, int leaf);
 /* After pyj_call_prepare_direct (type_version 0) or pyj_call_prepare_init
  * (the class's version) made *callee, a call of nargs arguments: the site
  * records it when it is a call of positional arguments. */

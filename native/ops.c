@@ -1008,14 +1008,20 @@ pyj_op_call_recorded(PyjFrame *f, PyObject **sp, int oparg, PyObject *site, PyjF
     return call(sp, oparg, NULL, callee, (pyj_call_site *)site);
 }
 
-/* CALL_RECORDED's leaf half (ops.h): a function the site recorded, called
- * the same way.  A bound method is unwrapped first unless it has weak
+/* CALL_RECORDED's leaf half (ops.h): a function or class the site
+ * recorded, called the same way (a class only where making its instance
+ * runs no code).  A bound method is unwrapped first unless it has weak
  * references: freeing it then runs no code. */
 static __attribute__((flatten)) void *
 pyj_op_call_recorded_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *site,
                           PyjFrame **callee)
 {
     PyObject **base = sp - oparg - 2;
+    if (base[0] == NULL && Py_IS_TYPE(base[1], &PyType_Type)) {
+        PyObject *error;
+        return pyj_call_prepare_recorded_class(_PyThreadState_GET(), (pyj_call_site *)site, base,
+                                               oparg, callee, &error, 1);
+    }
     if (base[0] == NULL && Py_IS_TYPE(base[1], &PyMethod_Type)
         && ((PyMethodObject *)base[1])->im_weakreflist != NULL) {
         return NULL;
@@ -1035,12 +1041,25 @@ call_result(PyObject **base, PyObject *res)
 }
 
 /* ... and its finishing leaf half: the function returned and releasing its
- * frame and the stack's reference to it runs no code. */
+ * frame and the stack's reference to it runs no code; or a class's
+ * __init__ returned None, and releasing its frame and the stack's
+ * reference to the class runs none: the instance is the result. */
 static __attribute__((flatten)) int
 pyj_call_return_leaf(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
                      PyObject *res)
 {
     PyObject **base = sp - oparg - 2;
+    if (base[0] != NULL && PyType_Check(base[0])) {
+        /* [class, instance] (pyj_call_return) */
+        if (res != Py_None || Py_REFCNT(base[0]) <= 1 || !pyj_call_finish_direct_leaf(ts, callee, 0)) {
+            return PYJ_DIRECT_DECLINED;
+        }
+        Py_DECREF(res);
+        Py_DECREF(base[0]);
+        base[0] = base[1];
+        base[1] = NULL;
+        return PYJ_DIRECT_NEXT;
+    }
     if (res == NULL || !pyj_call_finish_direct_leaf(ts, callee, 1)) {
         return PYJ_DIRECT_DECLINED;
     }

@@ -993,12 +993,13 @@ class Translator(FastPaths):
             self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
         else:
             # leaf halves where the interpreter saw calls of Python functions,
-            # or in code it ran warm, no calls lately; elsewhere (a class, a
-            # C function, code compiled at its first call) they would mostly
-            # decline, a leaf call and a jump wasted
+            # or gave up (it does on classes), or in code it ran warm, no
+            # calls lately; elsewhere (a C function, code compiled at its
+            # first call) they would mostly decline, a leaf call and a jump
+            # wasted
             self.direct_capable_op("call_recorded", ins, depth, depth - ins.oparg - 2,
                                    aux=self.site_cache[ins.index],
-                                   leaf_halves=seen in PYTHON_CALLS
+                                   leaf_halves=seen in PYTHON_CALLS or seen == bytecode.GENERIC
                                    or (seen is None and self.a.warmed))
         self.il.mark(called)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)

@@ -977,3 +977,72 @@ def test_direct_calls_are_counted():
     after = pyjion_clr.stats()
     assert after["direct_calls"] - before["direct_calls"] >= 99     # the first may compile
     assert after["compiled_calls"] - before["compiled_calls"] >= 100
+
+
+def make_one(cls, a):
+    return cls(a)
+
+
+def _instances_story(fn):
+    """Classes called at a site the interpreter gave up on (it does on
+    classes), whose calls take the leaf halves where making the instance
+    runs no code: values, __init__ returning something, an abstract class,
+    a class changed, and allocations that start collections running
+    finalizers (the leaf half declines those to the full call)."""
+    import gc
+    log = []
+
+    class Pt:
+        def __init__(self, a):
+            self.a = a
+
+    class Cycle:
+        def __init__(self, a):
+            self.me = self
+            self.a = a
+
+        def __del__(self):
+            log.append(self.a)
+
+    class BadInit:
+        def __init__(self, a):
+            return a
+
+    class Abstract:
+        def __init__(self, a):
+            self.a = a
+
+    out = [fn(Pt, i).a for i in range(3)]
+    for i in range(3000):
+        fn(Cycle, i)
+    gc.collect()
+    out.append(sorted(log) == list(range(3000)))
+    for a in (None, 5):
+        try:
+            out.append(type(fn(BadInit, a)).__name__)
+        except TypeError as exc:
+            out.append(str(exc))
+    out.append(fn(Abstract, 1).a)
+    Abstract.__abstractmethods__ = frozenset({"f"})
+    try:
+        fn(Abstract, 1)
+    except TypeError as exc:
+        out.append(str(exc))
+    Pt.__init__ = lambda self, a: setattr(self, "a", -a)        # a new version
+    out.append(fn(Pt, 4).a)
+    return out
+
+
+def test_classes_called_at_warm_sites():
+    from harness import listing
+
+    class Seed:
+        def __init__(self, a):
+            self.a = a
+
+    warm = warmed_copy(make_one, Seed, 1)
+    assert "call_recorded_leaf" in listing(warm)
+    compiled = _instances_story(warm)
+    pyjion_clr.disable()
+    assert compiled == _instances_story(make_one)
+    assert compiled[3] is True
