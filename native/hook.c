@@ -207,6 +207,12 @@ answer_count(PyObject *res, int i)
     return n;
 }
 
+/* Code compiled without feedback is profiled if it makes at least one in
+ * this many of all compiled calls until it is due (hexiom's `solve_step`,
+ * called a few times a round, came due in the third of a pyperf worker's
+ * timed values, with six others, and doubled it). */
+#define PROFILED_SHARE 1000
+
 /* Takes the compiled code the driver answered with into st: 1 if it
  * compiled the code, else 0 with st unchanged but for its record (kept
  * too after a failed recompile: the code stays compiled). */
@@ -240,6 +246,7 @@ take_compiled(pyj_code_state *st, PyObject *res, int recompile)
     Py_XSETREF(st->handle, Py_NewRef(untracked_if_atomic(PyTuple_GET_ITEM(res, 2))));
     Py_ssize_t profile_after = answer_count(res, 5);
     st->profile_at = profile_after > 0 ? st->compiled_calls + profile_after : -1;
+    st->profile_deadline = pyj_compiled_calls + profile_after * PROFILED_SHARE;
     st->entry = (pyj_entry_fn)entry;
     st->direct_entry = direct_entry;
     return 1;
@@ -297,6 +304,10 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
 static int
 profile_call(PyThreadState *ts, PyCodeObject *code, pyj_code_state *st)
 {
+    if (st->profiled_calls == 0 && pyj_compiled_calls > st->profile_deadline) {
+        st->profile_at = -1;            /* too rare: stays as it is */
+        return 0;
+    }
     if (st->quickened_calls == 0 && st->profiled_calls < PROFILED_CALLS_MAX) {
         st->profiled_calls++;
         if (code->co_warmup == 0) {

@@ -32,6 +32,10 @@ typedef struct {
      * run by the interpreter instead, for a few calls, counted here
      * (those that began with the code already quickened, and all). */
     Py_ssize_t profile_at;
+    /* ... unless all compiled calls (pyj_compiled_calls) are past this by
+     * then: code that rare gains little, and its profiling and second
+     * compile would land in the middle of what its caller is doing */
+    Py_ssize_t profile_deadline;
     int quickened_calls;
     int profiled_calls;
     PyObject *retired;           /* list of handles of code compiled before, or NULL */

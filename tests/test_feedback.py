@@ -1153,3 +1153,28 @@ def test_a_failed_recompile_keeps_the_code_compiled(monkeypatch):
     assert infos[-1].compiled and not infos[-1].recompiled
     assert infos[-1].compiled_calls > infos[-5].compiled_calls   # compiled calls again
     assert _driver.stats()["fallback_total"] == fallbacks
+
+
+def test_rarely_called_code_is_not_profiled():
+    """Code that makes fewer than one in hookc's PROFILED_SHARE (1,000) of
+    all compiled calls until it is due stays as first compiled: its
+    profiling and second compile would gain little and land in the middle
+    of its callers' work."""
+    from pyjion_clr import _driver
+
+    def busy():
+        return 1
+
+    def churn(n):
+        total = 0
+        for _ in range(n):
+            total += busy()
+        return total
+
+    objs = [_Plain(1)]
+    fn = fresh_copy(scaled_sum)
+    results, infos = _profile(fn, lambda f: (f(objs, 2), churn(1200))[0],
+                              _driver.PROFILE_AFTER_CALLS + 20)
+    assert results == [2] * len(results)
+    assert infos[-1].compiled and not infos[-1].recompiled
+    assert infos[-1].compiled_calls == len(results)        # none interpreted
