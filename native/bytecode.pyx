@@ -171,6 +171,12 @@ _SPECIALIZED = {family: frozenset(forms) for family, forms in dis._specializatio
 GENERIC = "generic"
 
 
+def quickened(code):
+    """Has the interpreter quickened code (run it warm), so that its
+    specialised forms say what its sites saw?"""
+    return code._co_code_adaptive != code.co_code
+
+
 def read_feedback(code, instrs):
     """Set ins.seen for each instruction of a specialisable family: the
     suffix of the specialised form the interpreter chose ("ADD_FLOAT",
@@ -196,7 +202,7 @@ def read_feedback(code, instrs):
             if layout is not None:
                 ins.cached = layout(*(_cache_field(adaptive, ins.index, at, units)
                                       for at, units in _CACHE_FIELDS[layout]))
-    return adaptive != code.co_code
+    return quickened(code)
 
 
 # What some specialised forms keep in their inline cache entries, as

@@ -90,9 +90,9 @@ pyj_hook_state_for(PyCodeObject *code, int create)
     if (pyj_hook_extra_index() < 0) {
         return NULL;
     }
-    void *ptr = pyj_code_extra_slot(code, pyj_extra_index);
-    if (ptr != NULL || !create) {
-        return (pyj_code_state *)ptr;
+    pyj_code_state *found = pyj_hook_state_of(code);
+    if (found != NULL || !create) {
+        return found;
     }
     pyj_code_state *st = PyMem_Calloc(1, sizeof(pyj_code_state));
     if (st == NULL) {

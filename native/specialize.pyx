@@ -1288,12 +1288,17 @@ class FastPaths:
         il.mark(done)
 
     # ------------------------------------------------------------- CALL
+    def precall_of(self, ins):
+        """The PRECALL right before the CALL ins, or None."""
+        precall = self.previous_of.get(ins.index)
+        return precall if precall is not None and precall.name == "PRECALL" else None
+
     def precall_seen(self, ins):
         """What the interpreter specialised the PRECALL before this CALL
         for (feedback), or None; a guess from the callable's name where the
         code ran too little for feedback (guessed_call)."""
-        precall = self.previous_of.get(ins.index)
-        if precall is None or precall.name != "PRECALL":
+        precall = self.precall_of(ins)
+        if precall is None:
             return None
         if precall.seen is None and not self.compact:
             return self.guessed_call(precall)
@@ -1418,8 +1423,8 @@ class FastPaths:
     def generator_consumer(self, ins):
         """The builtin a CALL of one argument names that consume_generator
         may serve (set, tuple, any, all, as a global), or None."""
-        precall = self.previous_of.get(ins.index)
-        if ins.oparg != 1 or self.compact or precall is None or precall.name != "PRECALL":
+        precall = self.precall_of(ins)
+        if ins.oparg != 1 or self.compact or precall is None:
             return None
         loaded_by, name = self.a.callees.get(precall.index, (None, None))
         return name if loaded_by == "global" and name in GENERATOR_CONSUMERS else None
@@ -2848,12 +2853,12 @@ class FastPaths:
         self.load_small_int(self.v_t1)
 
 
-# CALLs done inline when the interpreter specialised the PRECALL before them
-# so: (FastPaths emitter taking the stack depth and the label after the call,
-# falling through to the call when its guards fail; the arguments it takes).
 # The builtins consume_generator serves, in the order of ops.c's CONSUME_*.
 GENERATOR_CONSUMERS = ("set", "tuple", "any", "all")
 
+# CALLs done inline when the interpreter specialised the PRECALL before them
+# so: (FastPaths emitter taking the stack depth and the label after the call,
+# falling through to the call when its guards fail; the arguments it takes).
 INLINE_CALLS = {
     "NO_KW_LIST_APPEND": (FastPaths.list_append, 1),
     "NO_KW_TYPE_1": (FastPaths.type_of, 1),

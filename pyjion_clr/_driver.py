@@ -71,7 +71,8 @@ _RESUMABLE = 0x20 | 0x80 | 0x100 | 0x200     # CO_GENERATOR, CO_COROUTINE,
 
 def _profile_after(code):
     """Compiled calls after which code is profiled and compiled again, or 0."""
-    if code.co_flags & _RESUMABLE or code._co_code_adaptive != code.co_code:
+    from ._bytecode import quickened    # loaded by the compile that just ran
+    if code.co_flags & _RESUMABLE or quickened(code):
         return 0
     return PROFILE_AFTER_CALLS
 
