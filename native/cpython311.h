@@ -166,6 +166,11 @@ static inline void *pyj_eval_breaker_address(PyInterpreterState *interp) {
     return (void *)&interp->ceval.eval_breaker;
 }
 
+/* Is it set (something for the eval-breaker handler to do)? */
+static inline int pyj_eval_breaker_set(PyThreadState *ts) {
+    return _Py_atomic_load_relaxed(&ts->interp->ceval.eval_breaker) != 0;
+}
+
 /* codeobject.c's private layout of co_extra (PEP 523 per-code slots), read
  * directly on every call instead of through _PyCode_GetExtra. */
 typedef struct {

@@ -413,6 +413,28 @@ pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs,
 /* a CALL site's records live in its two inline caches (specialize.pyx) */
 _Static_assert(sizeof(pyj_call_site) <= 2 * sizeof(pyj_site_cache), "pyj_call_site too large");
 
+/* pyj_call_record's returns for code whose body is `return <argument>`
+ * or `return <constant>`: RESUME, LOAD_FAST or LOAD_CONST, RETURN_VALUE
+ * and nothing else (no cells, no free variables), else 0. */
+static int16_t
+body_returns(PyCodeObject *co, PyObject **constant)
+{
+    _Py_CODEUNIT *units = _PyCode_CODE(co);
+    if (Py_SIZE(co) != 3 || _PyOpcode_Deopt[_Py_OPCODE(units[0])] != RESUME
+        || _Py_OPARG(units[0]) != 0 || _PyOpcode_Deopt[_Py_OPCODE(units[2])] != RETURN_VALUE) {
+        return 0;
+    }
+    int op = _PyOpcode_Deopt[_Py_OPCODE(units[1])], oparg = _Py_OPARG(units[1]);
+    if (op == LOAD_FAST && oparg < co->co_argcount) {
+        return (int16_t)(PYJ_RETURNS_ARGUMENT + oparg);
+    }
+    if (op == LOAD_CONST) {
+        *constant = PyTuple_GET_ITEM(co->co_consts, oparg);
+        return PYJ_RETURNS_CONSTANT;
+    }
+    return 0;
+}
+
 void
 pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
                      unsigned int type_version)
@@ -421,7 +443,7 @@ pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
     pyj_code_state *st = pyj_hook_state_for(co, 0);
     if (st == NULL || nargs > co->co_argcount || co->co_argcount > UINT16_MAX
         || co->co_kwonlyargcount != 0 || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))
-        || !(co->co_flags & CO_OPTIMIZED)) {
+        || !(co->co_flags & CO_OPTIMIZED) || co->co_nlocalsplus > UINT16_MAX) {
         return;
     }
     memmove(&site->way[1], &site->way[0], sizeof(site->way[0]) * (PYJ_CALL_WAYS - 1));
@@ -433,8 +455,9 @@ pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
     r->init = type_version != 0 ? callee->f_func : NULL;
     r->nargs = (uint16_t)nargs;
     r->argcount = (uint16_t)co->co_argcount;
-    r->nlocalsplus = co->co_nlocalsplus;
+    r->nlocalsplus = (uint16_t)co->co_nlocalsplus;
     r->framesize = (int)pyj_frame_size(co);
+    r->returns = type_version == 0 && nargs == co->co_argcount ? body_returns(co, &r->constant) : 0;
 }
 
 /* The site's record of a call of code with nargs arguments, or NULL. */
@@ -493,19 +516,70 @@ push_recorded_frame(PyThreadState *ts, const pyj_call_record *r, PyFunctionObjec
     return frame;
 }
 
+/* Is freeing obj sure to run no code (no finalizer, weakref callback or
+ * code-object release hook)?  Ints and floats free themselves. */
+PYJ_CALL_STEP int
+frees_without_code(PyObject *obj)
+{
+    return obj == NULL || Py_REFCNT(obj) > 1 || PyLong_CheckExact(obj) || PyFloat_CheckExact(obj);
+}
+
+/* The call of func (a callable on the stack at base, args its
+ * arguments) that r records as only returning an argument or a constant,
+ * made without a frame, when all a frame would add is unobservable: the
+ * checks a compiled call's entry makes (recorded_entry: the function runs
+ * compiled now, and counts the call) and its first instruction (the eval
+ * breaker); and releasing the callable and the arguments not returned
+ * runs no code.  1 when made (the result replacing the call's values), 0
+ * with nothing changed. */
+PYJ_CALL_STEP int
+call_without_frame(PyThreadState *ts, const pyj_call_record *r, PyFunctionObject *func,
+                   PyObject **base, PyObject **args)
+{
+    int returned = r->returns - PYJ_RETURNS_ARGUMENT;   /* the argument's index, or < 0 */
+    if (pyj_eval_breaker_set(ts) || Py_REFCNT(func) <= 1) {
+        return 0;
+    }
+    for (int i = 0; i < r->nargs; i++) {
+        if (i != returned && !frees_without_code(args[i])) {
+            return 0;
+        }
+    }
+    if (recorded_entry(ts, r, func) == NULL) {
+        return 0;
+    }
+    PyObject *res = returned >= 0 ? args[returned] : Py_NewRef(r->constant);
+    for (int i = 0; i < r->nargs; i++) {
+        if (i != returned) {
+            Py_DECREF(args[i]);
+        }
+    }
+    Py_DECREF(func);
+    base[0] = res;
+    base[1] = NULL;
+    return 1;
+}
+
 void *
 pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
-                                   PyObject **base, int oparg, PyjFrame **callee)
+                                   PyObject **base, int oparg, PyjFrame **callee, int leaf)
 {
     PyFunctionObject *func = (PyFunctionObject *)(base[0] != NULL ? base[0] : base[1]);
     if (site->way[0].epoch == 0 || !Py_IS_TYPE(func, &PyFunction_Type)) {
         return NULL;
     }
     Py_ssize_t nargs = oparg + (base[0] != NULL);
+    PyObject **args = base + 2 - (base[0] != NULL);
     const pyj_call_record *r = record_of(site, (PyCodeObject *)func->func_code, nargs);
-    void *entry = r != NULL ? recorded_entry(ts, r, func) : NULL;
+    if (r == NULL) {
+        return NULL;
+    }
+    if (leaf && r->returns != 0) {
+        return call_without_frame(ts, r, func, base, args) ? PYJ_CALL_MADE : NULL;
+    }
+    void *entry = recorded_entry(ts, r, func);
     if (entry != NULL) {
-        *callee = push_recorded_frame(ts, r, func, base + 2 - (base[0] != NULL));
+        *callee = push_recorded_frame(ts, r, func, args);
     }
     return entry;
 }
@@ -559,7 +633,7 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
     *error = NULL;
     PyObject *callable = base[0] != NULL ? base[0] : base[1];
     if (Py_IS_TYPE(callable, &PyFunction_Type)) {
-        return pyj_call_prepare_recorded_function(ts, site, base, oparg, callee);
+        return pyj_call_prepare_recorded_function(ts, site, base, oparg, callee, 0);
     }
     return pyj_call_prepare_recorded_class(ts, site, base, oparg, callee, error, 0);
 }
@@ -693,14 +767,6 @@ pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee)
 {
     unlink_direct(ts, callee);
     clear_and_pop(ts, callee);
-}
-
-/* Is freeing obj sure to run no code (no finalizer, weakref callback or
- * code-object release hook)?  Ints and floats free themselves. */
-PYJ_CALL_STEP int
-frees_without_code(PyObject *obj)
-{
-    return obj == NULL || Py_REFCNT(obj) > 1 || PyLong_CheckExact(obj) || PyFloat_CheckExact(obj);
 }
 
 int

@@ -40,10 +40,20 @@ typedef struct {
     unsigned int type_version;
     uint16_t nargs;                 /* arguments given, self included */
     uint16_t argcount;              /* the code's positional parameters */
-    PyFunctionObject *init;
-    int nlocalsplus;
+    union {
+        PyFunctionObject *init;
+        PyObject *constant;         /* (borrowed from the code) PYJ_RETURNS_CONSTANT */
+    };
     int framesize;                  /* in PyObject * slots */
+    uint16_t nlocalsplus;
+    /* what a function's whole body does, when it is only to return one of
+     * its arguments (PYJ_RETURNS_ARGUMENT + its index) or a constant: then
+     * a call needs no frame (pyj_call_prepare_recorded_function); else 0 */
+    int16_t returns;
 } pyj_call_record;
+
+#define PYJ_RETURNS_CONSTANT (-1)
+#define PYJ_RETURNS_ARGUMENT 1
 
 /* Four records, the most recent first: a site calling several callees
  * in turn (a dispatch table's functions, a method of several subclasses)
@@ -62,9 +72,14 @@ typedef struct {
 void *pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
                                 int oparg, PyjFrame **callee, PyObject **error);
 /* The part of pyj_call_prepare_recorded for a function (base[0] or, with
- * base[0] NULL, base[1]), which runs no code: a leaf (ops.h). */
+ * base[0] NULL, base[1]), which runs no code: a leaf (ops.h).  As a leaf
+ * (leaf 1) it may also make the call itself where the function only
+ * returns an argument or a constant (pyj_call_record's returns) and
+ * releasing the call's other values runs no code: the result then takes
+ * the call's place on the stack and PYJ_CALL_MADE is returned. */
 void *pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
-                                         PyObject **base, int oparg, PyjFrame **callee);
+                                         PyObject **base, int oparg, PyjFrame **callee, int leaf);
+#define PYJ_CALL_MADE ((void *)1)
 /* ... and for a class (base[1], base[0] NULL) the site recorded, whose
  * __init__ is run (pyj_call_prepare_init).  As a leaf (leaf 1), only where
  * making the instance runs no code -- the class allocates as

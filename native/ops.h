@@ -43,7 +43,8 @@
 /* Some of them also have leaf halves, called without a GC-mode switch and
  * so running no code: pyj_op_NAME_leaf, with the helper's arguments,
  * returns the callee's entry as the helper would, or NULL (nothing done:
- * the helper's turn); after the callee, pyj_NAME_return_leaf, with the
+ * the helper's turn) -- call_recorded's also PYJ_CALL_MADE (direct_call.h:
+ * the call made, no callee to run); after the callee, pyj_NAME_return_leaf, with the
  * finishing helper's, returns PYJ_DIRECT_NEXT or PYJ_DIRECT_DECLINED
  * (nothing done: the finishing helper's turn). */
 #define PYJ_DIRECT_DECLINED 3

@@ -65,6 +65,7 @@ SIG_DIRECT_RETURN = cil.unmanaged_signature("i4", ["i", "i", "i4", "i", "i"])
 SIG_DIRECT_ENTRY = cil.managed_signature("i", ["i", "i", "i4"])
 SIG_DIRECT_CAPABLE_LEAF = cil.unmanaged_leaf_signature("i", ["i", "i", "i4", "i", "i"])
 SIG_DIRECT_RETURN_LEAF = cil.unmanaged_leaf_signature("i4", ["i", "i", "i4", "i", "i"])
+DIRECT_NEXT = 0
 DIRECT_BRANCH = 1
 DIRECT_ERROR = 2
 DIRECT_DECLINED = 3
@@ -75,6 +76,10 @@ DIRECT_DECLINED = 3
 # whose only hot native calls are leaves needs no P/Invoke frame (see
 # cil.thunk_signature).
 LEAF_HALVES = frozenset(("for_iter", "send", "call_recorded"))
+# call_recorded's leaf half may instead make the call itself, the result in
+# place (a function that only returns an argument or a constant):
+# direct_call.h's PYJ_CALL_MADE.
+CALL_MADE = 1
 # What the interpreter specialises a PRECALL of a Python function to.
 PYTHON_CALLS = frozenset(("PYFUNC", "BOUND_METHOD"))
 
@@ -743,6 +748,12 @@ class Translator(FastPaths):
             il.ldloc(self.v_t0)
             il.branch("brfalse", self.cold(lambda: self.call_direct_capable(helper, ins, depth, aux),
                                            joined))
+            made = il.new_label() if helper == "call_recorded" else None
+            if made is not None:
+                il.ldloc(self.v_t0)
+                il.ldc_i4(CALL_MADE)
+                il.op("conv.i")
+                il.branch("beq", made)
             self.push_direct_return_arguments(ins, depth)
             self.run_direct_callee()
             il.stloc(self.v_result)
@@ -759,6 +770,10 @@ class Translator(FastPaths):
                 il.ldc_ptr(self.helpers[helper + "_return"])
                 self.calli_native(SIG_DIRECT_RETURN)
             il.branch("beq", self.cold(finish_fully, joined))
+            if made is not None:
+                il.branch("br", joined)
+                il.mark(made)
+                il.ldc_i4(DIRECT_NEXT)
         else:
             self.call_direct_capable(helper, ins, depth, aux)
         il.mark(joined)

@@ -1046,3 +1046,142 @@ def test_classes_called_at_warm_sites():
     pyjion_clr.disable()
     assert compiled == _instances_story(make_one)
     assert compiled[3] is True
+
+
+class Shape:
+    def __init__(self, size):
+        self.size = size
+
+    def itself(self):
+        return self
+
+    def is_point(self):
+        return False
+
+
+def first(a, b):
+    return a
+
+
+def second(a, b):
+    return b
+
+
+def nothing():
+    return None
+
+
+def replaced(a, b):
+    return a
+
+
+class Noisy:
+    """Logs its release: freeing one runs Python code."""
+    log = []
+
+    def __init__(self, name):
+        self.name = name
+
+    def __del__(self):
+        Noisy.log.append(self.name)
+
+
+def trivial_calls(shape, i):
+    """Calls of functions whose whole body returns an argument or a
+    constant: compiled code makes them without a frame where nothing the
+    frame would do shows."""
+    return (shape.itself() is shape, shape.is_point(), first(i, shape), second(shape, i * 0.5),
+            nothing())
+
+
+def noisy_calls():
+    """... but not where an argument released with the call runs code (its
+    __del__): those are full calls, the release in the same place."""
+    Noisy.log.clear()
+    Noisy.log.append("before")
+    out = [first(1, Noisy("temporary"))]
+    Noisy.log.append("after")
+    out.append(second(Noisy("returned"), Noisy("kept")).name)
+    Noisy.log.append("done")
+    return out + Noisy.log
+
+
+def _frameless_story(calls, noisy):
+    shape = Shape(3)
+    refs = sys.getrefcount(shape)
+    out = [calls(shape, i) for i in range(200)]
+    out.append(sys.getrefcount(shape) - refs)     # no reference kept or lost
+    out.append(noisy())
+    return out
+
+
+def call_replaced(i):
+    return replaced(i, -i)
+
+
+def test_calls_of_functions_that_only_return_an_argument_or_a_constant():
+    from harness import listing
+    expected = _frameless_story(trivial_calls, noisy_calls)
+    warm_calls = warmed_copy(trivial_calls, Shape(1), 3)
+    warm_noisy = warmed_copy(noisy_calls)
+    assert "call_recorded_leaf" in listing(warm_calls)
+    before = pyjion_clr.stats()
+    assert _frameless_story(warm_calls, warm_noisy) == expected
+    made = pyjion_clr.stats()["direct_calls"] - before["direct_calls"]
+    assert made >= 5 * 200          # the frameless calls count as compiled calls
+    # a recorded callee given another body runs that body
+    warm_replaced = warmed_copy(call_replaced, 3)
+    assert [warm_replaced(i) for i in range(3)] == [0, 1, 2]
+    saved = replaced.__code__
+    try:
+        replaced.__code__ = second.__code__
+        assert [warm_replaced(i) for i in range(3)] == [0, -1, -2]
+        replaced.__code__ = (lambda a, b: a + b).__code__
+        assert [warm_replaced(i) for i in range(3)] == [0, 0, 0]
+    finally:
+        replaced.__code__ = saved
+    pyjion_clr.disable()
+
+
+def ident(x):
+    return x
+
+
+def descend(n):
+    if n == 0:
+        return ident(n)
+    return descend(n - 1)
+
+
+def _depths_reached(fn):
+    limit = sys.getrecursionlimit()
+    frame, here = sys._getframe(), 0
+    while frame is not None:
+        frame, here = frame.f_back, here + 1
+    sys.setrecursionlimit(here + 40)
+    try:
+        out = []
+        for depth in range(20, 60):
+            try:
+                out.append(fn(depth))
+            except RecursionError:
+                out.append("RecursionError")
+        return out
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_frameless_call_at_the_recursion_limit_raises():
+    """A call of a function that only returns its argument, made at the
+    recursion limit, raises RecursionError as the interpreter's call does
+    (the frameless call declines there, the full call raises)."""
+    global descend
+    expected = _depths_reached(descend)
+    assert "RecursionError" in expected and 0 in expected
+    warm = warmed_copy(descend, 3)
+    plain, descend = descend, warm      # the recursion goes through the compiled copy
+    try:
+        assert _depths_reached(warm) == expected
+    finally:
+        descend = plain
+        pyjion_clr.disable()
