@@ -67,18 +67,20 @@ typedef struct {
  * stack [NULL or callable, callable or self, args...] at base (oparg
  * arguments besides), made through what the site recorded: NULL, with
  * nothing changed, unless the callable is a function or class the site
- * recorded, called the same way, and the call can be direct now; *error as
- * for pyj_call_prepare_init. */
+ * recorded, called the same way, and the call can be direct now (or was
+ * made without a frame: PYJ_CALL_MADE, as below); *error as for
+ * pyj_call_prepare_init. */
 void *pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
                                 int oparg, PyjFrame **callee, PyObject **error);
 /* The part of pyj_call_prepare_recorded for a function (base[0] or, with
- * base[0] NULL, base[1]), which runs no code: a leaf (ops.h).  As a leaf
- * (leaf 1) it may also make the call itself where the function only
+ * base[0] NULL, base[1]), which runs no code: a leaf (ops.h).  With
+ * frameless 1 it may also make the call itself where the function only
  * returns an argument or a constant (pyj_call_record's returns) and
  * releasing the call's other values runs no code: the result then takes
  * the call's place on the stack and PYJ_CALL_MADE is returned. */
 void *pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
-                                         PyObject **base, int oparg, PyjFrame **callee, int leaf);
+                                         PyObject **base, int oparg, PyjFrame **callee,
+                                         int frameless);
 #define PYJ_CALL_MADE ((void *)1)
 /* ... and for a class (base[1], base[0] NULL) the site recorded, whose
  * __init__ is run (pyj_call_prepare_init).  As a leaf (leaf 1), only where

@@ -999,6 +999,9 @@ pyj_op_call_recorded(PyjFrame *f, PyObject **sp, int oparg, PyObject *site, PyjF
     }
     void *entry = pyj_call_prepare_recorded(_PyThreadState_GET(), (pyj_call_site *)site, base,
                                             oparg, callee, &error);
+    if (entry == PYJ_CALL_MADE) {
+        return (void *)(intptr_t)PYJ_DIRECT_NEXT;
+    }
     if (entry != NULL) {
         return entry;
     }

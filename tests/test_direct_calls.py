@@ -9,7 +9,8 @@ import sys
 import pytest
 
 import pyjion_clr
-from harness import differential, run_compiled, run_interpreted, warmed_copy
+from harness import (differential, fresh_copy, listing, run_compiled, run_interpreted,
+                     warmed_copy)
 
 
 def _frame_summary(frame):
@@ -1141,6 +1142,29 @@ def test_calls_of_functions_that_only_return_an_argument_or_a_constant():
     finally:
         replaced.__code__ = saved
     pyjion_clr.disable()
+
+
+def loop_of_trivial_calls(shape, n):
+    out = []
+    for i in range(n):
+        out.append((shape.itself() is shape, first(i, shape), second(shape, i * 0.5), nothing()))
+    return out
+
+
+def test_frameless_calls_from_code_compiled_without_feedback():
+    """A loop compiled at its first call, before any feedback, calls
+    through the full call helper (no leaf halves): it makes the same calls
+    without a frame."""
+    shape = Shape(2)
+    refs = sys.getrefcount(shape)
+    expected = loop_of_trivial_calls(shape, 300)
+    compiled = fresh_copy(loop_of_trivial_calls)
+    before = pyjion_clr.stats()
+    assert run_compiled(compiled, shape, 300).value == expected
+    assert pyjion_clr.stats()["direct_calls"] - before["direct_calls"] >= 4 * 299
+    assert "call_recorded_leaf" not in listing(compiled)
+    del expected
+    assert sys.getrefcount(shape) == refs
 
 
 def ident(x):
