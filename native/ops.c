@@ -1153,7 +1153,7 @@ format_kwargs_error(PyObject *func, PyObject *kwargs)
 
 /* Stack: [NULL, func, callargs, kwargs?] -> [result] */
 static int
-pyj_op_call_function_ex(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
+call_function_ex(PyjFrame *f, PyObject **sp, int oparg)
 {
     PyObject *kwargs = (oparg & 1) ? POP() : NULL;
     PyObject *callargs = POP();
@@ -1182,12 +1182,99 @@ pyj_op_call_function_ex(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     }
     res = PyObject_Call(func, callargs, kwargs);
 done:
-    Py_XDECREF(kwargs);
-    Py_XDECREF(callargs);
     Py_DECREF(func);
+    Py_XDECREF(callargs);
+    Py_XDECREF(kwargs);
     /* the NULL below func stays as the slot for the result */
     TOP() = res;
     return res == NULL ? -1 : 0;
+}
+
+/* The most arguments CALL_FUNCTION_EX hands a direct entry (gathered on the
+ * C stack); a call with more goes through PyObject_Call. */
+#define DIRECT_EX_MAX_ARGS 16
+
+/* func(*callargs, **kwargs) (kwargs NULL or an exact dict) through func's
+ * direct entry, the arguments as vectorcall would pass them: the tuple's
+ * items, then the dict's values named by its keys.  NULL, with nothing
+ * changed, where that cannot be (too many arguments, a key that is not
+ * exactly a str, or pyj_call_prepare_direct's reasons). */
+static void *
+prepare_direct_ex(PyFunctionObject *func, PyObject *callargs, PyObject *kwargs, PyjFrame **callee)
+{
+    Py_ssize_t npos = PyTuple_GET_SIZE(callargs);
+    Py_ssize_t nkw = kwargs != NULL ? PyDict_GET_SIZE(kwargs) : 0;
+    if (npos + nkw > DIRECT_EX_MAX_ARGS) {
+        return NULL;
+    }
+    PyObject *args[DIRECT_EX_MAX_ARGS];
+    PyObject *kwnames = NULL;
+    if (nkw > 0) {
+        kwnames = PyTuple_New(nkw);
+        if (kwnames == NULL) {
+            PyErr_Clear();          /* the full call raises it again */
+            return NULL;
+        }
+        Py_ssize_t pos = 0, i = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(kwargs, &pos, &key, &value)) {
+            if (!PyUnicode_CheckExact(key)) {
+                Py_DECREF(kwnames);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(kwnames, i, Py_NewRef(key));
+            args[npos + i++] = value;
+        }
+    }
+    for (Py_ssize_t i = 0; i < npos; i++) {
+        args[i] = PyTuple_GET_ITEM(callargs, i);
+    }
+    for (Py_ssize_t i = 0; i < npos + nkw; i++) {
+        Py_INCREF(args[i]);         /* the frame's, if it is made */
+    }
+    void *entry = pyj_call_prepare_direct(_PyThreadState_GET(), func, args, npos + nkw, kwnames,
+                                          callee);
+    if (entry == NULL) {
+        for (Py_ssize_t i = 0; i < npos + nkw; i++) {
+            Py_DECREF(args[i]);     /* the tuple and dict keep theirs */
+        }
+    }
+    Py_XDECREF(kwnames);
+    return entry;
+}
+
+/* CALL_FUNCTION_EX in two parts (ops.h): a Python function compiled code
+ * can run itself gets its arguments from the tuple and an exact dict
+ * (prepare_direct_ex); anything else is called here. */
+static void *
+pyj_op_call_function_ex(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux, PyjFrame **callee)
+{
+    PyObject *kwargs = (oparg & 1) ? sp[-1] : NULL;
+    PyObject *callargs = sp[-1 - (oparg & 1)];
+    PyObject *func = sp[-2 - (oparg & 1)];
+    if (Py_IS_TYPE(func, &PyFunction_Type) && PyTuple_CheckExact(callargs)
+        && (kwargs == NULL || PyDict_CheckExact(kwargs))) {
+        void *entry = prepare_direct_ex((PyFunctionObject *)func, callargs, kwargs, callee);
+        if (entry != NULL) {
+            return entry;
+        }
+    }
+    return (void *)(intptr_t)(call_function_ex(f, sp, oparg) ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT);
+}
+
+/* ... and after the callee: its frame goes, then the callable and the
+ * arguments (in the interpreter's order), the result in the slot below. */
+static int
+pyj_call_function_ex_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
+                            PyObject *res)
+{
+    pyj_call_finish_direct(ts, callee);
+    PyObject **base = sp - 3 - (oparg & 1);
+    for (PyObject **value = base + 1; value < sp; value++) {
+        Py_DECREF(*value);
+    }
+    base[0] = res;
+    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
 }
 
 /* Stack: [defaults?, kwdefaults?, annotations?, closure?, code] -> [function] */
@@ -2875,6 +2962,7 @@ const pyj_helper_entry pyj_helper_table[] = {
     {"send_leaf", (void *)pyj_op_send_leaf},
     {"send_return_leaf", (void *)pyj_send_return_leaf},
     HELPER(call_function_ex),
+    {"call_function_ex_return", (void *)pyj_call_function_ex_return},
     HELPER(make_function),
     HELPER(build_tuple),
     HELPER(build_list),

@@ -1022,8 +1022,10 @@ class Translator(FastPaths):
     def op_CALL_FUNCTION_EX(self, ins, depth):
         # [NULL, func, args, kwargs?]: func and args (and kwargs) are consumed
         # on failure; the NULL below them stays, holding nothing
-        self.call_op("call_function_ex", ins, depth, depth - 2 - (ins.oparg & 1))
-        self.poll_eval_breaker(ins, depth - 2 - (ins.oparg & 1))
+        func = depth - 2 - (ins.oparg & 1)
+        self.spill(func - 1, depth)
+        self.direct_capable_op("call_function_ex", ins, depth, func)
+        self.poll_eval_breaker(ins, func)
 
     def op_LOAD_CONST(self, ins, depth):
         self.defer(depth, "const", id(self.code.co_consts[ins.oparg]))

@@ -84,6 +84,51 @@ def not_shortcut_calls():
     return [kw(1), kw(1, key=2), star(1, 2, z=3), list(gen(3)), closure(3)(4)]
 
 
+def star_calls():
+    """f(*args) and f(*args, **kwargs) of Python functions: through their
+    direct entries where the arguments fit (the tuple's items, an exact
+    dict's by name), else through PyObject_Call, which reports the errors."""
+    def three(a, b, c=3, *, d=4):
+        return a, b, c, d
+
+    def gen(*items):
+        yield from items
+
+    class Obj:
+        def m(self, x, y=0):
+            return x - y
+
+    out = []
+    args, kw = (1, 2), {"d": 5}
+    for i in range(30):
+        out.append(three(*args, **kw) + three(*(i, i)))
+    out.append(three(*[1, 2, 7]))                 # a list: made a tuple first
+    out.append(three(*args, **{"c": 9, "d": 8}))
+    out.append(Obj().m(*(5,), **{"y": 2}))
+    out.append(Obj.m(*(Obj(), 5)))
+    out.append(list(gen(*range(3))))
+    out.append((lambda *a: sum(a))(*range(20)))   # more than go through the direct entry
+    out.append((lambda *a, **k: (a, k))(*range(16), **{"z": 1}))
+    for bad in ((1,), (1, 2, 3, 4), ()):
+        try:
+            three(*bad)
+        except TypeError as exc:
+            out.append(str(exc))
+    for bad in ({"a": 1}, {"e": 1}, {1: 2}):
+        try:
+            three(1, 2, **bad)
+        except TypeError as exc:
+            out.append(str(exc))
+    return out
+
+
+def star_call_raises(n):
+    def inverse(a, b=1):
+        return b / a
+
+    return [inverse(*(k,)) for k in range(n, -1, -1)]
+
+
 def recursion(n):
     def down(k):
         return 0 if k == 0 else 1 + down(k - 1)
@@ -512,6 +557,8 @@ CASES = [
     (defaults_and_argument_errors, (2,)),
     (defaults_and_argument_errors, (3,)),
     (not_shortcut_calls, ()),
+    (star_calls, ()),
+    (star_call_raises, (5,)),
     (recursion, (200,)),
     (recursion, (100000,)),
     (frame_object_made_during_call_then_dropped, ()),
