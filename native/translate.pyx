@@ -29,6 +29,10 @@ from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, NUMBER, UNBOXED_FO
 CO_GENERATOR = 0x20
 CO_COROUTINE = 0x80
 CO_ASYNC_GENERATOR = 0x200
+# The backward jumps of loops (JUMP_BACKWARD_NO_INTERRUPT is yield from's
+# and await's, each round of which suspends the code)
+LOOP_JUMPS = frozenset(("JUMP_BACKWARD", "POP_JUMP_BACKWARD_IF_TRUE", "POP_JUMP_BACKWARD_IF_FALSE",
+                        "POP_JUMP_BACKWARD_IF_NONE", "POP_JUMP_BACKWARD_IF_NOT_NONE"))
 
 # RyuJIT compiles a method past any of these limits without optimizing it
 # ("switched to MinOpts"; its DEFAULT_MIN_OPTS_* constants, fixed in release
@@ -227,7 +231,7 @@ def check_supported(code, target):
 
 
 class Translator(FastPaths):
-    def __init__(self, code, analysis, target, compact=0, cold_calls_through_thunks=False,
+    def __init__(self, code, analysis, target, compact=0, calls_through_thunks=None,
                  interpreter_caches=True, ints_in_place=True):
         self.code = code
         self.compact = compact         # see FastPaths.unspecialised_kinds
@@ -239,9 +243,10 @@ class Translator(FastPaths):
         # searches a list of ints inline (op_CONTAINS_OP); not in compact
         # code, and left out first when code is too large (attempts)
         self.ints_in_place = ints_in_place and not compact
-        # native calls on cold paths go through thunks (cil.thunk_signature);
-        # worth it only when no native call is left in the body
-        self.cold_calls_through_thunks = cold_calls_through_thunks
+        # native calls that switch GC mode go through thunks
+        # (cil.thunk_signature): "cold" ones, worth it only when no such call
+        # is left in the body; or "all" (see thunked_calls)
+        self.calls_through_thunks = calls_through_thunks
         self.emitting_cold = False     # emitting cold or error paths
         self.body_native_calls = 0     # calls switching GC mode outside them
         self.a = analysis
@@ -616,7 +621,8 @@ class Translator(FastPaths):
         il = self.il
         if not cil.needs_gc_transition(signature):
             il.calli(signature)
-        elif self.emitting_cold and self.cold_calls_through_thunks:
+        elif self.calls_through_thunks == "all" or (self.emitting_cold
+                                                      and self.calls_through_thunks == "cold"):
             il.ldc_thunk(signature)
             il.calli(cil.thunk_signature(signature))
         else:
@@ -1413,14 +1419,28 @@ def translate(code, target, site_caches):
         raise Unsupported("too large: over %d %s, which RyuJIT does not optimize"
                           % (MINOPTS_LIMITS[exceeded],
                              "IL bytes" if exceeded == "il_bytes" else exceeded.replace("_", " ")))
-    if method.shape["body_native_calls"] == 0:
-        # the native calls are all on cold paths: through thunks, the
-        # method needs no P/Invoke frame
-        thunked = Translator(code, analysis, target, cold_calls_through_thunks=True,
+    thunks = thunked_calls(code, analysis.instrs, method.shape["body_native_calls"])
+    if thunks is not None:
+        thunked = Translator(code, analysis, target, calls_through_thunks=thunks,
                              **options).translate()
         if not over_minopts_limit(thunked.shape):
             method = thunked
     return method
+
+
+def thunked_calls(code, instrs, body_native_calls):
+    """Which native calls switching GC mode go through thunks, which spare
+    the method the P/Invoke frame its prologue sets up at every entry:
+    "cold" where all of them are on cold paths; "all" in a generator whose
+    only loops are yield from's (a tree walk's __iter__), which is entered
+    again at every resumption but makes its calls about once per item;
+    else None (calls inline, one P/Invoke frame per entry)."""
+    if body_native_calls == 0:
+        return "cold"
+    if code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR) and not any(
+            ins.name in LOOP_JUMPS for ins in instrs):
+        return "all"
+    return None
 
 
 def attempts(instrs):

@@ -449,6 +449,60 @@ def consumer_errors_have_tracebacks():
         return lines
 
 
+class Node:
+    """A binary tree whose __iter__ walks it by yield from alone: compiled
+    with its native calls through thunks (translate.thunked_calls)."""
+    def __init__(self, left, value, right):
+        self.left, self.value, self.right = left, value, right
+
+    def __iter__(self):
+        if self.left:
+            yield from self.left
+        yield self.value
+        if self.right:
+            yield from self.right
+
+
+class Falsy(Node):
+    def __bool__(self):
+        return False
+
+
+class Broken(Node):
+    def __bool__(self):
+        raise ValueError("no truth in " + str(self.value))
+
+
+def build_tree(lo, hi, kind=Node):
+    if lo >= hi:
+        return None
+    mid = (lo + hi) // 2
+    return kind(build_tree(lo, mid, kind), mid, build_tree(mid + 1, hi, kind))
+
+
+def tree_walks(n):
+    out = [list(build_tree(0, n)) == list(range(n)), sum(build_tree(0, n))]
+    out.append(list(Node(Falsy(Node(None, 1, None), 2, None), 3, [4, 5])))
+    walk = iter(build_tree(0, n))
+    out.append([next(walk) for _ in range(3)])
+    walk.close()
+    try:
+        list(Node(Node(Broken(None, 0, None), 1, None), 2, None))
+    except ValueError as exc:
+        tb, lines = exc.__traceback__, []
+        while tb is not None:
+            lines.append((tb.tb_frame.f_code.co_name, tb.tb_lineno))
+            tb = tb.tb_next
+        out.append((str(exc), lines))
+    return out
+
+
+def test_tree_walking_generator_calls_through_thunks():
+    assert differential(tree_walks, 40).describe()[0] == "value"
+    assert pyjion_clr.info(Node.__iter__).compiled
+    assert "thunk" in listing(Node.__iter__)
+
+
 CASES = [
     (resumed_by_compiled_code_many_times, ()),
     (send_and_return, ()),
