@@ -44,7 +44,7 @@ RETURN_GENERATOR = _opcode.opmap["RETURN_GENERATOR"]
 
 class Instr:
     __slots__ = ("index", "opcode", "oparg", "name", "next_index", "target", "line", "seen",
-                 "cached")
+                 "cached", "unrun")
 
     def __init__(self, index, op, oparg, next_index, target, line):
         self.index = index              # code-unit index of the opcode itself
@@ -56,6 +56,8 @@ class Instr:
         self.line = line
         self.seen = None                # type feedback (read_feedback)
         self.cached = None              # what the interpreter's inline cache holds (read_feedback)
+        # not run since the interpreter quickened the code (read_feedback)
+        self.unrun = False
 
     def __repr__(self):
         return "%d %s %d" % (self.index, self.name, self.oparg)
@@ -194,8 +196,11 @@ def read_feedback(code, instrs):
         if name not in forms:
             continue
         if name.endswith("_ADAPTIVE"):
+            # quickening leaves the counter 0; the first run specialises the
+            # site or backs off (a nonzero counter)
             counter = adaptive[2 * ins.index + 2] | (adaptive[2 * ins.index + 3] << 8)
             ins.seen = GENERIC if counter else None
+            ins.unrun = counter == 0
         else:
             ins.seen = name[len(ins.name) + 1:]
             layout = _CACHE_LAYOUTS.get((ins.name, ins.seen))
@@ -294,6 +299,31 @@ class Analysis:
         self.always_bound = always_bound    # local indices never unbound
         self.callees = callees              # {PRECALL index: (kind, name)} (callee_names)
         self.warmed = warmed                # quickened by the interpreter (read_feedback)
+        # indices of the instructions the interpreter has not run since it
+        # quickened the code (unrun_instructions)
+        self.unrun = unrun_instructions(instrs, block_starts) if warmed else frozenset()
+
+
+def unrun_instructions(instrs, block_starts):
+    """Indices of the instructions in straight-line runs (entered at their
+    first instruction, left at their last short of an exception) that hold
+    a specialisable instruction the interpreter has not run since it
+    quickened the code: it has run none of them since."""
+    out, run, unrun = set(), [], False
+    for ins in instrs:
+        if ins.index in block_starts and run:
+            if unrun:
+                out.update(run)
+            run, unrun = [], False
+        run.append(ins.index)
+        unrun = unrun or ins.unrun
+        if ins.target >= 0 or ins.opcode in _TERMINAL:
+            if unrun:
+                out.update(run)
+            run, unrun = [], False
+    if unrun:
+        out.update(run)
+    return frozenset(out)
 
 
 def _handler_covering(handlers, int index):

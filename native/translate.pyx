@@ -309,7 +309,10 @@ class Translator(FastPaths):
                 self.spill(depth - taken, depth, only_unboxed=True,
                            keep=self.reads_unboxed(ins))
             self.forget_operands()
+            # what the interpreter has not run counts as cold (calli_native)
+            self.emitting_cold = ins.index in self.a.unrun
             self.emit_instruction(ins, depth)
+            self.emitting_cold = False
             if taken:
                 for d in range(depth - taken, depth):
                     self.deferred.pop(d, None)

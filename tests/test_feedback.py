@@ -1178,3 +1178,41 @@ def test_rarely_called_code_is_not_profiled():
     assert results == [2] * len(results)
     assert infos[-1].compiled and not infos[-1].recompiled
     assert infos[-1].compiled_calls == len(results)        # none interpreted
+
+
+def clamp(x, limit):
+    """A branch with a C call the warm-up never takes."""
+    if x > limit:
+        x = abs(limit - x)
+    return x
+
+
+def test_branches_the_interpreter_never_ran_count_as_cold():
+    """Instructions in a straight-line run the interpreter has not entered
+    since it quickened the code count as cold paths: here that leaves no
+    native call in the body, so the method is compiled without a P/Invoke
+    frame, its calls through thunks.  The branch still runs right when
+    taken, and what it raises points at its line."""
+    from harness import listing
+    warm = warmed_copy(clamp, 1, 5)
+    assert "thunk" in listing(warm)
+    pyjion_clr.disable()
+    cases = [(1, 5), (9, 5), (7.5, 2), (3, 2.5), (10 ** 20, 10), ([1], [0]), ("b", "a")]
+
+    def outcomes(fn):
+        out = []
+        for args in cases:
+            try:
+                out.append(fn(*args))
+            except TypeError as exc:
+                out.append((str(exc), exc.__traceback__.tb_next.tb_lineno))
+        return out
+
+    expected = outcomes(clamp)
+    pyjion_clr.enable()
+    assert outcomes(warm) == expected
+    assert pyjion_clr.info(warm).compiled
+    pyjion_clr.disable()
+    # without the interpreter's word the same code keeps the call inline
+    _, method = translated(clamp)
+    assert method.shape["body_native_calls"] > 0
