@@ -197,10 +197,11 @@ def read_feedback(code, instrs):
             continue
         if name.endswith("_ADAPTIVE"):
             # quickening leaves the counter 0; the first run specialises the
-            # site or backs off (a nonzero counter)
+            # site or backs off (a nonzero counter) -- but for a CALL, which
+            # a PRECALL specialised for a C callable makes itself, skipping it
             counter = adaptive[2 * ins.index + 2] | (adaptive[2 * ins.index + 3] << 8)
             ins.seen = GENERIC if counter else None
-            ins.unrun = counter == 0
+            ins.unrun = counter == 0 and ins.name != "CALL"
         else:
             ins.seen = name[len(ins.name) + 1:]
             layout = _CACHE_LAYOUTS.get((ins.name, ins.seen))

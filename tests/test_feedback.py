@@ -1216,3 +1216,8 @@ def test_branches_the_interpreter_never_ran_count_as_cold():
     # without the interpreter's word the same code keeps the call inline
     _, method = translated(clamp)
     assert method.shape["body_native_calls"] > 0
+    # a C call the interpreter made through its specialised PRECALL (which
+    # skips the CALL, leaving it as quickened) has run: it stays inline
+    warm_call = warmed_copy(clamp, 9, 5)
+    assert "thunk" not in listing(warm_call)
+    pyjion_clr.disable()
