@@ -310,21 +310,17 @@ def unrun_instructions(instrs, block_starts):
     first instruction, left at their last short of an exception) that hold
     a specialisable instruction the interpreter has not run since it
     quickened the code: it has run none of them since."""
-    out, run, unrun = set(), [], False
+    runs, run = [], []
     for ins in instrs:
         if ins.index in block_starts and run:
-            if unrun:
-                out.update(run)
-            run, unrun = [], False
-        run.append(ins.index)
-        unrun = unrun or ins.unrun
+            runs.append(run)
+            run = []
+        run.append(ins)
         if ins.target >= 0 or ins.opcode in _TERMINAL:
-            if unrun:
-                out.update(run)
-            run, unrun = [], False
-    if unrun:
-        out.update(run)
-    return frozenset(out)
+            runs.append(run)
+            run = []
+    runs.append(run)
+    return frozenset(ins.index for run in runs if any(i.unrun for i in run) for ins in run)
 
 
 def _handler_covering(handlers, int index):

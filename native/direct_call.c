@@ -562,8 +562,7 @@ call_without_frame(PyThreadState *ts, const pyj_call_record *r, PyFunctionObject
 
 void *
 pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
-                                   PyObject **base, int oparg, PyjFrame **callee,
-                                   int frameless)
+                                   PyObject **base, int oparg, PyjFrame **callee)
 {
     PyFunctionObject *func = (PyFunctionObject *)(base[0] != NULL ? base[0] : base[1]);
     if (site->way[0].epoch == 0 || !Py_IS_TYPE(func, &PyFunction_Type)) {
@@ -575,7 +574,7 @@ pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
     if (r == NULL) {
         return NULL;
     }
-    if (frameless && r->returns != 0) {
+    if (r->returns != 0) {
         return call_without_frame(ts, r, func, base, args) ? PYJ_CALL_MADE : NULL;
     }
     void *entry = recorded_entry(ts, r, func);
@@ -634,7 +633,7 @@ pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject
     *error = NULL;
     PyObject *callable = base[0] != NULL ? base[0] : base[1];
     if (Py_IS_TYPE(callable, &PyFunction_Type)) {
-        return pyj_call_prepare_recorded_function(ts, site, base, oparg, callee, 1);
+        return pyj_call_prepare_recorded_function(ts, site, base, oparg, callee);
     }
     return pyj_call_prepare_recorded_class(ts, site, base, oparg, callee, error, 0);
 }

@@ -73,14 +73,13 @@ typedef struct {
 void *pyj_call_prepare_recorded(PyThreadState *ts, const pyj_call_site *site, PyObject **base,
                                 int oparg, PyjFrame **callee, PyObject **error);
 /* The part of pyj_call_prepare_recorded for a function (base[0] or, with
- * base[0] NULL, base[1]), which runs no code: a leaf (ops.h).  With
- * frameless 1 it may also make the call itself where the function only
- * returns an argument or a constant (pyj_call_record's returns) and
- * releasing the call's other values runs no code: the result then takes
- * the call's place on the stack and PYJ_CALL_MADE is returned. */
+ * base[0] NULL, base[1]), which runs no code: a leaf (ops.h).  Where the
+ * function only returns an argument or a constant (pyj_call_record's
+ * returns) and releasing the call's other values runs no code, it makes
+ * the call itself: the result then takes the call's place on the stack
+ * and PYJ_CALL_MADE is returned. */
 void *pyj_call_prepare_recorded_function(PyThreadState *ts, const pyj_call_site *site,
-                                         PyObject **base, int oparg, PyjFrame **callee,
-                                         int frameless);
+                                         PyObject **base, int oparg, PyjFrame **callee);
 #define PYJ_CALL_MADE ((void *)1)
 /* ... and for a class (base[1], base[0] NULL) the site recorded, whose
  * __init__ is run (pyj_call_prepare_init).  As a leaf (leaf 1), only where

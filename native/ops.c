@@ -1031,7 +1031,7 @@ pyj_op_call_recorded_leaf(PyjFrame *f, PyObject **sp, int oparg, PyObject *site,
     }
     unwrap_bound_method(base);
     return pyj_call_prepare_recorded_function(_PyThreadState_GET(), (pyj_call_site *)site,
-                                              base, oparg, callee, 1);
+                                              base, oparg, callee);
 }
 
 /* The result in the call's place on the stack, the callable released. */
