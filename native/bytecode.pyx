@@ -36,10 +36,13 @@ _TERMINAL = _UNCONDITIONAL | frozenset(_opcode.opmap[n] for n in (
 
 CO_VARARGS = 0x04
 CO_VARKEYWORDS = 0x08
+CO_GENERATOR = 0x20
+CO_ASYNC_GENERATOR = 0x200
 
 PRECALL = _opcode.opmap["PRECALL"]
 CALL = _opcode.opmap["CALL"]
 RETURN_GENERATOR = _opcode.opmap["RETURN_GENERATOR"]
+YIELD_VALUE = _opcode.opmap["YIELD_VALUE"]
 
 
 class Instr:
@@ -290,7 +293,7 @@ def callee_names(code, instrs, depth_before):
 
 class Analysis:
     def __init__(self, instrs, handlers, depth_before, handler_for, block_starts, max_depth,
-                 always_bound, callees, warmed):
+                 always_bound, callees, warmed, code_flags):
         self.instrs = instrs
         self.handlers = handlers
         self.depth_before = depth_before    # {index: depth} for reachable instructions
@@ -303,6 +306,9 @@ class Analysis:
         # indices of the instructions the interpreter has not run since it
         # quickened the code (unrun_instructions)
         self.unrun = unrun_instructions(instrs, block_starts) if warmed else frozenset()
+        # ... and of a generator's that run once per generator
+        # (once_per_generator): neither is where its time goes
+        self.cold = self.unrun | once_per_generator(code_flags, instrs)
 
 
 def unrun_instructions(instrs, block_starts):
@@ -321,6 +327,25 @@ def unrun_instructions(instrs, block_starts):
             run = []
     runs.append(run)
     return frozenset(ins.index for run in runs if any(i.unrun for i in run) for ins in run)
+
+
+def once_per_generator(code_flags, instrs):
+    """Indices of the instructions outside a generator's loops, when it
+    yields inside one: each runs at most once per generator, while its
+    compiled method is entered again at every resumption (a generator
+    expression's loop).  Empty for other code."""
+    if not code_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR):
+        return frozenset()
+    # a loop: from a backward jump's target to the jump (an except clause
+    # inside a loop jumps back from past the loop's own jump)
+    # (no closures: the translator leaves no reference cycles)
+    in_loops = set()
+    for jump in instrs:
+        if 0 <= jump.target <= jump.index:
+            in_loops.update(ins.index for ins in instrs if jump.target <= ins.index <= jump.index)
+    if not any(ins.opcode == YIELD_VALUE and ins.index in in_loops for ins in instrs):
+        return frozenset()
+    return frozenset(ins.index for ins in instrs if ins.index not in in_loops)
 
 
 def _handler_covering(handlers, int index):
@@ -374,4 +399,4 @@ def analyze(code):
             max_depth = d
     return Analysis(instrs, handlers, depth_before, handler_for, block_starts, max_depth,
                     always_bound_locals(code, instrs), callee_names(code, instrs, depth_before),
-                    warmed)
+                    warmed, code.co_flags)

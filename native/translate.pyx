@@ -309,8 +309,9 @@ class Translator(FastPaths):
                 self.spill(depth - taken, depth, only_unboxed=True,
                            keep=self.reads_unboxed(ins))
             self.forget_operands()
-            # what the interpreter has not run counts as cold (calli_native)
-            self.emitting_cold = ins.index in self.a.unrun
+            # what the interpreter has not run, and a generator's code
+            # outside its loops, count as cold (calli_native)
+            self.emitting_cold = ins.index in self.a.cold
             self.emit_instruction(ins, depth)
             self.emitting_cold = False
             if taken:
@@ -1434,7 +1435,8 @@ def translate(code, target, site_caches):
 def thunked_calls(code, instrs, body_native_calls):
     """Which native calls switching GC mode go through thunks, which spare
     the method the P/Invoke frame its prologue sets up at every entry:
-    "cold" where all of them are on cold paths; "all" in a generator whose
+    "cold" where all of them are on cold paths (Analysis.cold: also a
+    generator's code outside the loops it yields in); "all" in a generator whose
     only loops are yield from's (a tree walk's __iter__), which is entered
     again at every resumption but makes its calls about once per item;
     else None (calls inline, one P/Invoke frame per entry)."""

@@ -503,6 +503,48 @@ def test_tree_walking_generator_calls_through_thunks():
     assert "thunk" in listing(Node.__iter__)
 
 
+def labelled(source, tag):
+    """A generator whose native calls outside its loop run once per
+    generator while it is entered at every item: they go through thunks,
+    and its method has no P/Invoke frame (bytecode.once_per_generator)."""
+    prefix = str(tag) + ":"
+    items = iter(source)
+    for item in items:
+        yield item
+    yield prefix + "end"
+
+
+def labelled_strings(source):
+    """... one making a call at each item keeps its calls inline."""
+    for item in source:
+        yield str(item)
+
+
+def labelled_walks(n):
+    out = [list(labelled(range(n), "r")), list(labelled([1.5, "x", None], 7))]
+    out.append(tuple(labelled_strings(range(n))))
+    walk = labelled(iter(range(n)), "partial")
+    out.append([next(walk), next(walk)])
+    walk.close()
+    for bad in (5, None):
+        try:
+            list(labelled(bad, "bad"))
+        except TypeError as exc:
+            tb, lines = exc.__traceback__, []
+            while tb is not None:
+                lines.append((tb.tb_frame.f_code.co_name, tb.tb_lineno))
+                tb = tb.tb_next
+            out.append((str(exc), lines))
+    return out
+
+
+def test_generator_setup_calls_through_thunks():
+    assert differential(labelled_walks, 30).describe()[0] == "value"
+    assert pyjion_clr.info(labelled).compiled and pyjion_clr.info(labelled_strings).compiled
+    assert "thunk" in listing(labelled)
+    assert "thunk" not in listing(labelled_strings)
+
+
 CASES = [
     (resumed_by_compiled_code_many_times, ()),
     (send_and_return, ()),
