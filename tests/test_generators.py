@@ -16,6 +16,17 @@ from harness import differential, listing, run_compiled, run_interpreted
 GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
+def traceback_lines(exc, relative=False):
+    """(function, line) of each traceback entry, the line counted from the
+    function's first if relative."""
+    tb, lines = exc.__traceback__, []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        lines.append((code.co_name, tb.tb_lineno - (code.co_firstlineno if relative else 0)))
+        tb = tb.tb_next
+    return lines
+
+
 def nested_generator_codes(code):
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
@@ -325,11 +336,7 @@ def resumed_by_compiled_code_many_times():
             for v in chain(k):
                 out.append(v)
         except ZeroDivisionError as e:
-            tb, lines = e.__traceback__, []
-            while tb is not None:
-                lines.append((tb.tb_frame.f_code.co_name, tb.tb_lineno - tb.tb_frame.f_code.co_firstlineno))
-                tb = tb.tb_next
-            out.append(lines)
+            out.append(traceback_lines(e, relative=True))
         me = reenter()
         try:
             for v in me:
@@ -442,11 +449,7 @@ def consumer_errors_have_tracebacks():
     try:
         tuple(deep(5))
     except ZeroDivisionError as exc:
-        tb, lines = exc.__traceback__, []
-        while tb is not None:
-            lines.append((tb.tb_frame.f_code.co_name, tb.tb_lineno - tb.tb_frame.f_code.co_firstlineno))
-            tb = tb.tb_next
-        return lines
+        return traceback_lines(exc, relative=True)
 
 
 class Node:
@@ -489,11 +492,7 @@ def tree_walks(n):
     try:
         list(Node(Node(Broken(None, 0, None), 1, None), 2, None))
     except ValueError as exc:
-        tb, lines = exc.__traceback__, []
-        while tb is not None:
-            lines.append((tb.tb_frame.f_code.co_name, tb.tb_lineno))
-            tb = tb.tb_next
-        out.append((str(exc), lines))
+        out.append((str(exc), traceback_lines(exc)))
     return out
 
 
@@ -530,11 +529,7 @@ def labelled_walks(n):
         try:
             list(labelled(bad, "bad"))
         except TypeError as exc:
-            tb, lines = exc.__traceback__, []
-            while tb is not None:
-                lines.append((tb.tb_frame.f_code.co_name, tb.tb_lineno))
-                tb = tb.tb_next
-            out.append((str(exc), lines))
+            out.append((str(exc), traceback_lines(exc)))
     return out
 
 
