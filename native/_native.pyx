@@ -98,6 +98,7 @@ cdef extern from "direct_call.h":
 class _SlotProbe:
     """Its slots are the ones a class gets from Python-level methods."""
     def __init__(self): pass
+    def __getitem__(self, key): pass
     def __add__(self, other): pass
     def __and__(self, other): pass
     def __floordiv__(self, other): pass

@@ -301,7 +301,8 @@ pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **ar
  * functions (slot_tp_init, slot_nb_add, ...), learnt from a probe class at
  * import. */
 static initproc g_slot_tp_init;
-static PyObject *g_init_name, *g_no_arguments;
+static binaryfunc g_slot_mp_subscript;
+static PyObject *g_init_name, *g_getitem_name, *g_no_arguments;
 
 /* BINARY_OP's operators (but **) as the number protocol finds them. */
 static const struct {
@@ -335,9 +336,11 @@ int
 pyj_direct_call_init(PyTypeObject *probe_class)
 {
     g_slot_tp_init = probe_class->tp_init;
+    g_slot_mp_subscript = probe_class->tp_as_mapping->mp_subscript;
     g_init_name = PyUnicode_InternFromString("__init__");
+    g_getitem_name = PyUnicode_InternFromString("__getitem__");
     g_no_arguments = PyTuple_New(0);
-    if (g_init_name == NULL || g_no_arguments == NULL) {
+    if (g_init_name == NULL || g_getitem_name == NULL || g_no_arguments == NULL) {
         return -1;
     }
     for (int op = 0; op < N_BINARY_OPERATORS; op++) {
@@ -695,22 +698,54 @@ binary_dunder(PyObject *lhs, PyObject *rhs, int oparg)
     return dunder != NULL && Py_IS_TYPE(dunder, &PyFunction_Type) ? dunder : NULL;
 }
 
+/* dunder(a, b), a Python function called as a slot calls it, prepared
+ * as a direct call: its entry, or NULL (nothing done). */
+static void *
+prepare_dunder_call(PyThreadState *ts, PyObject *dunder, PyObject *a, PyObject *b,
+                    PyjFrame **callee)
+{
+    if (dunder == NULL) {
+        return NULL;
+    }
+    PyFunctionObject *func = (PyFunctionObject *)dunder;
+    void *entry = direct_entry_for(ts, func, 2, NULL);
+    if (entry == NULL) {
+        return NULL;
+    }
+    PyObject *args[2] = {Py_NewRef(a), Py_NewRef(b)};
+    *callee = push_frame(ts, func, args, 2, NULL);
+    link_direct(ts, *callee);
+    return entry;
+}
+
 void *
 pyj_binary_prepare_direct(PyThreadState *ts, PyObject *lhs, PyObject *rhs, int oparg,
                           PyjFrame **callee)
 {
-    PyFunctionObject *dunder = (PyFunctionObject *)binary_dunder(lhs, rhs, oparg);
-    if (dunder == NULL) {
+    return prepare_dunder_call(ts, binary_dunder(lhs, rhs, oparg), lhs, rhs, callee);
+}
+
+/* The Python function PyObject_GetItem(container, ...) calls, when it
+ * calls one: the class's mapping slot is slot_mp_subscript, which calls
+ * the __getitem__ it finds on the class with (container, key); NULL
+ * otherwise. */
+static PyObject *
+getitem_dunder(PyObject *container)
+{
+    PyTypeObject *type = Py_TYPE(container);
+    if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_as_mapping == NULL
+        || type->tp_as_mapping->mp_subscript != g_slot_mp_subscript) {
         return NULL;
     }
-    void *entry = direct_entry_for(ts, dunder, 2, NULL);
-    if (entry == NULL) {
-        return NULL;
-    }
-    PyObject *args[2] = {Py_NewRef(lhs), Py_NewRef(rhs)};
-    *callee = push_frame(ts, dunder, args, 2, NULL);
-    link_direct(ts, *callee);
-    return entry;
+    PyObject *dunder = _PyType_Lookup(type, g_getitem_name);
+    return dunder != NULL && Py_IS_TYPE(dunder, &PyFunction_Type) ? dunder : NULL;
+}
+
+void *
+pyj_subscr_prepare_direct(PyThreadState *ts, PyObject *container, PyObject *sub,
+                          PyjFrame **callee)
+{
+    return prepare_dunder_call(ts, getitem_dunder(container), container, sub, callee);
 }
 
 PyObject *

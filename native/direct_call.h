@@ -106,8 +106,9 @@ void *pyj_call_prepare_init(PyThreadState *ts, PyObject **base, Py_ssize_t nargs
 /* The call's result once __init__ returned res: self, or NULL with an
  * exception; consumes both. */
 PyObject *pyj_call_finish_init(PyObject *self, PyObject *res);
-/* Learns slot_tp_init and the binary operators' slot_nb_* functions from
- * a class with a Python __init__ and binary dunders; -1 on failure. */
+/* Learns slot_tp_init, slot_mp_subscript and the binary operators'
+ * slot_nb_* functions from a class with a Python __init__, __getitem__ and
+ * binary dunders; -1 on failure. */
 int pyj_direct_call_init(PyTypeObject *probe_class);
 /* BINARY_OP (oparg) on lhs and rhs, when the number protocol would call
  * a compiled Python dunder of lhs's class with them first (and, given
@@ -115,6 +116,12 @@ int pyj_direct_call_init(PyTypeObject *probe_class);
  * prepared as pyj_call_prepare_direct does, with new references to both,
  * and its direct entry returned; NULL otherwise. */
 void *pyj_binary_prepare_direct(PyThreadState *ts, PyObject *lhs, PyObject *rhs, int oparg,
+                                PyjFrame **callee);
+/* BINARY_SUBSCR of container by sub, when PyObject_GetItem would call the
+ * Python __getitem__ of container's class (slot_mp_subscript's call): its
+ * frame prepared and direct entry returned as pyj_binary_prepare_direct
+ * does; NULL otherwise.  Once it returned, pyj_call_finish_direct. */
+void *pyj_subscr_prepare_direct(PyThreadState *ts, PyObject *container, PyObject *sub,
                                 PyjFrame **callee);
 /* The operation's result once the dunder returned res (consumed): res,
  * or after NotImplemented what the protocol makes of it (rhs's C slot, a

@@ -477,6 +477,32 @@ pyj_op_binary_subscr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return res == NULL ? -1 : 0;
 }
 
+/* BINARY_SUBSCR in two parts (ops.h), where the container's class has a
+ * Python __getitem__ compiled code can run itself
+ * (pyj_subscr_prepare_direct); pyj_op_binary_subscr otherwise. */
+static void *
+pyj_op_binary_subscr_direct(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux,
+                            PyjFrame **callee)
+{
+    void *entry = pyj_subscr_prepare_direct(_PyThreadState_GET(), sp[-2], sp[-1], callee);
+    if (entry != NULL) {
+        return entry;
+    }
+    return (void *)(intptr_t)(pyj_op_binary_subscr(f, sp, oparg, aux) ? PYJ_DIRECT_ERROR
+                                                                         : PYJ_DIRECT_NEXT);
+}
+
+static int
+pyj_binary_subscr_direct_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
+                                PyObject *res)
+{
+    pyj_call_finish_direct(ts, callee);
+    Py_DECREF(sp[-2]);
+    Py_DECREF(sp[-1]);
+    sp[-2] = res;
+    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
+}
+
 static int
 pyj_op_store_subscr(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
 {
@@ -2925,6 +2951,8 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(load_build_class),
     HELPER(delete_attr),
     HELPER(binary_subscr),
+    HELPER(binary_subscr_direct),
+    {"binary_subscr_direct_return", (void *)pyj_binary_subscr_direct_return},
     HELPER(store_subscr),
     HELPER(delete_subscr),
     HELPER(binary_op),

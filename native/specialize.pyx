@@ -2108,7 +2108,7 @@ class FastPaths:
         """A list's or tuple's item, or a bytes object's byte (one of the
         interpreter's cached small ints), by a one-digit index."""
         if not self.inline_serves(ins):
-            self.call_op("binary_subscr", ins, depth, depth - 2)
+            self.generic_subscr(ins, depth)
             return
         il = self.il
         generic = il.new_label()
@@ -2140,8 +2140,21 @@ class FastPaths:
         self.incref_local(self.v_t2)
         self.replace_operands(depth, "I", "I")
         il.branch("br", done)
-        self.call_op_out_of_line(generic, done, "binary_subscr", ins, depth, depth - 2)
+        self.cold(lambda: self.generic_subscr(ins, depth), done, label=generic)
         il.mark(done)
+
+    def generic_subscr(self, ins, depth):
+        """BINARY_SUBSCR by PyObject_GetItem.  Where that would call a
+        class's Python __getitem__, compiled code calls it itself
+        (direct_call.c's pyj_subscr_prepare_direct): at sites where the
+        interpreter gave up (it does not specialise __getitem__ calls
+        while a frame hook is installed) or made the call itself; not in
+        compact code (the longer call)."""
+        if self.compact or ins.seen not in (GENERIC, "GETITEM"):
+            self.call_op("binary_subscr", ins, depth, depth - 2)
+            return
+        self.spill(depth - 2, depth)
+        self.direct_capable_op("binary_subscr_direct", ins, depth, depth - 2)
 
     def op_STORE_SUBSCR(self, ins, depth):
         """[value, container, index]"""

@@ -428,7 +428,7 @@ OPERATIONS = [add, sub, mul, truediv, floordiv, matmul, and_, iadd, isub]
 def failure(fn, *args):
     try:
         return fn(*args)
-    except (TypeError, ZeroDivisionError, AttributeError) as e:
+    except (TypeError, ZeroDivisionError, AttributeError, LookupError) as e:
         tb = e.__traceback__
         names = []
         while tb is not None:
@@ -609,6 +609,103 @@ def test_operator_dunders():
     for i in range(10):
         warm()
     assert pyjion_clr.stats()["direct_calls"] - before == 20
+
+
+def subscript(c, k):
+    return c[k]
+
+
+class Box:
+    def __init__(self, items):
+        self.items = items
+
+    def __getitem__(self, key):
+        return self.items[key]
+
+
+class ScaledBox(Box):
+    def __getitem__(self, key, scale=10):
+        return super().__getitem__(key) * scale
+
+
+class Spread(Box):
+    def __getitem__(self, *keys):
+        return keys
+
+
+class Lazy(Box):
+    def __getitem__(self, key):
+        yield key
+
+
+class Counted(dict):
+    def __getitem__(self, key):
+        return ("counted", super().__getitem__(key))
+
+
+class Plain(dict):
+    pass
+
+
+class Depth:
+    def __getitem__(self, n):
+        return self[n - 1] + 1 if n else 0
+
+
+def subscript_dunders(sub):
+    """c[k] through sub (compiled with feedback, or interpreted) where c's
+    class has a Python __getitem__: results, errors inside it and outside,
+    defaults, *args, a generator, dict subclasses with and without one,
+    the method replaced and deleted, recursion to the limit."""
+    out = []
+    log = []
+    box = Box([Loud("item", log), 1, 2.5])
+    for k in (1, 2, -1, slice(1, 3)):
+        out.append(sub(box, k))
+    out.append([failure(sub, box, 7), failure(sub, box, "x"), failure(sub, Box(None), 0)])
+    out.append([sub(ScaledBox([1, 2]), 1), sub(Spread([]), (1, 2)), list(sub(Lazy([]), 3))])
+    out.append([sub(Counted(a=1), "a"), sub(Plain(a=2), "a"), failure(sub, Counted(), "b")])
+    out.append([sub([5, 6], 1), sub({"k": 1}, "k"), sub("abc", 1)])
+    Box.__getitem__ = lambda self, key: ("replaced", key)
+    out.append(sub(box, 0))
+    del Box.__getitem__
+    out.append(failure(sub, box, 0))
+    Box.__getitem__ = _box_getitem
+    out.append(sub(Depth(), 50))
+    try:
+        sub(Depth(), 100000)
+    except RecursionError:
+        out.append("RecursionError")
+    del box
+    out.append(log)
+    return out
+
+
+_box_getitem = Box.__getitem__
+
+
+def test_subscript_dunders():
+    """A class's Python __getitem__ runs through its direct entry (the
+    interpreter, with the frame hook installed, never specialises the
+    site: it is GENERIC), as PyObject_GetItem would call it."""
+    pyjion_clr.disable()
+    expected = run_interpreted(subscript_dunders, subscript).describe()
+    pyjion_clr.enable()
+    warm = warmed_copy(subscript, Box([1, 2]), 0)
+    outcome = run_compiled(subscript_dunders, warm).describe()
+    assert outcome[0] == "value"
+    assert outcome == expected
+    assert "binary_subscr_direct" in listing(warm)
+    pyjion_clr.enable()
+
+    def direct_calls(container, key):
+        before = pyjion_clr.stats()["direct_calls"]
+        for _ in range(10):
+            warm(container, key)
+        return pyjion_clr.stats()["direct_calls"] - before
+
+    # one more direct call each time than with a C __getitem__
+    assert direct_calls(Box([1, 2]), 1) - direct_calls(Plain(a=1), "a") == 10
 
 
 def tracing_switched_on_by_a_callee():
