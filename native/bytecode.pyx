@@ -37,6 +37,7 @@ _TERMINAL = _UNCONDITIONAL | frozenset(_opcode.opmap[n] for n in (
 CO_VARARGS = 0x04
 CO_VARKEYWORDS = 0x08
 CO_GENERATOR = 0x20
+CO_COROUTINE = 0x80
 CO_ASYNC_GENERATOR = 0x200
 
 PRECALL = _opcode.opmap["PRECALL"]
@@ -341,7 +342,7 @@ def once_per_generator(code_flags, instrs):
     # (no closures: the translator leaves no reference cycles)
     in_loops = set()
     for jump in instrs:
-        if 0 <= jump.target <= jump.index:
+        if jump.opcode in _BACKWARD_JUMPS:
             in_loops.update(ins.index for ins in instrs if jump.target <= ins.index <= jump.index)
     if not any(ins.opcode == YIELD_VALUE and ins.index in in_loops for ins in instrs):
         return frozenset()

@@ -492,15 +492,23 @@ pyj_op_binary_subscr_direct(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux
                                                                          : PYJ_DIRECT_NEXT);
 }
 
+/* The result of a two-operand operation in place of its operands, which
+ * are released in the interpreter's order. */
+static int
+two_operand_result(PyObject **sp, PyObject *res)
+{
+    Py_DECREF(sp[-2]);
+    Py_DECREF(sp[-1]);
+    sp[-2] = res;
+    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
+}
+
 static int
 pyj_binary_subscr_direct_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
                                 PyObject *res)
 {
     pyj_call_finish_direct(ts, callee);
-    Py_DECREF(sp[-2]);
-    Py_DECREF(sp[-1]);
-    sp[-2] = res;
-    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
+    return two_operand_result(sp, res);
 }
 
 static int
@@ -597,12 +605,8 @@ static int
 pyj_binary_op_direct_return(PyThreadState *ts, PyObject **sp, int oparg, PyjFrame *callee,
                             PyObject *res)
 {
-    PyObject *lhs = sp[-2], *rhs = sp[-1];
-    res = pyj_binary_finish_direct(ts, callee, lhs, rhs, oparg, res);
-    Py_DECREF(lhs);
-    Py_DECREF(rhs);
-    sp[-2] = res;
-    return res == NULL ? PYJ_DIRECT_ERROR : PYJ_DIRECT_NEXT;
+    res = pyj_binary_finish_direct(ts, callee, sp[-2], sp[-1], oparg, res);
+    return two_operand_result(sp, res);
 }
 
 /* UNARY_POSITIVE / NEGATIVE / INVERT: aux is the PyNumber_* function. */

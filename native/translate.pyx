@@ -23,12 +23,10 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
+from ._bytecode import CO_ASYNC_GENERATOR, CO_COROUTINE, CO_GENERATOR
 from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, NUMBER, UNBOXED_FORMS, FastPaths,
                           count_cached_sites)
 
-CO_GENERATOR = 0x20
-CO_COROUTINE = 0x80
-CO_ASYNC_GENERATOR = 0x200
 # The backward jumps of loops (JUMP_BACKWARD_NO_INTERRUPT is yield from's
 # and await's, each round of which suspends the code)
 LOOP_JUMPS = frozenset(("JUMP_BACKWARD", "POP_JUMP_BACKWARD_IF_TRUE", "POP_JUMP_BACKWARD_IF_FALSE",
