@@ -4,8 +4,8 @@
  * _PyEval_Vector -> _PyEvalFramePushAndInit (argument matching) -> the
  * frame hook -> _PyEvalFrameClearAndPop.  For a call that binds each
  * parameter once without an error -- positional arguments, keywords naming
- * parameters, missing ones from the defaults; no *args or **kwargs -- this
- * file does the same work directly: push a frame on the thread's data
+ * parameters, missing ones from the defaults; *args and **kwargs only
+ * where compiled code calls -- this file does the same work directly: push a frame on the thread's data
  * stack, move the arguments in, run it (through the hook, or through the
  * callee's direct entry when compiled code calls), clear and pop it.  The
  * same goes for a class's Python __init__ and for the Python dunder a
@@ -111,25 +111,94 @@ keyword_parameter(PyCodeObject *co, PyObject *name)
     return -1;
 }
 
-/* The default of keyword-only parameter i (borrowed; a str key, so the
- * lookup runs no Python code), or NULL. */
-static PyObject *
-keyword_only_default(PyFunctionObject *func, Py_ssize_t i)
+/* The keyword-only parameter `name` is (by identity, as interned names
+ * are), or -1. */
+static Py_ssize_t
+keyword_only_parameter(PyCodeObject *co, PyObject *name)
 {
-    PyObject *name = PyTuple_GET_ITEM(((PyCodeObject *)func->func_code)->co_localsplusnames, i);
-    return func->func_kwdefaults != NULL ? PyDict_GetItem(func->func_kwdefaults, name) : NULL;
+    Py_ssize_t end = co->co_argcount + co->co_kwonlyargcount;
+    for (Py_ssize_t i = co->co_argcount; i < end; i++) {
+        if (PyTuple_GET_ITEM(co->co_localsplusnames, i) == name) {
+            return i;
+        }
+    }
+    return -1;
 }
 
-int
-pyj_keyword_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
+/* The keyword-only parameters with a default in func's __kwdefaults__, one
+ * bit each, their defaults (borrowed) stored in values[i - co_argcount] if
+ * values is not NULL.  The dict's entries are read in place, each tried
+ * first against the parameter in its own position (MAKE_FUNCTION makes
+ * the dict in their order): a call of a function with many keyword-only
+ * parameters (json.dumps's nine) paid more in looking each up than in the
+ * rest of its call.  A default under a name equal to the parameter's but
+ * not it counts as none, for vectorcall to find; so does a split dict. */
+static uint64_t
+keyword_only_defaults(PyFunctionObject *func, PyObject **values)
+{
+    PyDictObject *kwdefaults = (PyDictObject *)func->func_kwdefaults;
+    if (kwdefaults == NULL || kwdefaults->ma_values != NULL || !DK_IS_UNICODE(kwdefaults->ma_keys)) {
+        return 0;
+    }
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    Py_ssize_t argcount = co->co_argcount, nkwonly = co->co_kwonlyargcount;
+    PyDictUnicodeEntry *entries = DK_UNICODE_ENTRIES(kwdefaults->ma_keys);
+    uint64_t found = 0;
+    for (Py_ssize_t j = 0; j < kwdefaults->ma_keys->dk_nentries; j++) {
+        PyObject *name = entries[j].me_key, *value = entries[j].me_value;
+        Py_ssize_t i = argcount + j;
+        if (value == NULL) {
+            continue;
+        }
+        if (j >= nkwonly || PyTuple_GET_ITEM(co->co_localsplusnames, i) != name) {
+            i = keyword_only_parameter(co, name);
+        }
+        if (i >= 0) {
+            found |= (uint64_t)1 << i;
+            if (values != NULL) {
+                values[i - argcount] = value;
+            }
+        }
+    }
+    return found;
+}
+
+/* Does keyword `name` (naming no parameter by identity) belong in
+ * **kwargs, as _PyEval_Vector would put it: an exact str (comparing it runs
+ * no code) equal to no parameter's name and not given already?  (One equal
+ * to a parameter's name binds that parameter: vectorcall's to do.) */
+static int
+goes_to_varkw(PyCodeObject *co, PyObject *name, PyObject *varkw)
+{
+    if (!PyUnicode_CheckExact(name)) {
+        return 0;
+    }
+    Py_ssize_t end = co->co_argcount + co->co_kwonlyargcount;
+    for (Py_ssize_t i = co->co_posonlyargcount; i < end; i++) {
+        if (PyUnicode_Compare(PyTuple_GET_ITEM(co->co_localsplusnames, i), name) == 0) {
+            return 0;
+        }
+    }
+    return PyDict_Contains(varkw, name) == 0;
+}
+
+/* Does func(args...) bind every parameter exactly once, as _PyEval_Vector
+ * would, without an error and without running code?  Positionals beyond
+ * the parameters go to *args (func must have it), each keyword names a
+ * parameter not already given, or -- with varkw, func's **kwargs dict --
+ * goes into varkw (goes_to_varkw), and the missing parameters have
+ * defaults. */
+static int
+arguments_bind(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs, PyObject *kwnames,
+               PyObject *varkw)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount, nkwonly = co->co_kwonlyargcount;
     Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
     Py_ssize_t npos = nargs - nkw;
+    Py_ssize_t nbound = npos < argcount ? npos : argcount;
     Py_ssize_t ndefaults = func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0;
-    if (npos > argcount || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))
-        || argcount + nkwonly >= 64) {
+    if ((npos > argcount && !(co->co_flags & CO_VARARGS)) || argcount + nkwonly >= 64) {
         return 0;                   /* (one bit per parameter, below) */
     }
     PyDictObject *kwdefaults = (PyDictObject *)func->func_kwdefaults;
@@ -139,50 +208,105 @@ pyj_keyword_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kw
          * run no code */
         return 0;
     }
-    uint64_t bound = ((uint64_t)1 << npos) - 1;     /* npos <= argcount < 64 */
+    uint64_t bound = ((uint64_t)1 << nbound) - 1;   /* nbound <= argcount < 64 */
     for (Py_ssize_t k = 0; k < nkw; k++) {
-        Py_ssize_t i = keyword_parameter(co, PyTuple_GET_ITEM(kwnames, k));
-        if (i < 0 || (bound & ((uint64_t)1 << i))) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        Py_ssize_t i = keyword_parameter(co, name);
+        if (i < 0) {
+            if (varkw == NULL || !goes_to_varkw(co, name, varkw)) {
+                return 0;
+            }
+            if (PyDict_SetItem(varkw, name, args[npos + k]) < 0) {
+                PyErr_Clear();      /* vectorcall's to raise */
+                return 0;
+            }
+            continue;
+        }
+        if (bound & ((uint64_t)1 << i)) {
             return 0;
         }
         bound |= (uint64_t)1 << i;
     }
-    for (Py_ssize_t i = npos; i < argcount - ndefaults; i++) {
+    for (Py_ssize_t i = nbound; i < argcount - ndefaults; i++) {
         if (!(bound & ((uint64_t)1 << i))) {
             return 0;
         }
     }
-    for (Py_ssize_t i = argcount; i < argcount + nkwonly; i++) {
-        if (!(bound & ((uint64_t)1 << i)) && keyword_only_default(func, i) == NULL) {
-            return 0;
+    if (nkwonly > 0) {
+        bound |= keyword_only_defaults(func, NULL);
+        for (Py_ssize_t i = argcount; i < argcount + nkwonly; i++) {
+            if (!(bound & ((uint64_t)1 << i))) {
+                return 0;
+            }
         }
     }
     return 1;
+}
+
+int
+pyj_keyword_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
+{
+    int flags = ((PyCodeObject *)func->func_code)->co_flags;
+    return !(flags & (CO_VARARGS | CO_VARKEYWORDS)) && arguments_bind(func, NULL, nargs, kwnames, NULL);
+}
+
+/* A new frame's locals for a call arguments_bind accepted: the argument
+ * references moved in (those *args and **kwargs hold released), missing
+ * parameters from the defaults, then varargs and varkw (each made for a
+ * function with *args, **kwargs; else NULL), the rest NULL. */
+static void
+fill_bound_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs,
+                  PyObject *kwnames, PyObject *varargs, PyObject *varkw)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    Py_ssize_t argcount = co->co_argcount, nparams = argcount + co->co_kwonlyargcount;
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    Py_ssize_t npos = nargs - nkw;
+    Py_ssize_t nbound = npos < argcount ? npos : argcount;
+    Py_ssize_t first_default = argcount - (func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0);
+    PyObject **locals = frame->localsplus;
+    for (Py_ssize_t i = 0; i < co->co_nlocalsplus; i++) {
+        locals[i] = i < nbound ? args[i] : NULL;
+    }
+    for (Py_ssize_t i = nbound; i < npos; i++) {
+        Py_DECREF(args[i]);         /* varargs holds it */
+    }
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        Py_ssize_t i = keyword_parameter(co, PyTuple_GET_ITEM(kwnames, k));
+        if (i >= 0) {
+            locals[i] = args[npos + k];
+        }
+        else {
+            Py_DECREF(args[npos + k]);  /* varkw holds it */
+        }
+    }
+    for (Py_ssize_t i = nbound; i < argcount; i++) {
+        if (locals[i] == NULL) {
+            locals[i] = Py_NewRef(PyTuple_GET_ITEM(func->func_defaults, i - first_default));
+        }
+    }
+    if (nparams > argcount) {
+        PyObject *kwdefault[64];    /* (arguments_bind: argcount + kwonly < 64) */
+        uint64_t has_default = keyword_only_defaults(func, kwdefault);
+        for (Py_ssize_t i = argcount; i < nparams; i++) {
+            if (locals[i] == NULL && (has_default & ((uint64_t)1 << i))) {
+                locals[i] = Py_NewRef(kwdefault[i - argcount]);
+            }
+        }
+    }
+    if (co->co_flags & CO_VARARGS) {
+        locals[nparams++] = varargs;
+    }
+    if (co->co_flags & CO_VARKEYWORDS) {
+        locals[nparams] = varkw;
+    }
 }
 
 void
 pyj_fill_keyword_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args,
                         Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyCodeObject *co = (PyCodeObject *)func->func_code;
-    Py_ssize_t argcount = co->co_argcount;
-    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
-    Py_ssize_t npos = nargs - nkw;
-    Py_ssize_t first_default = argcount - (func->func_defaults != NULL ? PyTuple_GET_SIZE(func->func_defaults) : 0);
-    PyObject **locals = frame->localsplus;
-    for (Py_ssize_t i = 0; i < co->co_nlocalsplus; i++) {
-        locals[i] = i < npos ? args[i] : NULL;
-    }
-    for (Py_ssize_t k = 0; k < nkw; k++) {
-        locals[keyword_parameter(co, PyTuple_GET_ITEM(kwnames, k))] = args[npos + k];
-    }
-    for (Py_ssize_t i = npos; i < argcount + co->co_kwonlyargcount; i++) {
-        if (locals[i] == NULL) {
-            locals[i] = Py_NewRef(i < argcount
-                                  ? PyTuple_GET_ITEM(func->func_defaults, i - first_default)
-                                  : keyword_only_default(func, i));
-        }
-    }
+    fill_bound_locals(frame, func, args, nargs, kwnames, NULL, NULL);
 }
 
 /* Is there room for `size` slots on the current data-stack chunk?  (A new
@@ -213,6 +337,19 @@ frame_fits(PyThreadState *ts, PyFunctionObject *func, Py_ssize_t nargs, PyObject
            && datastack_has_room(ts, pyj_frame_size(co));
 }
 
+/* A frame for func, room for it checked, pushed on the data stack with
+ * its specials set, its locals not yet. */
+PYJ_CALL_STEP PyjFrame *
+push_frame_specials(PyThreadState *ts, PyFunctionObject *func)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    PyjFrame *frame = (PyjFrame *)ts->datastack_top;
+    ts->datastack_top += pyj_frame_size(co);
+    Py_INCREF(func);
+    _PyFrame_InitializeSpecials(frame, func, pyj_call_locals(func), co->co_nlocalsplus);
+    return frame;
+}
+
 /* A frame for func(args...), a call frame_fits accepted, pushed on the data
  * stack with the argument references moved in (missing ones from the
  * defaults). */
@@ -220,11 +357,7 @@ PYJ_CALL_STEP PyjFrame *
 push_frame(PyThreadState *ts, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs,
            PyObject *kwnames)
 {
-    PyCodeObject *co = (PyCodeObject *)func->func_code;
-    PyjFrame *frame = (PyjFrame *)ts->datastack_top;
-    ts->datastack_top += pyj_frame_size(co);
-    Py_INCREF(func);
-    _PyFrame_InitializeSpecials(frame, func, pyj_call_locals(func), co->co_nlocalsplus);
+    PyjFrame *frame = push_frame_specials(ts, func);
     pyj_fill_locals(frame, func, args, nargs, kwnames);
     return frame;
 }
@@ -284,10 +417,51 @@ link_direct(PyThreadState *ts, PyjFrame *frame)
     ts->cframe->current_frame = frame;
 }
 
+/* pyj_call_prepare_direct for a function with *args or **kwargs (not a
+ * generator): its tuple and dict are made first, as making them may start
+ * a collection and so run any code (a finalizer could change func's
+ * defaults), then the call is checked as frame_fits checks. */
+static void *
+prepare_variadic_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
+                        Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee)
+{
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
+    Py_ssize_t nextra = npos > co->co_argcount ? npos - co->co_argcount : 0;
+    PyObject *varargs = NULL, *varkw = NULL;
+    if (((co->co_flags & CO_VARARGS) && (varargs = PyTuple_New(nextra)) == NULL)
+        || ((co->co_flags & CO_VARKEYWORDS) && (varkw = PyDict_New()) == NULL)) {
+        PyErr_Clear();              /* vectorcall's to raise */
+        Py_XDECREF(varargs);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nextra; i++) {
+        PyTuple_SET_ITEM(varargs, i, Py_NewRef(args[co->co_argcount + i]));
+    }
+    void *entry = NULL;
+    if (arguments_bind(func, args, nargs, kwnames, varkw)
+        && datastack_has_room(ts, pyj_frame_size(co))) {
+        entry = direct_entry_now(ts, co);
+    }
+    if (entry == NULL) {
+        Py_XDECREF(varargs);
+        Py_XDECREF(varkw);
+        return NULL;
+    }
+    *callee = push_frame_specials(ts, func);
+    fill_bound_locals(*callee, func, args, nargs, kwnames, varargs, varkw);
+    link_direct(ts, *callee);
+    return entry;
+}
+
 void *
 pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
                         Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee)
 {
+    PyCodeObject *co = (PyCodeObject *)func->func_code;
+    if ((co->co_flags & (CO_VARARGS | CO_VARKEYWORDS)) && !pyj_is_generator_code(co)) {
+        return prepare_variadic_direct(ts, func, args, nargs, kwnames, callee);
+    }
     void *entry = direct_entry_for(ts, func, nargs, kwnames);
     if (entry == NULL) {
         return NULL;

@@ -15,10 +15,13 @@ PyObject *pyj_call_function_directly(PyThreadState *ts, PyFunctionObject *func, 
 
 /* The same call made by compiled code itself, through the callee's direct
  * entry point (hook.h): when func is compiled and the call is a plain
- * one, its frame is pushed, filled and linked, the recursion
- * depth counted, *callee set, and the direct entry returned; the caller
- * runs entry(ts, *callee, 0) and then calls pyj_call_finish_direct.
- * NULL, with nothing changed, otherwise. */
+ * one -- or func, not a generator, has *args or **kwargs, which get a new
+ * tuple and dict, the call binding without an error -- its frame is
+ * pushed, filled and linked, the recursion depth counted, *callee set,
+ * and the direct entry returned; the caller runs entry(ts, *callee, 0)
+ * and then calls pyj_call_finish_direct.  NULL, with nothing changed (but
+ * a collection, which making the tuple and dict may start), otherwise.
+ * Not for leaf callers. */
 void *pyj_call_prepare_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
                               Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee);
 /* What a CALL site of compiled code remembers of the last calls it made

@@ -1205,6 +1205,8 @@ class Translator(FastPaths):
             self.deferred[other if d == top else top] = value
 
     def op_RETURN_VALUE(self, ins, depth):
+        # a frame object that outlives the call reports this line
+        self.set_prev_instr(ins.index)
         self.spill(0, depth - 1)
         self.load_stack_reference(depth - 1)
         self.il.op("ret")

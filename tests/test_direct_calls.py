@@ -21,7 +21,8 @@ def _frame_summary(frame):
 def escaped_frames():
     def callee(a, b=2):
         c = a + b
-        return sys._getframe()
+        frame = sys._getframe()
+        return frame        # the line a frame reports once returned
 
     frames = [callee(i) for i in range(3)] + [callee(1, 5)]
     out = [_frame_summary(f) for f in frames]
@@ -119,6 +120,58 @@ def star_calls():
             three(1, 2, **bad)
         except TypeError as exc:
             out.append(str(exc))
+    return out
+
+
+def variadic_calls(n):
+    """Calls of functions with *args or **kwargs: through their direct
+    entries, with a new tuple and dict each call, where the arguments bind
+    without an error; the rest (an error to raise, a keyword equal to a
+    parameter's name but not it) left to vectorcall."""
+    def both(a, b=2, *args, c, d=4, **kwargs):
+        kwargs["seen"] = len(args)             # a new dict each call
+        return a, b, args, c, d, sorted(kwargs.items())
+
+    def rest(*args):
+        return args
+
+    def options(a, /, **kwargs):
+        return a, kwargs
+
+    def captured(*args, **kwargs):
+        def inner():
+            return args, kwargs                 # both are cells
+        return inner()
+
+    def escaping(x, *args, **kwargs):
+        frame = sys._getframe()
+        return frame                            # its f_lineno once returned
+
+    def failing(*args, **kwargs):
+        return 1 / len(args)
+
+    out = []
+    for i in range(n):
+        out.append(both(i, c=i))
+        out.append(both(i, 5, 6, 7, c=0, e=i, d=1))
+        out.append(rest() + rest(i) + rest(i, i + 1, *range(3)))
+        out.append(options(i, a=1, b=2))        # a positional-only name goes to **kwargs
+        out.append(captured(i, k=i))
+        out.append(both(*(i, 1, 2), **{"c": 3, "z": 4}))
+    frames = [escaping(i, i, k=i) for i in range(3)]
+    out.append([(_frame_summary(f), f.f_locals["args"], f.f_locals["kwargs"]) for f in frames])
+    name = "".join(["c", "d"])[:1]              # equal to "c", not it
+    out.append(both(1, **{name: 3}))
+    for args, kwargs in (((), {"c": 1}), ((1, 2), {"a": 1, "c": 1}), ((1,), {}),
+                         ((1,), {"c": 1, "b": 2, "x": 0})):
+        try:
+            out.append(both(*args, **kwargs))
+        except TypeError as exc:
+            out.append(str(exc))
+    try:
+        failing()
+    except ZeroDivisionError as exc:
+        out.append((str(exc), exc.__traceback__.tb_next.tb_frame.f_code.co_name))
     return out
 
 
@@ -559,6 +612,7 @@ CASES = [
     (not_shortcut_calls, ()),
     (star_calls, ()),
     (star_call_raises, (5,)),
+    (variadic_calls, (3,)),
     (recursion, (200,)),
     (recursion, (100000,)),
     (frame_object_made_during_call_then_dropped, ()),
@@ -1110,18 +1164,22 @@ def test_direct_calls_are_counted():
     def callee(x, *, step=1, scale=1):
         return x * scale + step
 
+    def spread(x, *args, **kwargs):
+        return x + len(args) - len(kwargs)
+
     def caller(n):
         total = 0
         for i in range(n):
             total = callee(total)
             total = callee(total, step=-1)      # keywords: direct too
+            total = spread(total, i, k=i)       # *args and **kwargs: direct too
         return total
 
     before = pyjion_clr.stats()
     assert run_compiled(caller, 50).value == 0
     after = pyjion_clr.stats()
-    assert after["direct_calls"] - before["direct_calls"] >= 99     # the first may compile
-    assert after["compiled_calls"] - before["compiled_calls"] >= 100
+    assert after["direct_calls"] - before["direct_calls"] >= 148    # the first two may compile
+    assert after["compiled_calls"] - before["compiled_calls"] >= 150
 
 
 def make_one(cls, a):
