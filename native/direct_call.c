@@ -617,10 +617,13 @@ pyj_call_site_record(pyj_call_site *site, PyjFrame *callee, Py_ssize_t nargs,
                      unsigned int type_version)
 {
     PyCodeObject *co = callee->f_code;
-    pyj_code_state *st = pyj_hook_state_for(co, 0);
-    if (st == NULL || nargs > co->co_argcount || co->co_argcount > UINT16_MAX
+    if (nargs > co->co_argcount || co->co_argcount > UINT16_MAX
         || co->co_kwonlyargcount != 0 || (co->co_flags & (CO_VARARGS | CO_VARKEYWORDS))
         || !(co->co_flags & CO_OPTIMIZED) || co->co_nlocalsplus > UINT16_MAX) {
+        return;
+    }
+    pyj_code_state *st = pyj_hook_state_for(co, 0);
+    if (st == NULL) {
         return;
     }
     memmove(&site->way[1], &site->way[0], sizeof(site->way[0]) * (PYJ_CALL_WAYS - 1));

@@ -175,6 +175,32 @@ def variadic_calls(n):
     return out
 
 
+def variadic_calls_release_their_arguments():
+    """The references an argument gains in *args, **kwargs or a parameter
+    all go when the call returns or raises (the counts differ from the
+    interpreter's by nothing)."""
+    def both(a, b=2, *args, c, d=4, **kwargs):
+        return a
+
+    def fail(a, *args, **kwargs):
+        raise ValueError(a)
+
+    x, y = object(), object()
+    before = sys.getrefcount(x), sys.getrefcount(y)
+    for i in range(200):
+        both(x, y, x, y, c=x, e=y, d=x)
+        both(*(x, y), **{"c": y, "z": x})
+        try:
+            fail(x, y, k=x)
+        except ValueError:
+            pass
+        try:
+            both(x, a=y)                        # bound twice: vectorcall raises
+        except TypeError:
+            pass
+    return sys.getrefcount(x) - before[0], sys.getrefcount(y) - before[1]
+
+
 def star_call_raises(n):
     def inverse(a, b=1):
         return b / a
@@ -613,6 +639,7 @@ CASES = [
     (star_calls, ()),
     (star_call_raises, (5,)),
     (variadic_calls, (3,)),
+    (variadic_calls_release_their_arguments, ()),
     (recursion, (200,)),
     (recursion, (100000,)),
     (frame_object_made_during_call_then_dropped, ()),
