@@ -97,13 +97,13 @@ clear_and_pop(PyThreadState *ts, PyjFrame *frame)
 
 /* ---------------------------------------------- arguments by keyword */
 
-/* The parameter a keyword names: its index, or -1 (no such parameter, or
- * a positional-only one: vectorcall's to report). */
+/* The index of the parameter named `name` (by identity, as interned names
+ * are) among those from index `first` on, or -1. */
 static Py_ssize_t
-keyword_parameter(PyCodeObject *co, PyObject *name)
+parameter_named(PyCodeObject *co, PyObject *name, Py_ssize_t first)
 {
     Py_ssize_t end = co->co_argcount + co->co_kwonlyargcount;
-    for (Py_ssize_t i = co->co_posonlyargcount; i < end; i++) {
+    for (Py_ssize_t i = first; i < end; i++) {
         if (PyTuple_GET_ITEM(co->co_localsplusnames, i) == name) {
             return i;
         }
@@ -111,18 +111,12 @@ keyword_parameter(PyCodeObject *co, PyObject *name)
     return -1;
 }
 
-/* The keyword-only parameter `name` is (by identity, as interned names
- * are), or -1. */
+/* The parameter a keyword names: its index, or -1 (no such parameter, or
+ * a positional-only one: vectorcall's to report). */
 static Py_ssize_t
-keyword_only_parameter(PyCodeObject *co, PyObject *name)
+keyword_parameter(PyCodeObject *co, PyObject *name)
 {
-    Py_ssize_t end = co->co_argcount + co->co_kwonlyargcount;
-    for (Py_ssize_t i = co->co_argcount; i < end; i++) {
-        if (PyTuple_GET_ITEM(co->co_localsplusnames, i) == name) {
-            return i;
-        }
-    }
-    return -1;
+    return parameter_named(co, name, co->co_posonlyargcount);
 }
 
 /* The keyword-only parameters with a default in func's __kwdefaults__, one
@@ -151,7 +145,7 @@ keyword_only_defaults(PyFunctionObject *func, PyObject **values)
             continue;
         }
         if (j >= nkwonly || PyTuple_GET_ITEM(co->co_localsplusnames, i) != name) {
-            i = keyword_only_parameter(co, name);
+            i = parameter_named(co, name, argcount);    /* a keyword-only one */
         }
         if (i >= 0) {
             found |= (uint64_t)1 << i;
