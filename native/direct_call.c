@@ -414,14 +414,18 @@ link_direct(PyThreadState *ts, PyjFrame *frame)
 /* pyj_call_prepare_direct for a function with *args or **kwargs (not a
  * generator): its tuple and dict are made first, as making them may start
  * a collection and so run any code (a finalizer could change func's
- * defaults), then the call is checked as frame_fits checks. */
+ * defaults or code), then the call is checked as frame_fits checks. */
 static void *
 prepare_variadic_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **args,
                         Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
-    Py_ssize_t nextra = npos > co->co_argcount ? npos - co->co_argcount : 0;
+    /* the positionals beyond the parameters, for *args (without it,
+     * arguments_bind declines them) */
+    Py_ssize_t nextra = npos > co->co_argcount && (co->co_flags & CO_VARARGS)
+                        ? npos - co->co_argcount : 0;
+    Py_ssize_t argcount = co->co_argcount;
     PyObject *varargs = NULL, *varkw = NULL;
     if (((co->co_flags & CO_VARARGS) && (varargs = PyTuple_New(nextra)) == NULL)
         || ((co->co_flags & CO_VARKEYWORDS) && (varkw = PyDict_New()) == NULL)) {
@@ -429,13 +433,15 @@ prepare_variadic_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **ar
         Py_XDECREF(varargs);
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < nextra; i++) {
-        PyTuple_SET_ITEM(varargs, i, Py_NewRef(args[co->co_argcount + i]));
-    }
     void *entry = NULL;
-    if (arguments_bind(func, args, nargs, kwnames, varkw)
-        && datastack_has_room(ts, pyj_frame_size(co))) {
-        entry = direct_entry_now(ts, co);
+    if (func->func_code == (PyObject *)co) {    /* (a finalizer may have replaced it) */
+        for (Py_ssize_t i = 0; i < nextra; i++) {
+            PyTuple_SET_ITEM(varargs, i, Py_NewRef(args[argcount + i]));
+        }
+        if (arguments_bind(func, args, nargs, kwnames, varkw)
+            && datastack_has_room(ts, pyj_frame_size(co))) {
+            entry = direct_entry_now(ts, co);
+        }
     }
     if (entry == NULL) {
         Py_XDECREF(varargs);

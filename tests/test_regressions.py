@@ -96,6 +96,30 @@ def test_star_star_errors(fn):
     assert isinstance(out.exc, TypeError)
 
 
+def _too_many_positionals_for_kwargs_only():
+    def only_keywords(**kw):
+        return kw
+
+    def keyword_only(*, a, b=0):
+        return a, b
+
+    out = []
+    for call in (lambda: only_keywords(1, 2), lambda: only_keywords(1, 2, a=1),
+                 lambda: keyword_only(1, 2), lambda: only_keywords(a=1)):
+        try:
+            out.append(call())
+        except TypeError as exc:
+            out.append(str(exc))
+    return out
+
+
+# test_inspect (TestGetcallargsFunctions.test_errors): positionals passed to
+# a function with **kwargs but no *args crashed the direct call, which
+# filled an *args tuple it had not made.
+def test_positionals_to_a_function_with_kwargs_but_no_args():
+    assert differential(_too_many_positionals_for_kwargs_only).describe()[0] == "value"
+
+
 def _fresh_function(a):
     return [a, a * 2]
 
