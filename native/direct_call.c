@@ -5,10 +5,10 @@
  * frame hook -> _PyEvalFrameClearAndPop.  For a call that binds each
  * parameter once without an error -- positional arguments, keywords naming
  * parameters, missing ones from the defaults; *args and **kwargs only
- * where compiled code calls -- this file does the same work directly: push a frame on the thread's data
- * stack, move the arguments in, run it (through the hook, or through the
- * callee's direct entry when compiled code calls), clear and pop it.  The
- * same goes for a class's Python __init__ and for the Python dunder a
+ * where compiled code calls -- this file does the same work directly:
+ * push a frame on the thread's data stack, move the arguments in, run it
+ * (through the hook, or through the callee's direct entry when compiled
+ * code calls), clear and pop it.  The same goes for a class's Python __init__ and for the Python dunder a
  * binary operator would call.  Everything else is left to vectorcall.
  *
  * Clearing mirrors CPython's _PyFrame_Clear, which libpython hides: when a
@@ -420,12 +420,11 @@ prepare_variadic_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **ar
                         Py_ssize_t nargs, PyObject *kwnames, PyjFrame **callee)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
+    Py_ssize_t argcount = co->co_argcount;
     Py_ssize_t npos = nargs - (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
     /* the positionals beyond the parameters, for *args (without it,
      * arguments_bind declines them) */
-    Py_ssize_t nextra = npos > co->co_argcount && (co->co_flags & CO_VARARGS)
-                        ? npos - co->co_argcount : 0;
-    Py_ssize_t argcount = co->co_argcount;
+    Py_ssize_t nextra = npos > argcount && (co->co_flags & CO_VARARGS) ? npos - argcount : 0;
     PyObject *varargs = NULL, *varkw = NULL;
     if (((co->co_flags & CO_VARARGS) && (varargs = PyTuple_New(nextra)) == NULL)
         || ((co->co_flags & CO_VARKEYWORDS) && (varkw = PyDict_New()) == NULL)) {
