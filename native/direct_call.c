@@ -157,6 +157,13 @@ keyword_only_defaults(PyFunctionObject *func, PyObject **values)
     return found;
 }
 
+/* The keyword-only defaults a call binds, as arguments_bind read them for
+ * fill_bound_locals: __kwdefaults__ is walked once per call. */
+typedef struct {
+    uint64_t present;               /* one bit per parameter index */
+    PyObject *values[64];           /* borrowed; values[i - co_argcount] */
+} kwonly_defaults;
+
 /* Does keyword `name` (naming no parameter by identity) belong in
  * **kwargs, as _PyEval_Vector would put it: an exact str (comparing it runs
  * no code) equal to no parameter's name and not given already?  (One equal
@@ -181,10 +188,10 @@ goes_to_varkw(PyCodeObject *co, PyObject *name, PyObject *varkw)
  * the parameters go to *args (func must have it), each keyword names a
  * parameter not already given, or -- with varkw, func's **kwargs dict --
  * goes into varkw (goes_to_varkw), and the missing parameters have
- * defaults. */
+ * defaults.  `defaults`, if not NULL, receives the keyword-only ones. */
 static int
 arguments_bind(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs, PyObject *kwnames,
-               PyObject *varkw)
+               PyObject *varkw, kwonly_defaults *defaults)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount, nkwonly = co->co_kwonlyargcount;
@@ -227,7 +234,11 @@ arguments_bind(PyFunctionObject *func, PyObject **args, Py_ssize_t nargs, PyObje
         }
     }
     if (nkwonly > 0) {
-        bound |= keyword_only_defaults(func, NULL);
+        uint64_t present = keyword_only_defaults(func, defaults != NULL ? defaults->values : NULL);
+        if (defaults != NULL) {
+            defaults->present = present;
+        }
+        bound |= present;
         for (Py_ssize_t i = argcount; i < argcount + nkwonly; i++) {
             if (!(bound & ((uint64_t)1 << i))) {
                 return 0;
@@ -241,16 +252,19 @@ int
 pyj_keyword_arguments_fit(PyFunctionObject *func, Py_ssize_t nargs, PyObject *kwnames)
 {
     int flags = ((PyCodeObject *)func->func_code)->co_flags;
-    return !(flags & (CO_VARARGS | CO_VARKEYWORDS)) && arguments_bind(func, NULL, nargs, kwnames, NULL);
+    return !(flags & (CO_VARARGS | CO_VARKEYWORDS)) && arguments_bind(func, NULL, nargs, kwnames, NULL, NULL);
 }
 
 /* A new frame's locals for a call arguments_bind accepted: the argument
  * references moved in (those *args and **kwargs hold released), missing
- * parameters from the defaults, then varargs and varkw (each made for a
- * function with *args, **kwargs; else NULL), the rest NULL. */
+ * parameters from the defaults (the keyword-only ones from `defaults`, as
+ * arguments_bind read them, or read here if NULL), then varargs and varkw
+ * (each made for a function with *args, **kwargs; else NULL), the rest
+ * NULL. */
 static void
 fill_bound_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_ssize_t nargs,
-                  PyObject *kwnames, PyObject *varargs, PyObject *varkw)
+                  PyObject *kwnames, const kwonly_defaults *defaults, PyObject *varargs,
+                  PyObject *varkw)
 {
     PyCodeObject *co = (PyCodeObject *)func->func_code;
     Py_ssize_t argcount = co->co_argcount, nparams = argcount + co->co_kwonlyargcount;
@@ -280,11 +294,14 @@ fill_bound_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args, Py_s
         }
     }
     if (nparams > argcount) {
-        PyObject *kwdefault[64];    /* (arguments_bind: argcount + kwonly < 64) */
-        uint64_t has_default = keyword_only_defaults(func, kwdefault);
+        kwonly_defaults read;       /* (arguments_bind: argcount + kwonly < 64) */
+        if (defaults == NULL) {
+            read.present = keyword_only_defaults(func, read.values);
+            defaults = &read;
+        }
         for (Py_ssize_t i = argcount; i < nparams; i++) {
-            if (locals[i] == NULL && (has_default & ((uint64_t)1 << i))) {
-                locals[i] = Py_NewRef(kwdefault[i - argcount]);
+            if (locals[i] == NULL && (defaults->present & ((uint64_t)1 << i))) {
+                locals[i] = Py_NewRef(defaults->values[i - argcount]);
             }
         }
     }
@@ -300,7 +317,7 @@ void
 pyj_fill_keyword_locals(PyjFrame *frame, PyFunctionObject *func, PyObject **args,
                         Py_ssize_t nargs, PyObject *kwnames)
 {
-    fill_bound_locals(frame, func, args, nargs, kwnames, NULL, NULL);
+    fill_bound_locals(frame, func, args, nargs, kwnames, NULL, NULL, NULL);
 }
 
 /* Is there room for `size` slots on the current data-stack chunk?  (A new
@@ -433,11 +450,12 @@ prepare_variadic_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **ar
         return NULL;
     }
     void *entry = NULL;
+    kwonly_defaults defaults;       /* borrowed: nothing runs between bind and fill */
     if (func->func_code == (PyObject *)co) {    /* (a finalizer may have replaced it) */
         for (Py_ssize_t i = 0; i < nextra; i++) {
             PyTuple_SET_ITEM(varargs, i, Py_NewRef(args[argcount + i]));
         }
-        if (arguments_bind(func, args, nargs, kwnames, varkw)
+        if (arguments_bind(func, args, nargs, kwnames, varkw, &defaults)
             && datastack_has_room(ts, pyj_frame_size(co))) {
             entry = direct_entry_now(ts, co);
         }
@@ -448,7 +466,7 @@ prepare_variadic_direct(PyThreadState *ts, PyFunctionObject *func, PyObject **ar
         return NULL;
     }
     *callee = push_frame_specials(ts, func);
-    fill_bound_locals(*callee, func, args, nargs, kwnames, varargs, varkw);
+    fill_bound_locals(*callee, func, args, nargs, kwnames, &defaults, varargs, varkw);
     link_direct(ts, *callee);
     return entry;
 }
