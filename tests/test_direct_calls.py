@@ -158,6 +158,9 @@ def variadic_calls(n):
         out.append(options(i, a=1, b=2))        # a positional-only name goes to **kwargs
         out.append(captured(i, k=i))
         out.append(both(*(i, 1, 2), **{"c": 3, "z": 4}))
+        both.__kwdefaults__ = {"d": -i, "c": i}  # another order; c given a default
+        out.append(both(i, e=i))
+        both.__kwdefaults__ = {"d": 4}
     frames = [escaping(i, i, k=i) for i in range(3)]
     out.append([(_frame_summary(f), f.f_locals["args"], f.f_locals["kwargs"]) for f in frames])
     name = "".join(["c", "d"])[:1]              # equal to "c", not it
