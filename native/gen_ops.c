@@ -9,6 +9,7 @@
  */
 #include "gen_ops.h"
 #include "direct_call.h"
+#include "hook.h"
 #include "ops.h"
 
 #define POP() (*--sp)
@@ -29,6 +30,109 @@ delegate_of(PyGenObject *gen)
         return NULL;
     }
     return frame->localsplus[frame->stacktop - 1];
+}
+
+/* The sequence a list or tuple iterator holds (NULL once exhausted). */
+static int
+sequence_iterator(PyObject *o, PyObject **seq)
+{
+    if (Py_IS_TYPE(o, &PyListIter_Type)) {
+        *seq = (PyObject *)((pyj_listiter *)o)->it_seq;
+        return 1;
+    }
+    if (Py_IS_TYPE(o, &PyTupleIter_Type)) {
+        *seq = (PyObject *)((pyj_tupleiter *)o)->it_seq;
+        return 1;
+    }
+    return 0;
+}
+
+/* How many of the frame's slots (locals and stack) hold obj. */
+static int
+slots_holding(PyjFrame *frame, PyObject *obj)
+{
+    int n = 0;
+    for (int i = 0; i < frame->stacktop; i++) {
+        n += frame->localsplus[i] == obj;
+    }
+    return n;
+}
+
+/* Is slot i the first slot holding its object? */
+static int
+first_slot(PyjFrame *frame, int i)
+{
+    for (int j = 0; j < i; j++) {
+        if (frame->localsplus[j] == frame->localsplus[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Does obj outlive the release of every slot: more references than the
+ * slots hold, directly or through the sequence iterators they free? */
+static int
+outlives_slots(PyjFrame *frame, PyObject *obj)
+{
+    Py_ssize_t dropped = slots_holding(frame, obj);
+    for (int i = 0; i < frame->stacktop; i++) {
+        PyObject *o = frame->localsplus[i], *seq;
+        if (o != NULL && first_slot(frame, i) && sequence_iterator(o, &seq) && seq == obj
+            && Py_REFCNT(o) == slots_holding(frame, o)) {
+            dropped++;
+        }
+    }
+    return Py_REFCNT(obj) > dropped;
+}
+
+/* Does releasing every slot of the frame run no code?  Each object
+ * outlives them all, or frees nothing but memory: an int, a float, a
+ * range iterator, or a list or tuple iterator whose sequence outlives the
+ * slots. */
+static int
+slots_free_without_code(PyjFrame *frame)
+{
+    enum { MOST_SLOTS = 16 };       /* (a generator expression has 2 or 3) */
+    if (frame->stacktop > MOST_SLOTS || !pyj_iterators_match()) {
+        return 0;
+    }
+    for (int i = 0; i < frame->stacktop; i++) {
+        PyObject *o = frame->localsplus[i], *seq;
+        if (o == NULL || !first_slot(frame, i) || PyLong_CheckExact(o) || PyFloat_CheckExact(o)
+            || Py_IS_TYPE(o, &PyRangeIter_Type) || outlives_slots(frame, o)) {
+            continue;
+        }
+        if (!sequence_iterator(o, &seq) || (seq != NULL && !outlives_slots(frame, seq))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+pyj_gen_close_quietly(PyThreadState *ts, PyObject *obj)
+{
+    if (!PyGen_CheckExact(obj) || Py_REFCNT(obj) != 1 || ts->cframe->use_tracing) {
+        return 0;
+    }
+    PyGenObject *gen = (PyGenObject *)obj;
+    PyjFrame *frame = (PyjFrame *)gen->gi_iframe;
+    if (gen->gi_frame_state != FRAME_SUSPENDED || frame->frame_obj != NULL
+        || frame->f_locals != NULL || PyBytes_GET_SIZE(frame->f_code->co_exceptiontable) != 0
+        || delegate_of(gen) != NULL || !slots_free_without_code(frame)) {
+        return 0;
+    }
+    /* the unwinding: the stack from the top, then the frame (gen_send_ex2) */
+    PyObject **stack = _PyFrame_Stackbase(frame);
+    while (frame->stacktop > stack - frame->localsplus) {
+        Py_XDECREF(frame->localsplus[--frame->stacktop]);
+    }
+    Py_CLEAR(gen->gi_exc_state.exc_value);
+    gen->gi_frame_state = FRAME_CLEARED;
+    pyj_frame_clear(ts, frame);
+    pyj_quiet_closes++;
+    return 1;
 }
 
 static int

@@ -29,6 +29,7 @@ static Py_ssize_t g_interpreted_calls, g_compiler_calls;
 /* compiled calls made by compiled code through a direct entry (the rest
  * came through the hook: from the interpreter, C code or vectorcall) */
 Py_ssize_t pyj_direct_calls;
+Py_ssize_t pyj_quiet_closes;
 static Py_ssize_t g_waiting_codes;     /* code states with retry_at > 0 */
 
 uint64_t pyj_code_epoch = 1;
@@ -477,8 +478,10 @@ pyj_hook_set_releaser(PyObject *callback)
 PyObject *
 pyj_hook_counters(void)
 {
-    return Py_BuildValue("{snsnsnsnsn}", "compiled_calls", pyj_compiled_calls,
+    return Py_BuildValue("{snsnsnsnsnsn}", "compiled_calls", pyj_compiled_calls,
                          "direct_calls", pyj_direct_calls,
+                         /* generators closed without GeneratorExit (gen_ops.h) */
+                         "quiet_closes", pyj_quiet_closes,
                          "interpreted_calls", g_interpreted_calls,
                          "compiler_calls", g_compiler_calls,
                          /* left to the interpreter until called more */

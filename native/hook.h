@@ -69,9 +69,9 @@ pyj_code_state *pyj_hook_state_for(PyCodeObject *code, int create);
 
 /* What the hook keeps that the inline function below reads: is the
  * backend alive, calls of compiled code (all, and those made through
- * direct entries). */
+ * direct entries); and the count of pyj_gen_close_quietly's closes. */
 extern int pyj_backend_alive;
-extern Py_ssize_t pyj_compiled_calls, pyj_direct_calls;
+extern Py_ssize_t pyj_compiled_calls, pyj_direct_calls, pyj_quiet_closes;
 
 /* pyj_hook_direct_entry for the code whose state is st (inline: each
  * direct call made through a call record, direct_call.h, asks). */

@@ -858,7 +858,10 @@ pyj_op_consume_end(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     }
     sp[-3] = res;
     sp[-2] = NULL;
-    Py_XDECREF(gen);
+    if (gen != NULL) {
+        pyj_gen_close_quietly(_PyThreadState_GET(), gen);
+        Py_DECREF(gen);
+    }
     return res == NULL ? -1 : 0;
 }
 

@@ -396,6 +396,45 @@ def consumers_stopping_early():
     return out, log
 
 
+def consumers_closing_quietly():
+    """any() and all() stopping early release a generator the interpreter
+    would close by raising GeneratorExit into it; where nothing in its
+    frame can run code when released, compiled code releases the frame
+    itself (gen_ops.h): the same objects freed, in the same order."""
+    out, log = [], []
+
+    class Logged:
+        def __init__(self, v):
+            self.v = v
+
+        def __bool__(self):
+            return bool(self.v)
+
+        def __del__(self):
+            log.append(("del", self.v))
+
+    kept = [0, 0, 5, 6]
+    out.append(any(x for x in kept))                # quiet: ints, an iterator of a kept list
+    out.append(all(x for x in kept[1:]))            # the slice freed with the iterator: not quiet
+    out.append(any(x > 1 for x in range(5)))        # a range iterator
+    out.append(any(x for x in (0, 7, 8)))           # a tuple iterator of a constant
+    out.append(any(Logged(v) for v in (0, 1, 2)))   # a local freed by the close runs __del__
+    log.append("after any")
+    out.append(all(x for x in [Logged(3), Logged(0), Logged(4)]))   # the list dies with the close
+    log.append("after all")
+
+    def with_handler(items):
+        try:
+            yield from items
+        finally:
+            log.append("finally")
+
+    out.append(any(with_handler([0, 1, 2])))
+    out.append(any(x for x in iter(kept)))          # the iterator a local of nobody else's
+    out.append(kept)
+    return out, log
+
+
 def consumers_failing():
     out = []
     try:
@@ -561,6 +600,7 @@ CASES = [
     (yield_from_coroutine_in_generator, ()),
     (consumed_by_builtins, (6,)),
     (consumers_stopping_early, ()),
+    (consumers_closing_quietly, ()),
     (consumers_failing, ()),
     (consumers_shadowed, (3,)),
     (consumer_resumes_itself, ()),
@@ -636,6 +676,22 @@ def test_generators_consumed_by_builtins_do_not_leak():
     assert keeps_no_references(consume, 1000)
     assert pyjion_clr.info(gen).compiled
     assert "consume_item" in listing(consume)
+
+
+def test_generators_released_early_are_closed_quietly():
+    """A generator expression any() stops early is closed without raising
+    GeneratorExit into it (stats()["quiet_closes"]), keeping reference
+    counts; one with a finalizer in its frame, or a try block, is closed by
+    gen_close (its finally runs, differential cases above)."""
+    def stop_early(n, payload):
+        items = [0, payload, payload]
+        for _ in range(n):
+            any(x for x in items)
+            all(x is not payload for x in items)
+
+    before = pyjion_clr.stats()["quiet_closes"]
+    assert keeps_no_references(stop_early, 1000)
+    assert pyjion_clr.stats()["quiet_closes"] - before >= 2 * 1000
 
 
 def test_generators_do_not_leak():
