@@ -10,10 +10,14 @@ COMMON = dict(include_dirs=["native"],
 
 # The runtime helpers call each other on every Python call made by compiled
 # code: hidden visibility and link-time optimization let them be inlined
-# across files instead of going through the PLT.
+# across files instead of going through the PLT.  Each function starts on a
+# 64-byte line, so that an edit of one helper does not move the loops of
+# another across instruction-fetch lines (unpack_sequence's helper ran 40%
+# slower after an unrelated edit shifted it by 32 bytes).
+ALIGN = ["-falign-functions=64"]
 NATIVE = dict(include_dirs=["native"],
-              extra_compile_args=COMMON["extra_compile_args"] + ["-fvisibility=hidden", "-flto"],
-              extra_link_args=["-O2", "-flto"])
+              extra_compile_args=COMMON["extra_compile_args"] + ["-fvisibility=hidden", "-flto"] + ALIGN,
+              extra_link_args=["-O2", "-flto"] + ALIGN)
 
 extensions = [
     Extension("pyjion_clr._native", define_macros=[("Py_BUILD_CORE_MODULE", "1")],
