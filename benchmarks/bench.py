@@ -7,8 +7,11 @@ its default threshold), each worker writing its compile statistics to a
 file.  The workers of each side are split into rounds, plain and JIT
 alternating, appended to one pyperf file per side: this VM's speed drifts
 by up to 2x over minutes, and a side run in one block can land in a slow
-phase the other missed.  Those statistics prove the JIT was on: a JIT figure
-whose workers compiled nothing is reported as invalid, not as a speed-up.
+phase the other missed.  Each side's loop count is calibrated in its first
+round and reused by the later ones (see `fixed_loops`), so rounds can be
+small without paying pyperf's calibration worker each time.  Those
+statistics prove the JIT was on: a JIT figure whose workers compiled
+nothing is reported as invalid, not as a speed-up.
 
     python benchmarks/bench.py [--quick] [--only nbody,float] [--out DIR]
 
@@ -38,7 +41,7 @@ BENCHMARKS = ("nbody", "spectral_norm", "float", "fannkuch", "richards", "chaos"
 # Worker processes per side, the rounds they are split into, other pyperf
 # options: the full run has pyperf's default worker count and values (20
 # processes of 3 values each); the quick one a few workers.
-FULL_RUN = {"processes": 20, "rounds": 4, "options": []}
+FULL_RUN = {"processes": 20, "rounds": 10, "options": []}
 QUICK_RUN = {"processes": 4, "rounds": 2, "options": ["--values", "3", "--warmups", "1"]}
 
 WRAPPER = """#!/bin/sh
@@ -61,6 +64,15 @@ def run_pyperf(script, output, extra, env, append):
     if proc.returncode != 0:
         return proc.stdout + proc.stderr
     return None
+
+
+def fixed_loops(path):
+    """pyperf options making later rounds reuse the loop count the first
+    round calibrated: ["--loops", N], or [] where the file's benchmarks were
+    calibrated differently (one --loops would apply to all of them)."""
+    import pyperf
+    loops = {bench.get_loops() for bench in pyperf.BenchmarkSuite.load(path).get_benchmarks()}
+    return ["--loops", str(loops.pop())] if len(loops) == 1 else []
 
 
 def load_values(path):
@@ -134,13 +146,16 @@ def run_benchmark(name, run, rawdir):
         os.chmod(wrapper, 0o755)
         options = run["options"] + ["--processes", str(run["processes"] // run["rounds"])]
         error = None
+        plain_loops, jit_loops = [], []
         for round_ in range(run["rounds"]):
-            error = run_pyperf(script, plain_out, options, env, append=round_ > 0)
+            error = run_pyperf(script, plain_out, options + plain_loops, env, append=round_ > 0)
             if error is None:
-                error = run_pyperf(script, jit_out, options + ["--python", wrapper], env,
-                                   append=round_ > 0)
+                error = run_pyperf(script, jit_out, options + jit_loops + ["--python", wrapper],
+                                   env, append=round_ > 0)
             if error is not None:
                 break
+            if round_ == 0:
+                plain_loops, jit_loops = fixed_loops(plain_out), fixed_loops(jit_out)
         if error is not None:
             result["error"] = error[-3000:]
             return [result]
@@ -258,8 +273,8 @@ def main(argv=None):
                 "" if r["jit_was_on"] else "  JIT NOT ON", time.perf_counter() - start), flush=True)
     valid = [r["speedup"] for r in results if r.get("jit_was_on")]
     options = "; ".join(filter(None, [" ".join(run["options"]), "%d worker processes per side in "
-                                      "%d rounds, plain and JIT alternating"
-                                      % (run["processes"], run["rounds"])]))
+                                      "%d rounds, plain and JIT alternating, loops calibrated in the "
+                                      "first" % (run["processes"], run["rounds"])]))
     summary = {"python": "CPython " + sys.version.split()[0], "options": options,
                "date": time.strftime("%Y-%m-%d"), "geomean": geomean(valid),
                "valid_runs": len(valid), "benchmarks": len(results)}
