@@ -262,21 +262,26 @@ class FastPaths:
         if seen is not None and self.compact >= 2:
             return (seen,)
         if ins.seen == GENERIC:
-            return self.unspecialised_kinds(("FF", "MX"))
+            return self.unspecialised_kinds(("FF", "MX"), mix_likely=True)
         if ins.seen is None and ins.name == "BINARY_OP":
             return self.unspecialised_kinds(("FF", "II"))
         return self.unspecialised_kinds(("FF", "II", "MX"))
 
-    def unspecialised_kinds(self, kinds):
+    def unspecialised_kinds(self, kinds, mix_likely=False):
         """The operand kinds to emit fast paths for at a site without
         feedback: all of them; in compact code (a function too large
-        otherwise) at level 1 not a float with an int ("MX") -- nor, at any
-        level, enumerate pairs (op_FOR_ITER) -- at level 2 only two small
-        ints where that is one of them.  Results left unboxed stay at every
-        level: they make the code smaller (no boxing, no in-place reuse)."""
+        otherwise) at level 1 not a float with an int ("MX") -- unless that
+        mix is likely (mix_likely): where the interpreter ran the site and
+        gave up on it (GENERIC), as it does on that mix, and at a /: chaos's
+        Spline.__call__, recompiled with feedback at level 1, kept `(ua -
+        u) / (ua - ub)` and lost the paths it takes -- nor, at any level,
+        enumerate pairs (op_FOR_ITER); at level 2 only two small ints where
+        that is one of them.  Results left unboxed stay at every level: they
+        make the code smaller (no boxing, no in-place reuse)."""
         if self.compact >= 2 and "II" in kinds:
             return ("II",)
-        if self.compact >= 1 and "MX" in kinds and len(kinds) > 1:
+        if (self.compact >= 1 and "MX" in kinds and len(kinds) > 1
+                and not (mix_likely and self.compact == 1)):
             return tuple(k for k in kinds if k != "MX")
         return kinds
 
@@ -2191,7 +2196,8 @@ class FastPaths:
         elif base in _SPECIALIZED_ARITH:
             kinds = self.number_kinds(ins)
         elif base in _ARITH:
-            kinds = self.unspecialised_kinds(("FF", "II", "MX"))    # /: never specialised
+            # /: never specialised (no feedback), and often of a float by an int
+            kinds = self.unspecialised_kinds(("FF", "II", "MX"), mix_likely=True)
         else:
             kinds = ("II",)
         if not kinds:

@@ -674,6 +674,41 @@ def test_compact_code_keeps_the_kind_the_interpreter_saw():
     assert "ldind.r8" in _cil.disassemble(method)       # a float's value read inline
 
 
+def mixed_ratio(u, a):
+    return (a - u) / a
+
+
+def _instructions(fn, compact):
+    return translated(fn, compact=compact)[1].shape["instructions"]
+
+
+def test_compact_code_keeps_the_mix_where_the_interpreter_gave_up():
+    # level 1 drops the float-with-int path at number sites, but not where
+    # the interpreter ran the site and gave up, as it does on that mix
+    # (chaos's Spline.__call__: `(ua - u) / (ua - ub)`, ints and a float)
+    mixed = warmed_copy(mixed_ratio, 0.25, 2)
+    ints = warmed_copy(mixed_ratio, 0, 2)
+    assert "BINARY_OP_SUBTRACT_INT" in specialised_names(ints.__code__)
+    assert "BINARY_OP_SUBTRACT_INT" not in specialised_names(mixed.__code__)
+    assert _instructions(mixed, 1) == _instructions(mixed, 0)
+    assert _instructions(ints, 1) < _instructions(ints, 0)
+    assert _instructions(mixed, 2) < _instructions(mixed, 1)
+
+
+def test_a_mix_kept_in_compact_code_gives_the_interpreters_results(monkeypatch):
+    from pyjion_clr import _translate
+    # a copy warmed alike is over the limit at level 0, within it at level 1
+    level1 = _instructions(warmed_copy(mixed_ratio, 0.25, 2), 1)
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", level1)
+    warm = warmed_copy(mixed_ratio, 0.25, 2)
+
+    def run(fn):
+        return [repr(_outcome(fn, *args)) for args in (
+            (0.25, 2), (0.5, 3), (1, 2.5), (-0.0, 0), (NAN, 2), (2, 2), (0.5, -7),
+            (0.5, 2 ** 40), (0.5, True), (1.5, 2 ** 30), ("a", 1))]
+    assert_runs_as_interpreted(warm, mixed_ratio, run)
+
+
 def attribute_sites(obj):
     x = obj.x
     obj.y = x + 1
