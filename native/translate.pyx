@@ -230,9 +230,12 @@ def check_supported(code, target):
 
 class Translator(FastPaths):
     def __init__(self, code, analysis, target, compact=0, calls_through_thunks=None,
-                 interpreter_caches=True, ints_in_place=True):
+                 interpreter_caches=True, ints_in_place=True, leaf_halves=None):
         self.code = code
         self.compact = compact         # see FastPaths.unspecialised_kinds
+        # calls try the helpers' leaf halves first (direct_capable_op); by
+        # default not in compact code, where attempts may ask for them
+        self.leaf_halves = not compact if leaf_halves is None else leaf_halves
         # check what the interpreter's inline caches say first (not in
         # compact code): FastPaths.uses_interpreter_cache
         self.interpreter_caches = interpreter_caches and not compact
@@ -744,11 +747,12 @@ class Translator(FastPaths):
         v_status (DIRECT_BRANCH: take the branch) and unwinds from
         error_depth on DIRECT_ERROR.  Where the helper has leaf halves
         (LEAF_HALVES) and the site wants them, they are tried first, and
-        the helper and its finishing half are the cold path (not in compact
-        code: each site grows by some 50 instructions and 4 blocks)."""
+        the helper and its finishing half are the cold path (unless the
+        translation leaves them out: each site grows by some 50 instructions
+        and 4 blocks)."""
         il = self.il
         joined = il.new_label()
-        if helper in LEAF_HALVES and leaf_halves and not self.compact:  # 50-odd IL instructions
+        if helper in LEAF_HALVES and leaf_halves and self.leaf_halves:
             self.push_direct_capable_arguments(ins, depth, aux)
             # the line the callee's code may see
             self.call_native(self.helpers[helper + "_leaf"], SIG_DIRECT_CAPABLE_LEAF)
@@ -1453,11 +1457,14 @@ def attempts(instrs):
     of RyuJIT's: fewer fast paths rather than the interpreter.  First
     without the checks of the interpreter's caches (where there are any to
     leave out), then without ints written in place (nor the inline search
-    of a list of ints), then compact levels."""
+    of a list of ints), then compact levels, the first of them also with
+    the calls' leaf halves (a compiled callee run without switching GC
+    mode: chaos's Spline.__call__ makes six calls per call)."""
     yield dict(compact=0)
     if any(ins.cached is not None for ins in instrs):
         yield dict(compact=0, interpreter_caches=False)
     yield dict(compact=0, interpreter_caches=False, ints_in_place=False)
+    yield dict(compact=1, leaf_halves=True)
     for level in range(1, COMPACT_LEVELS):
         yield dict(compact=level)
 

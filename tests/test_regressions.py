@@ -351,6 +351,53 @@ def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
         assert pyjion_clr.info(copy).compiled
 
 
+def _halved(x):
+    return x / 2
+
+
+def calls_in_a_loop(n):
+    total = 0.0
+    for i in range(n):
+        total = total + _halved(i) - _halved(total) * 0.5
+    return total
+
+
+# Code that needs compaction level 1 keeps the calls' leaf halves where they
+# fit (chaos's Spline.__call__), and leaves them out where they do not.
+@pytest.mark.parametrize("leaf_halves_fit", [True, False])
+def test_compact_code_keeps_leaf_halves_where_they_fit(monkeypatch, leaf_halves_fit):
+    from harness import WARM_CALLS, listing
+    from pyjion_clr import _translate
+
+    def warmed():
+        fn = fresh_copy(calls_in_a_loop)
+        pyjion_clr.disable()
+        for _ in range(WARM_CALLS):
+            fn(3)
+        return fn
+
+    # the size of each attempt's translation, as the compile makes them
+    sizes = {}
+
+    class Recording(_translate.Translator):
+        def translate(self):
+            method = super().translate()
+            if self.code.co_name == "calls_in_a_loop":
+                sizes[self.compact, self.leaf_halves] = method.shape["instructions"]
+            return method
+    monkeypatch.setattr(_translate, "Translator", Recording)
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", 0)
+    run_compiled(warmed(), 40)
+    assert sizes[0, True] > sizes[1, True] > sizes[1, False] > sizes[2, False]
+
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions",
+                        sizes[1, leaf_halves_fit])
+    copy = warmed()
+    assert run_compiled(copy, 40).describe() == run_interpreted(calls_in_a_loop, 40).describe()
+    assert pyjion_clr.info(copy).compiled
+    assert ("call_recorded_leaf" in listing(copy)) == leaf_halves_fit
+
+
 # The last compaction level sends every attribute site to its helper (the
 # same caches, checked in C): hexiom's constraint_pass, over every limit at
 # the levels before, fits there.  The objects below take
