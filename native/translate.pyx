@@ -236,6 +236,7 @@ class Translator(FastPaths):
         # calls try the helpers' leaf halves first (direct_capable_op); by
         # default not in compact code, where attempts may ask for them
         self.leaf_halves = not compact if leaf_halves is None else leaf_halves
+        self.leaf_half_sites = 0       # sites given them
         # check what the interpreter's inline caches say first (not in
         # compact code): FastPaths.uses_interpreter_cache
         self.interpreter_caches = interpreter_caches and not compact
@@ -753,6 +754,7 @@ class Translator(FastPaths):
         il = self.il
         joined = il.new_label()
         if helper in LEAF_HALVES and leaf_halves and self.leaf_halves:
+            self.leaf_half_sites += 1
             self.push_direct_capable_arguments(ins, depth, aux)
             # the line the callee's code may see
             self.call_native(self.helpers[helper + "_leaf"], SIG_DIRECT_CAPABLE_LEAF)
@@ -1414,12 +1416,17 @@ def translate(code, target, site_caches):
         raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
+    leaf_halves_made = True
     for options in attempts(analysis.instrs):
         if options["compact"] == COMPACT_LEVELS - 1 and target["calls"] < LAST_LEVEL_MIN_CALLS:
             raise Unsupported("too large unless compact: compiled if called %d times"
                               % LAST_LEVEL_MIN_CALLS,
                               retry_after_calls=LAST_LEVEL_MIN_CALLS - target["calls"])
-        method = Translator(code, analysis, target, **options).translate()
+        if options.get("leaf_halves") is False and not leaf_halves_made:
+            continue            # the attempt before made the same method
+        translator = Translator(code, analysis, target, **options)
+        method = translator.translate()
+        leaf_halves_made = translator.leaf_half_sites > 0
         exceeded = over_minopts_limit(method.shape)
         if not exceeded:
             break
@@ -1465,7 +1472,8 @@ def attempts(instrs):
         yield dict(compact=0, interpreter_caches=False)
     yield dict(compact=0, interpreter_caches=False, ints_in_place=False)
     yield dict(compact=1, leaf_halves=True)
-    for level in range(1, COMPACT_LEVELS):
+    yield dict(compact=1, leaf_halves=False)
+    for level in range(2, COMPACT_LEVELS):
         yield dict(compact=level)
 
 

@@ -362,6 +362,22 @@ def calls_in_a_loop(n):
     return total
 
 
+def _record_translations(monkeypatch, name):
+    """[(compact, leaf_halves, IL instructions)] of each translation of the
+    code called `name` from here on, as the compile makes them."""
+    from pyjion_clr import _translate
+    made = []
+
+    class Recording(_translate.Translator):
+        def translate(self):
+            method = super().translate()
+            if self.code.co_name == name:
+                made.append((self.compact, self.leaf_halves, method.shape["instructions"]))
+            return method
+    monkeypatch.setattr(_translate, "Translator", Recording)
+    return made
+
+
 # Code that needs compaction level 1 keeps the calls' leaf halves where they
 # fit (chaos's Spline.__call__), and leaves them out where they do not.
 @pytest.mark.parametrize("leaf_halves_fit", [True, False])
@@ -376,18 +392,10 @@ def test_compact_code_keeps_leaf_halves_where_they_fit(monkeypatch, leaf_halves_
             fn(3)
         return fn
 
-    # the size of each attempt's translation, as the compile makes them
-    sizes = {}
-
-    class Recording(_translate.Translator):
-        def translate(self):
-            method = super().translate()
-            if self.code.co_name == "calls_in_a_loop":
-                sizes[self.compact, self.leaf_halves] = method.shape["instructions"]
-            return method
-    monkeypatch.setattr(_translate, "Translator", Recording)
+    made = _record_translations(monkeypatch, "calls_in_a_loop")
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", 0)
     run_compiled(warmed(), 40)
+    sizes = {(compact, halves): size for compact, halves, size in made}
     assert sizes[0, True] > sizes[1, True] > sizes[1, False] > sizes[2, False]
 
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions",
@@ -396,6 +404,27 @@ def test_compact_code_keeps_leaf_halves_where_they_fit(monkeypatch, leaf_halves_
     assert run_compiled(copy, 40).describe() == run_interpreted(calls_in_a_loop, 40).describe()
     assert pyjion_clr.info(copy).compiled
     assert ("call_recorded_leaf" in listing(copy)) == leaf_halves_fit
+
+
+def straight_arithmetic(x, y):
+    return (x * y - (x - y) * 2 + x * x) / 4 - y * 3
+
+
+# ... and where it has no site for them, level 1 is translated once.
+def test_level_one_without_leaf_half_sites_is_translated_once(monkeypatch):
+    from pyjion_clr import _translate
+    made = _record_translations(monkeypatch, "straight_arithmetic")
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", 0)
+    run_compiled(fresh_copy(straight_arithmetic), 3, 0.5)
+    assert [(compact, halves) for compact, halves, _ in made] == [
+        (0, True), (0, True), (1, True), (2, False)]
+    level2 = made[-1][2]
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", level2)
+    copy = fresh_copy(straight_arithmetic)
+    for args in ((3, 0.5), (2, 7), (1.5, 2.5), ("a", 0)):
+        assert (run_compiled(copy, *args).describe()
+                == run_interpreted(straight_arithmetic, *args).describe())
+    assert pyjion_clr.info(copy).compiled
 
 
 # The last compaction level sends every attribute site to its helper (the
