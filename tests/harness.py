@@ -51,6 +51,11 @@ def translated(fn, compact=0, **options):
     return translator, translator.translate()
 
 
+def il_instructions(fn, compact=0, **options):
+    """IL instructions of fn's translation (as `translated` makes it)."""
+    return translated(fn, compact, **options)[1].shape["instructions"]
+
+
 def fresh_copy(fn):
     code = fn.__code__.replace()
     copy = types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)

@@ -13,7 +13,8 @@ import sys
 import pytest
 
 import pyjion_clr
-from harness import fresh_copy, run_compiled, run_interpreted, translated, warmed_copy
+from harness import (fresh_copy, il_instructions, run_compiled, run_interpreted, translated,
+                     warmed_copy)
 
 
 
@@ -678,10 +679,6 @@ def mixed_ratio(u, a):
     return (a - u) / a
 
 
-def _instructions(fn, compact):
-    return translated(fn, compact=compact)[1].shape["instructions"]
-
-
 def test_compact_code_keeps_the_mix_where_the_interpreter_gave_up():
     # level 1 drops the float-with-int path at number sites, but not where
     # the interpreter ran the site and gave up, as it does on that mix
@@ -690,15 +687,15 @@ def test_compact_code_keeps_the_mix_where_the_interpreter_gave_up():
     ints = warmed_copy(mixed_ratio, 0, 2)
     assert "BINARY_OP_SUBTRACT_INT" in specialised_names(ints.__code__)
     assert "BINARY_OP_SUBTRACT_INT" not in specialised_names(mixed.__code__)
-    assert _instructions(mixed, 1) == _instructions(mixed, 0)
-    assert _instructions(ints, 1) < _instructions(ints, 0)
-    assert _instructions(mixed, 2) < _instructions(mixed, 1)
+    assert il_instructions(mixed, 1) == il_instructions(mixed, 0)
+    assert il_instructions(ints, 1) < il_instructions(ints, 0)
+    assert il_instructions(mixed, 2) < il_instructions(mixed, 1)
 
 
 def test_a_mix_kept_in_compact_code_gives_the_interpreters_results(monkeypatch):
     from pyjion_clr import _translate
     # a copy warmed alike is over the limit at level 0, within it at level 1
-    level1 = _instructions(warmed_copy(mixed_ratio, 0.25, 2), 1)
+    level1 = il_instructions(warmed_copy(mixed_ratio, 0.25, 2), 1)
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", level1)
     warm = warmed_copy(mixed_ratio, 0.25, 2)
 
@@ -961,8 +958,7 @@ def test_code_too_large_with_the_interpreters_caches_goes_without_them(monkeypat
     pyjion_clr.enable()
     for _ in range(WARM_CALLS):
         fn(Shape(1))
-    sizes = [translated(fn, interpreter_caches=caches)[1].shape["instructions"]
-             for caches in (True, False)]
+    sizes = [il_instructions(fn, interpreter_caches=caches) for caches in (True, False)]
     assert sizes[0] > sizes[1]
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", sum(sizes) // 2)
     results = [fn(Shape(2)), fn(Shape(3))]

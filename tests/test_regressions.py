@@ -9,8 +9,8 @@ import pytest
 
 import pyjion_clr
 
-from harness import (START_JIT, differential, fresh_copy, run_compiled, run_interpreted,
-                     run_script, translated)
+from harness import (START_JIT, differential, fresh_copy, il_instructions, run_compiled,
+                     run_interpreted, run_script, translated)
 
 
 class _Obj:
@@ -324,11 +324,6 @@ def test_code_past_any_minopts_limit_is_left_to_the_interpreter(monkeypatch):
     assert info.reason == "unsupported: too large: over 100 instructions, which RyuJIT does not optimize"
 
 
-def _il_instructions(fn, compact):
-    """IL instructions of fn's translation at a compaction level."""
-    return translated(fn, compact)[1].shape["instructions"]
-
-
 # Code over a limit with every fast path can fit with fewer: it is
 # translated again in compact form (sites without feedback lose the
 # float-with-int path, then keep only the small-int path) before being left
@@ -342,7 +337,7 @@ def test_code_over_a_limit_is_compiled_again_with_fewer_fast_paths(monkeypatch):
             total = total + i * x - (i - x) * 2 + x * x + i / 4
         return total
 
-    full, fewer, fewest = (_il_instructions(body, level) for level in (0, 1, 2))
+    full, fewer, fewest = (il_instructions(body, level) for level in (0, 1, 2))
     assert fewest < fewer < full
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (fewer + fewest) // 2)
     for x in (3, 0.5):                  # the float takes the helpers now
@@ -487,9 +482,9 @@ def test_attribute_sites_take_their_helpers_at_the_last_level(monkeypatch):
 
     last = _translate.COMPACT_LEVELS - 1
     # only the last level changes attribute sites
-    assert (_il_instructions(attributes_only, last)
-            < _il_instructions(attributes_only, last - 1) == _il_instructions(attributes_only, 0))
-    before_last, at_last = _il_instructions(_attribute_heavy, last - 1), _il_instructions(_attribute_heavy, last)
+    assert (il_instructions(attributes_only, last)
+            < il_instructions(attributes_only, last - 1) == il_instructions(attributes_only, 0))
+    before_last, at_last = il_instructions(_attribute_heavy, last - 1), il_instructions(_attribute_heavy, last)
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", (before_last + at_last) // 2)
     # ... for code called often enough: until then it is offered again
     monkeypatch.setattr(_translate, "LAST_LEVEL_MIN_CALLS", 3)
