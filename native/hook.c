@@ -253,6 +253,17 @@ take_compiled(pyj_code_state *st, PyObject *res, int recompile)
     return 1;
 }
 
+/* The keys versions the compiler checks the interpreter's global caches
+ * against: those of the call the code is compiled at.  (At a first call, a
+ * module's keys often have no version yet, 0: the interpreter assigns one
+ * when it first specialises a LOAD_GLOBAL.) */
+static void
+note_namespace_versions(pyj_code_state *st, PyjFrame *frame)
+{
+    st->globals_keys_version = pyj_dict_keys_version(frame->f_globals);
+    st->builtins_keys_version = pyj_dict_keys_version(frame->f_builtins);
+}
+
 /* Ask the driver for a native entry point; any failure leaves the code to the
  * interpreter for good. */
 static void
@@ -303,8 +314,9 @@ compile_code(PyCodeObject *code, pyj_code_state *st)
  * (profiled), else 0 once the code has been compiled again with the
  * interpreter's feedback (or kept as it was, if that failed). */
 static int
-profile_call(PyThreadState *ts, PyCodeObject *code, pyj_code_state *st)
+profile_call(PyThreadState *ts, PyjFrame *frame, pyj_code_state *st)
 {
+    PyCodeObject *code = frame->f_code;
     if (st->profiled_calls == 0 && pyj_compiled_calls > st->profile_deadline) {
         st->profile_at = -1;            /* too rare: stays as it is */
         return 0;
@@ -320,6 +332,7 @@ profile_call(PyThreadState *ts, PyCodeObject *code, pyj_code_state *st)
         return g_compiler != NULL;      /* another thread is compiling: later */
     }
     st->profile_at = -1;                /* whatever the answer, once only */
+    note_namespace_versions(st, frame);
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyObject *res = call_driver(ts, code, 1);
@@ -410,8 +423,7 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
          * stays there, so code with a loop is hot at its first call. */
         if (st->calls >= st->retry_at
             && (st->calls >= g_threshold || code_has_loop(frame->f_code))) {
-            st->globals_keys_version = pyj_dict_keys_version(frame->f_globals);
-            st->builtins_keys_version = pyj_dict_keys_version(frame->f_builtins);
+            note_namespace_versions(st, frame);
             compile_code(frame->f_code, st);
         }
         if (st->status == PYJ_COLD) {
@@ -419,7 +431,7 @@ pyj_hook_eval_frame(PyThreadState *ts, PyjFrame *frame, int throwflag)
         }
     }
     if (st->status == PYJ_COMPILED && pyj_backend_alive) {
-        if (st->compiled_calls == st->profile_at && profile_call(ts, frame->f_code, st)) {
+        if (st->compiled_calls == st->profile_at && profile_call(ts, frame, st)) {
             goto interpret;
         }
         st->compiled_calls++;

@@ -225,23 +225,31 @@ class FastPaths:
     # --------------------------------------------------------- feedback
     def inline_serves(self, ins):
         """Is the inline path of ins worth emitting, by the feedback?  At
-        compaction level 3 attribute sites take their helper, which checks
-        the same cache in C: an inline path is 150-250 IL instructions
-        without feedback (four cache ways, dict probes), and a function
-        such as hexiom's constraint_pass, left to the interpreter, makes
-        every call through the vectorcall path (the interpreter calls
-        inline only without a PEP 523 hook)."""
-        if self.compact >= 3 and ins.name in _TYPE_KEYED_OPS:
+        compaction level 3 attribute sites without the interpreter's cache
+        take their helper, which searches the site's cache in C: an inline
+        search is 150-250 IL instructions (four cache ways, dict probes),
+        and a function such as hexiom's constraint_pass, left to the
+        interpreter, makes every call through the vectorcall path (the
+        interpreter calls inline only without a PEP 523 hook)."""
+        if self.compact >= 3 and ins.name in _TYPE_KEYED_OPS and ins.cached is None:
             return False
         return ins.seen is None or ins.seen in _INLINE_SERVES[ins.name]
 
     def uses_interpreter_cache(self, ins):
         """Is what the interpreter's cache for ins says (ins.cached) checked
-        first, before the site's own cache?  Not when the translation was
-        asked to leave those checks out (translate.translate does when the
-        method would be too large with them, as hexiom's constraint_pass
-        would), nor in compact code."""
-        return ins.cached is not None and self.interpreter_caches
+        first, before the site's own cache?  Wherever there is one: its
+        guards compare with constants."""
+        return ins.cached is not None
+
+    def searches_site_cache(self, interpreter_cache_checked):
+        """Does a site search its own cache inline (the four ways of
+        site_cache.h, each kind of entry)?  Not after a check of the
+        interpreter's cache, when the translation was asked for code that
+        small (site_caches_inline: translate.attempts): there a failed
+        guard goes to the site's helper, which searches the same cache in
+        C -- a call more where a site sees several types, a sixth of the
+        blocks where it sees one."""
+        return self.site_caches_inline or not interpreter_cache_checked
 
     def instance_dict_possible(self, ins):
         return ins.seen not in _NO_INSTANCE_DICT
@@ -835,13 +843,35 @@ class FastPaths:
         that globals lack the name), else the value the second entry
         holds while both dicts keep their versions (site_cache.h)."""
         il = self.il
-        t = self.t
         cache = self.site_cache[ins.index]
         name = id(self.code.co_names[ins.oparg >> 1])
-        lookup, keyed_miss = il.new_label(), il.new_label()
         miss, have, done = il.new_label(), il.new_label(), il.new_label()
-        if self.global_cache_current(ins):
+        known = self.global_cache_current(ins)
+        if known:
             self.known_global(ins, have)
+        if self.searches_site_cache(known):
+            self.global_from_site_cache(ins, cache, name, have, miss)
+        else:
+            il.branch("br", miss)
+        il.mark(have)
+        self.incref_local(self.v_t0)
+        if ins.oparg & 1:
+            self.slot_addr(depth)
+            il.ldc_ptr(0)
+            il.op("stind.i")
+        self.slot_addr(depth + (ins.oparg & 1))
+        il.ldloc(self.v_t0)
+        il.op("stind.i")
+        il.branch("br", done)
+        self.call_op_out_of_line(miss, done, "load_global_cached", ins, depth, depth, aux=cache)
+        il.mark(done)
+
+    def global_from_site_cache(self, ins, cache, name, have, miss):
+        """v_t0 = the value the site's cache finds (see op_LOAD_GLOBAL) and
+        go to have; else go to miss."""
+        il = self.il
+        t = self.t
+        lookup, keyed_miss = il.new_label(), il.new_label()
         il.ldc_ptr(cache + t["site_cache_guard2"])
         il.op("ldind.i8")
         il.stloc(self.v_ia)
@@ -886,18 +916,7 @@ class FastPaths:
         il.ldc_ptr(versioned + t["site_cache_value"])
         il.op("ldind.i")
         il.stloc(self.v_t0)
-        il.mark(have)
-        self.incref_local(self.v_t0)
-        if ins.oparg & 1:
-            self.slot_addr(depth)
-            il.ldc_ptr(0)
-            il.op("stind.i")
-        self.slot_addr(depth + (ins.oparg & 1))
-        il.ldloc(self.v_t0)
-        il.op("stind.i")
-        il.branch("br", done)
-        self.call_op_out_of_line(miss, done, "load_global_cached", ins, depth, depth, aux=cache)
-        il.mark(done)
+        il.branch("br", have)
 
     def global_cache_current(self, ins):
         """Do the keys versions in the interpreter's cache for a LOAD_GLOBAL
@@ -1019,7 +1038,8 @@ class FastPaths:
         cache entry for its type says it is (borrowed); else go to miss."""
         il = self.il
         in_dict, found = il.new_label(), il.new_label()
-        if self.uses_interpreter_cache(ins):
+        known = self.uses_interpreter_cache(ins)
+        if known:
             # first where the interpreter found it, with its guards
             elsewhere = il.new_label()
             if ins.seen == "WITH_HINT":
@@ -1035,6 +1055,10 @@ class FastPaths:
                 il.ldloc(result)
                 il.branch("brtrue", found)
             il.mark(elsewhere)
+        if not self.searches_site_cache(known):
+            il.branch("br", miss)
+            il.mark(found)
+            return
         self.find_cache_entry(self.v_t0, self.site_cache[ins.index], miss)
         self.attribute_address(self.v_t0, miss, in_dict)
         il.op("ldind.i")
@@ -1058,7 +1082,8 @@ class FastPaths:
         t = self.t
         found = il.new_label()
         self.branch_unless_type(self.v_t0, t["module_type"], miss)
-        if self.uses_interpreter_cache(ins):
+        known = self.uses_interpreter_cache(ins)
+        if known:
             # first the entry the interpreter's cache names (a ModuleCache)
             elsewhere = il.new_label()
             self.load_field(self.v_t0, t["module_dict"], "i")
@@ -1069,6 +1094,10 @@ class FastPaths:
                                        result, elsewhere)
             il.branch("br", found)
             il.mark(elsewhere)
+        if not self.searches_site_cache(known):
+            il.branch("br", miss)
+            il.mark(found)
+            return
         il.ldc_ptr(self.site_cache[ins.index] + t["site_cache_guard2"])
         il.op("ldind.i8")
         il.stloc(self.v_ia)
@@ -1129,14 +1158,18 @@ class FastPaths:
         il = self.il
         new_value, stored, have_address = il.new_label(), il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
-        if self.uses_interpreter_cache(ins):
+        known = self.uses_interpreter_cache(ins)
+        if known:
             # first where the interpreter stored it, with its guards
             elsewhere = il.new_label()
             self.known_attribute_address(ins, self.v_t0, elsewhere, describe=True)
             il.branch("br", have_address)
             il.mark(elsewhere)
-        self.find_cache_entry(self.v_t0, cache, miss)
-        self.attribute_address(self.v_t0, miss)
+        if self.searches_site_cache(known):
+            self.find_cache_entry(self.v_t0, cache, miss)
+            self.attribute_address(self.v_t0, miss)
+        else:
+            il.branch("br", miss)
         il.mark(have_address)
         il.stloc(self.v_address)
         note = self.store_at_address(self.v_address, depth - 2, self.v_t1, stored)
@@ -1194,10 +1227,32 @@ class FastPaths:
         if ins.seen == "MODULE":
             return self.module_function(ins, depth)
         il = self.il
-        found, with_dict, have_method = il.new_label(), il.new_label(), il.new_label()
+        have_method = il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
-        if self.uses_interpreter_cache(ins):
+        known = self.uses_interpreter_cache(ins)
+        if known:
             self.known_method(ins, have_method)
+        if self.searches_site_cache(known):
+            self.method_from_site_cache(ins, cache, miss)
+        else:
+            il.branch("br", miss)
+        il.mark(have_method)
+        self.store_new_reference(depth - 1, self.v_t1)
+        self.slot_addr(depth)               # the owner moves up
+        il.ldloc(self.v_t0)
+        il.op("stind.i")
+        if self.is_deferred(depth - 1):
+            self.incref_local(self.v_t0)
+        il.branch("br", done)
+        self.call_op_out_of_line(miss, done, "load_method_cached", ins, depth, depth - 1, aux=cache)
+        il.mark(done)
+
+    def method_from_site_cache(self, ins, cache, miss):
+        """v_t1 = the method the site's cache entry for the type of the
+        object in v_t0 holds, while the instance cannot shadow it (see
+        op_LOAD_METHOD); else go to miss."""
+        il = self.il
+        found, with_dict = il.new_label(), il.new_label()
         self.find_cache_entry(self.v_t0, cache, miss)
         self.load_entry_field("site_cache_guard2")
         il.stloc(self.v_ia)
@@ -1237,16 +1292,6 @@ class FastPaths:
         il.mark(found)
         self.load_entry_field("site_cache_value")
         il.stloc(self.v_t1)
-        il.mark(have_method)
-        self.store_new_reference(depth - 1, self.v_t1)
-        self.slot_addr(depth)               # the owner moves up
-        il.ldloc(self.v_t0)
-        il.op("stind.i")
-        if self.is_deferred(depth - 1):
-            self.incref_local(self.v_t0)
-        il.branch("br", done)
-        self.call_op_out_of_line(miss, done, "load_method_cached", ins, depth, depth - 1, aux=cache)
-        il.mark(done)
 
     def known_method(self, ins, have_method):
         """v_t1 = the method the interpreter's cache for ins holds (a

@@ -230,16 +230,18 @@ def check_supported(code, target):
 
 class Translator(FastPaths):
     def __init__(self, code, analysis, target, compact=0, calls_through_thunks=None,
-                 interpreter_caches=True, ints_in_place=True, leaf_halves=None):
+                 site_caches_inline=True, ints_in_place=True, leaf_halves=None):
         self.code = code
         self.compact = compact         # see FastPaths.unspecialised_kinds
         # calls try the helpers' leaf halves first (direct_capable_op); by
         # default not in compact code, where attempts may ask for them
         self.leaf_halves = not compact if leaf_halves is None else leaf_halves
         self.leaf_half_sites = 0       # sites given them
-        # check what the interpreter's inline caches say first (not in
-        # compact code): FastPaths.uses_interpreter_cache
-        self.interpreter_caches = interpreter_caches and not compact
+        # sites that check what the interpreter's cache says first
+        # (FastPaths.uses_interpreter_cache) then search their own cache
+        # inline, else in their helper (FastPaths.searches_site_cache); in
+        # compact code, in the helper
+        self.site_caches_inline = site_caches_inline and not compact
         # stores write an unboxed int into the int they replace
         # (FastPaths.store_unboxed, store_unboxed_into), and `x in lst`
         # searches a list of ints inline (op_CONTAINS_OP); not in compact
@@ -1462,15 +1464,17 @@ def thunked_calls(code, instrs, body_native_calls):
 def attempts(instrs):
     """Translator options to try in turn while the method is over a limit
     of RyuJIT's: fewer fast paths rather than the interpreter.  First
-    without the checks of the interpreter's caches (where there are any to
-    leave out), then without ints written in place (nor the inline search
-    of a list of ints), then compact levels, the first of them also with
-    the calls' leaf halves (a compiled callee run without switching GC
-    mode: chaos's Spline.__call__ makes six calls per call)."""
+    without the inline search of the site's own cache where the
+    interpreter's cache is checked (where there are any such sites: a
+    sixth of hexiom's constraint_pass's blocks), then without ints written
+    in place (nor the inline search of a list of ints), then compact
+    levels, the first of them also with the calls' leaf halves (a compiled
+    callee run without switching GC mode: chaos's Spline.__call__ makes
+    six calls per call)."""
     yield dict(compact=0)
     if any(ins.cached is not None for ins in instrs):
-        yield dict(compact=0, interpreter_caches=False)
-    yield dict(compact=0, interpreter_caches=False, ints_in_place=False)
+        yield dict(compact=0, site_caches_inline=False)
+    yield dict(compact=0, site_caches_inline=False, ints_in_place=False)
     yield dict(compact=1, leaf_halves=True)
     yield dict(compact=1, leaf_halves=False)
     for level in range(2, COMPACT_LEVELS):

@@ -946,28 +946,31 @@ def test_global_caches_out_of_date_at_compile_time_are_left_out():
     assert results == [(6, 4, 2), (8, 4, 2)]
 
 
-def test_code_too_large_with_the_interpreters_caches_goes_without_them(monkeypatch):
-    """Checking the interpreter's caches first is more code: a function
-    over one of RyuJIT's limits with those checks is compiled without them
-    before it loses any fast path (as hexiom's constraint_pass would)."""
+def test_code_too_large_searches_site_caches_in_the_helper(monkeypatch):
+    """Checking the interpreter's cache and then searching the site's own
+    cache inline is the most code: a function over one of RyuJIT's limits
+    so keeps the interpreter's checks and leaves the search to the helper
+    before it loses any fast path (hexiom's constraint_pass).  Objects the
+    interpreter's cache does not speak for get the same results there."""
     from harness import WARM_CALLS, listing
     from pyjion_clr import _translate
-    Shape = make_shapes()[0]
+    Shape, SubShape, Slotted = make_shapes()
     fn = fresh_copy(attribute_sites)
     pyjion_clr.config(threshold=WARM_CALLS)
     pyjion_clr.enable()
     for _ in range(WARM_CALLS):
         fn(Shape(1))
-    sizes = [il_instructions(fn, interpreter_caches=caches) for caches in (True, False)]
+    sizes = [il_instructions(fn, site_caches_inline=inline) for inline in (True, False)]
     assert sizes[0] > sizes[1]
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", sum(sizes) // 2)
-    results = [fn(Shape(2)), fn(Shape(3))]
+    results = [fn(Shape(2)), fn(SubShape(3)), fn(Slotted(4)), fn(Shape(5))]
     assert pyjion_clr.info(fn).compiled
     text = listing(fn)
-    assert not re.search(r"ldc\.i4(?:\.s)? +%d\n" % _type_version(Shape), text)
+    assert re.search(r"ldc\.i4(?:\.s)? +%d\n" % _type_version(Shape), text)
     assert "call_recorded_leaf" in text     # not compact code: it keeps leaf halves
     pyjion_clr.disable()
-    assert results == [(2, 3, ("area", 2)), (3, 4, ("area", 3))]
+    assert results == [(2, 3, ("area", 2)), (3, 4, ("area", 3)), (4, 5, ("slotted", 4)),
+                       (5, 6, ("area", 5))]
 
 
 def _module_story(fn, mod):
