@@ -244,6 +244,7 @@ cdef class ILBuilder:
     cdef int _last_br_end           # where the last unconditional br ends
     cdef int _last_exit_end         # ... the last br or ret
     cdef int _last_mark             # where the last label was marked
+    cdef int _marks                 # labels marked so far
 
     def __init__(self):
         self.code = bytearray()
@@ -261,6 +262,7 @@ cdef class ILBuilder:
         self._last_br_end = -1
         self._last_exit_end = -1
         self._last_mark = -1
+        self._marks = 0
 
     # -- labels
     def new_label(self):
@@ -285,6 +287,54 @@ cdef class ILBuilder:
         self._last_exit_end = -1
         self._label_pos[label] = len(self.code)
         self._last_mark = len(self.code)
+        self._marks += 1
+
+    def position(self, int label):
+        """Where a marked label is (-1: not marked yet)."""
+        return self._label_pos[label]
+
+    def place(self, int label, int position):
+        """Mark a label where code was emitted before (code the same as
+        that rolled back to put it here: see repeats)."""
+        self._label_pos[label] = position
+
+    # -- taking back code that repeats code emitted before
+    def checkpoint(self):
+        return (len(self.code), len(self._fixups), len(self._block_ends),
+                len(self._token_fixups), len(self._thunk_fixups), self.instructions,
+                self.variable_refs, self._marks, self._last_br_end, self._last_exit_end,
+                self._last_mark)
+
+    def emitted_since(self, tuple checkpoint):
+        """The code emitted since checkpoint, as a value equal for code that
+        does the same (branches by where they go); None if that cannot be
+        told: a label was marked since, or a branch goes to one not yet
+        marked."""
+        start, fixups, _, tokens, thunks = checkpoint[:5]
+        if self._marks != checkpoint[7]:
+            return None
+        targets = []
+        for pos, label in self._fixups[fixups:]:
+            if self._label_pos[label] < 0:
+                return None
+            targets.append((pos - start, self._label_pos[label]))
+        return (bytes(self.code[start:]), tuple(targets),
+                tuple((pos - start, i) for pos, i in self._token_fixups[tokens:]),
+                tuple((pos - start, sig) for pos, sig in self._thunk_fixups[thunks:]))
+
+    def rollback(self, tuple checkpoint):
+        """Forget what was emitted since checkpoint (no label marked since:
+        emitted_since said what it was)."""
+        start = checkpoint[0]
+        del self.code[start:]
+        del self._fixups[checkpoint[1]:]
+        del self._block_ends[checkpoint[2]:]
+        del self._token_fixups[checkpoint[3]:]
+        del self._thunk_fixups[checkpoint[4]:]
+        self.instructions, self.variable_refs = checkpoint[5], checkpoint[6]
+        self._last_br_end, self._last_exit_end, self._last_mark = checkpoint[8:]
+        for pos in [pos for pos in self.notes if pos >= start]:
+            del self.notes[pos]
 
     def reachable(self):
         """Can control reach the next instruction (by falling through or a

@@ -368,16 +368,34 @@ class Translator(FastPaths):
         return label
 
     def emit_cold_paths(self):
+        """Each cold path once; one that repeats an earlier one's code
+        (deallocating the same local before the same place, say) is taken
+        back and its label placed at the earlier: RyuJIT counts each block
+        against its limits."""
+        il = self.il
+        placed = {}                         # code -> where it is
         while self.cold_paths:              # emitting one may add others
             label, emit, resume, deferred, where = self.cold_paths.pop(0)
             self.current_index, self.current_ins, self.current_depth = where
             self.forget_operands()
             # the stack as it was where the path leaves the body
             self.deferred = deferred
-            self.il.mark(label)
+            size = len(il.code)
+            il.mark(label)
+            # (a br into this path that marking it took back leaves it
+            # where control falls into it)
+            checkpoint = il.checkpoint() if len(il.code) == size else None
             emit()
-            if self.il.reachable():         # not after a path that always raises
-                self.il.branch("br", resume)
+            if il.reachable():              # not after a path that always raises
+                il.branch("br", resume)
+            code = il.emitted_since(checkpoint) if checkpoint is not None else None
+            if code is None:
+                continue
+            if code in placed:
+                il.rollback(checkpoint)
+                il.place(label, placed[code])
+            else:
+                placed[code] = il.position(label)
         self.deferred = {}
 
     # -------------------------------------------------- deferred pushes

@@ -606,3 +606,49 @@ def test_il_builder_drops_only_unreachable_code():
     names = [line.split()[1] for line in listing.splitlines()]
     assert names == ["ldarg.1", "pop", "ldarg.1", "pop", "ldarg.1", "pop", "ret", "ldarg.0", "ret"]
     assert method.shape["blocks"] == 2
+
+
+def test_il_builder_takes_back_code_that_repeats():
+    """Cold paths that repeat one emitted before (Translator.emit_cold_paths)
+    are taken back and their labels placed at the first: the same bytes
+    with branches to the same places are the same code."""
+    from pyjion_clr import _cil
+    il = _cil.ILBuilder()
+    resume, other = il.new_label(), il.new_label()
+    first, second, third = il.new_label(), il.new_label(), il.new_label()
+    il.op("ldarg.0")
+    il.branch("brtrue", first)
+    il.op("ldarg.1")
+    il.branch("brtrue", second)
+    il.op("ldarg.0")
+    il.branch("brtrue", third)
+    il.mark(resume)
+    il.op("ldarg.1")
+    il.op("ret")
+    il.mark(other)
+    il.op("ldarg.0")
+    il.op("ret")
+
+    def stub(label, target):
+        il.mark(label)
+        checkpoint = il.checkpoint()
+        il.op("ldarg.1")
+        il.op("pop")
+        il.branch("br", target)
+        return checkpoint, il.emitted_since(checkpoint)
+
+    _, code = stub(first, resume)
+    size = len(il.code)
+    checkpoint, same = stub(second, resume)
+    assert same == code
+    il.rollback(checkpoint)
+    il.place(second, il.position(first))
+    assert len(il.code) == size
+    _, elsewhere = stub(third, other)       # the same bytes, another place
+    assert elsewhere != code
+    method = il.finish()
+    names = [line.split()[1:] for line in _cil.disassemble(method).splitlines()]
+    assert [n[0] for n in names].count("pop") == 2
+    branches = [n[1] for n in names if n[0] == "brtrue"]
+    assert branches[0] == branches[1] != branches[2]
+    assert method.shape["blocks"] == 7     # a stub fewer
