@@ -245,6 +245,7 @@ cdef class ILBuilder:
     cdef int _last_exit_end         # ... the last br or ret
     cdef int _last_mark             # where the last label was marked
     cdef int _marks                 # labels marked so far
+    cdef set _targeted              # labels a branch was emitted to
 
     def __init__(self):
         self.code = bytearray()
@@ -263,6 +264,7 @@ cdef class ILBuilder:
         self._last_exit_end = -1
         self._last_mark = -1
         self._marks = 0
+        self._targeted = set()
 
     # -- labels
     def new_label(self):
@@ -349,6 +351,12 @@ cdef class ILBuilder:
 
     def is_marked(self, int label):
         return self._label_pos[label] != -1
+
+    def is_targeted(self, int label):
+        """Was a branch to the label emitted (and kept: code that cannot be
+        reached is dropped)?  Code only reached through an untargeted
+        label need not be emitted."""
+        return label in self._targeted
 
     # -- locals
     def new_local(self, str type_name):
@@ -454,6 +462,7 @@ cdef class ILBuilder:
             return
         self.instructions += 1
         self.code += OPCODES[name][0]
+        self._targeted.add(label)
         self._fixups.append((len(self.code), label))
         self.code += b"\0\0\0\0"
         self._block_ends.append(len(self.code))

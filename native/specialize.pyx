@@ -667,6 +667,10 @@ class FastPaths:
         float with a one-digit int (either way round) to labels["MX"]; a
         kind missing from `labels`, and any other pair, go to generic.
         Floats are tested for first, ints if the site saw ints."""
+        if all(v not in self.constant_operands and self.unboxed_kind(v) is None
+               for v in (self.v_t0, self.v_t1)):
+            self.classify_object_pairs(labels, generic, ints_first)
+            return
         ff, ii, mx = (labels.get(kind, generic) for kind in ("FF", "II", "MX"))
         # per kind of left operand: its test, then where a float or an int
         # on the right leads
@@ -676,6 +680,83 @@ class FastPaths:
                                 self.v_t1, [(self.branch_unless_float, if_float),
                                             (self.branch_unless_one_digit_int, if_int)],
                                 generic, ints_first, None))
+
+    def classify_object_pairs(self, labels, generic, ints_first):
+        """classify_operands for two objects (neither a constant nor
+        unboxed): each pair tested at once, in a branch or two, where
+        testing operand by operand takes up to a dozen (RyuJIT's limits
+        count blocks)."""
+        il = self.il
+        pairs = [("FF", self.branch_unless_floats), ("II", self.branch_unless_one_digit_ints)]
+        tests = [(kind, test) for kind, test in (pairs[::-1] if ints_first else pairs)
+                 if kind in labels]
+        if "MX" in labels:
+            tests.append(("MX", self.branch_unless_mix))
+        for n, (kind, test) in enumerate(tests):
+            failed = generic if n == len(tests) - 1 else il.new_label()
+            test(failed)
+            il.branch("br", labels[kind])
+            if failed != generic:
+                il.mark(failed)
+
+    def branch_unless_types(self, type_address, label):
+        """Go to label unless both v_t0 and v_t1 are exactly of the type."""
+        il = self.il
+        for v in (self.v_t0, self.v_t1):
+            self.load_field(v, self.t["ob_type"], "i")
+            il.ldc_ptr(type_address)
+            il.op("xor")
+        il.op("or")
+        il.branch("brtrue", label)
+
+    def branch_unless_floats(self, label):
+        self.branch_unless_types(self.t["float_type"], label)
+
+    def push_is_type(self, v, type_address):
+        """Push 1 if the object in v is exactly of the type, else 0."""
+        self.load_field(v, self.t["ob_type"], "i")
+        self.il.ldc_ptr(type_address)
+        self.il.op("ceq")
+
+    def branch_unless_mix(self, label):
+        """Go to label unless one of v_t0 and v_t1 is a float and the other
+        an int of at most one digit."""
+        il = self.il
+        t = self.t
+        for first, second in ((self.v_t0, self.v_t1), (self.v_t1, self.v_t0)):
+            self.push_is_type(first, t["float_type"])
+            self.push_is_type(second, t["long_type"])
+            il.op("and")
+        il.op("or")
+        il.branch("brfalse", label)
+        # the int's size (a float's ob_size is its value's bits: not read)
+        for v in (self.v_t0, self.v_t1):
+            self.push_is_type(v, t["long_type"])
+            self.push_outside_one_digit(v)
+            il.op("and")
+        il.op("or")
+        il.branch("brtrue", label)
+
+    def push_outside_one_digit(self, v):
+        """Push 1 if the int in v has more than one digit, else 0."""
+        il = self.il
+        self.load_field(v, self.t["var_size"], "i8")
+        il.op("ldc.i4.1")
+        il.op("conv.i8")
+        il.op("add")
+        il.ldc_i4(2)
+        il.op("conv.i8")
+        il.op("cgt.un")
+
+    def branch_unless_one_digit_ints(self, label):
+        """Go to label unless v_t0 and v_t1 are both ints of at most one
+        digit (ob_size -1, 0 or 1)."""
+        il = self.il
+        self.branch_unless_types(self.t["long_type"], label)
+        for v in (self.v_t0, self.v_t1):
+            self.push_outside_one_digit(v)
+        il.op("or")
+        il.branch("brtrue", label)
 
     def branch_in_turn(self, v, cases, generic, reverse, then):
         """Test v against each of `cases` (test, targets...) in turn (in
@@ -2269,6 +2350,8 @@ class FastPaths:
         self.load_operands(depth)
         self.classify_operands(labels, generic, ints_first=seen == "II")
         for kinds, label in labels.items():
+            if not il.is_targeted(label):
+                continue                    # the operands' kinds rule it out
             il.mark(label)
             if kinds == "II" and int_result:
                 self.int_arithmetic(ins, depth, base, generic, unboxed)
@@ -2850,6 +2933,8 @@ class FastPaths:
         self.load_operands(depth)
         self.classify_operands(labels, generic, ints_first=_SEEN_OPERANDS.get(ins.seen) == "II")
         for kinds, label in labels.items():
+            if not il.is_targeted(label):
+                continue                    # the operands' kinds rule it out
             il.mark(label)
             if kinds == "II":
                 self.load_int_operands()
