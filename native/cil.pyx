@@ -406,11 +406,15 @@ cdef class ILBuilder:
         self.code += b"\x23" + struct.pack("<d", value)
 
     def ldc_ptr(self, value):
-        """Push a native-int constant (an address baked into the code)."""
+        """Push a native-int constant (an address baked into the code): an
+        ldc.i8 with no conv.i after it, which RyuJIT would import as
+        nothing on the 64-bit targets this builder makes code for (native
+        int is its int64 there), but count against its MinOpts limit of
+        instructions -- a tenth of them in large methods."""
         if self._unreachable():
             return
-        self.instructions += 2
-        self.code += b"\x21" + struct.pack("<q", value) + b"\xd3"
+        self.instructions += 1
+        self.code += b"\x21" + struct.pack("<q", value)
 
     def ldc_thunk(self, bytes signature):
         """Push the address of the thunk for an unmanaged signature (known
