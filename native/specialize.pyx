@@ -351,13 +351,19 @@ class FastPaths:
                 il.branch("bgt.un", label)
             self.unboxed_or_object(v, unboxed, lambda: self.branch_unless_small_int(v, label))
             return
+        self.push_digit_count_bound(v)
+        il.branch("bgt.un", label)
+
+    def push_digit_count_bound(self, v):
+        """Push ob_size + 1 of the int in v, then 2: the first is above the
+        second (unsigned) if the int has more than one digit."""
+        il = self.il
         self.load_field(v, self.t["var_size"], "i8")
         il.op("ldc.i4.1")
         il.op("conv.i8")
         il.op("add")
         il.ldc_i4(2)
         il.op("conv.i8")
-        il.branch("bgt.un", label)
 
     def load_small_int(self, v):
         """Push the value of a one-digit int as int64: size (-1, 0, 1) * digit
@@ -739,14 +745,8 @@ class FastPaths:
 
     def push_outside_one_digit(self, v):
         """Push 1 if the int in v has more than one digit, else 0."""
-        il = self.il
-        self.load_field(v, self.t["var_size"], "i8")
-        il.op("ldc.i4.1")
-        il.op("conv.i8")
-        il.op("add")
-        il.ldc_i4(2)
-        il.op("conv.i8")
-        il.op("cgt.un")
+        self.push_digit_count_bound(v)
+        self.il.op("cgt.un")
 
     def branch_unless_one_digit_ints(self, label):
         """Go to label unless v_t0 and v_t1 are both ints of at most one
