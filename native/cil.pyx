@@ -296,12 +296,13 @@ cdef class ILBuilder:
         return self._label_pos[label]
 
     def place(self, int label, int position):
-        """Mark a label where code was emitted before (code the same as
-        that rolled back to put it here: see repeats)."""
+        """Mark a label where code was emitted before (the same code as
+        that just rolled back: Translator.emit_cold_paths)."""
         self._label_pos[label] = position
 
     # -- taking back code that repeats code emitted before
     def checkpoint(self):
+        """The builder's state, for emitted_since and rollback."""
         return (len(self.code), len(self._fixups), len(self._block_ends),
                 len(self._token_fixups), len(self._thunk_fixups), self.instructions,
                 self.variable_refs, self._marks, self._last_br_end, self._last_exit_end,
@@ -353,9 +354,10 @@ cdef class ILBuilder:
         return self._label_pos[label] != -1
 
     def is_targeted(self, int label):
-        """Was a branch to the label emitted (and kept: code that cannot be
-        reached is dropped)?  Code only reached through an untargeted
-        label need not be emitted."""
+        """Was a branch to the label emitted (not one dropped as
+        unreachable; a br to the next instruction that mark() takes back
+        still counts)?  Code only reached through an untargeted label need
+        not be emitted."""
         return label in self._targeted
 
     # -- locals
