@@ -170,6 +170,11 @@ _INLINE_SERVES = {
     "UNPACK_SEQUENCE": frozenset(("TWO_TUPLE", "TUPLE", "LIST")),
 }
 _TYPE_KEYED_OPS = frozenset(("LOAD_ATTR", "STORE_ATTR", "LOAD_METHOD"))
+# BINARY_SUBSCR's inline paths by its feedback: the one container type the
+# interpreter specialised the site for (a bytes object, or another type
+# later, takes the helper)
+_SUBSCRIPTED_TYPES = {"LIST_INT": ("list",), "TUPLE_INT": ("tuple",)}
+TUPLES_ONLY = object()      # item_address: the sequence is a tuple
 # ... and those under which an instance's own __dict__ is never involved
 _NO_INSTANCE_DICT = frozenset(("INSTANCE_VALUE", "SLOT", "WITH_VALUES", "NO_DICT"))
 
@@ -1883,14 +1888,17 @@ class FastPaths:
     def item_address(self, v_seq, is_tuple, v_index):
         """Push the address of item [v_index] (an int64 local; None: the
         first item) of the list in v_seq -- or of the tuple, if the caller's
-        type test jumped to is_tuple (None: there is none): a list's items
-        are behind a pointer, a tuple's inline."""
+        type test jumped to is_tuple (None: there is none; TUPLES_ONLY:
+        v_seq is a tuple): a list's items are behind a pointer, a tuple's
+        inline."""
         il = self.il
         have_items = il.new_label()
-        self.load_field(v_seq, self.t["list_items"], "i")
+        if is_tuple is not TUPLES_ONLY:
+            self.load_field(v_seq, self.t["list_items"], "i")
         if is_tuple is not None:
-            il.branch("br", have_items)
-            il.mark(is_tuple)
+            if is_tuple is not TUPLES_ONLY:
+                il.branch("br", have_items)
+                il.mark(is_tuple)
             il.ldloc(v_seq)
             il.ldc_i4(self.t["tuple_items"])
             il.op("add")
@@ -2205,16 +2213,20 @@ class FastPaths:
         il = self.il
         counted = il.new_label()
         self.branch_unless_one_digit_int(self.v_t1, generic)
+        constant = self.constant_operands.get(self.v_t1)
         self.load_small_int(self.v_t1)
         il.stloc(self.v_ia)
-        il.ldloc(self.v_ia)
-        il.op("ldc.i4.0")
-        il.op("conv.i8")
-        il.branch("bge", counted)
-        il.ldloc(self.v_ia)
-        self.load_field(self.v_t0, self.t["var_size"], "i8")
-        il.op("add")
-        il.stloc(self.v_ia)
+        if constant is None:
+            il.ldloc(self.v_ia)
+            il.op("ldc.i4.0")
+            il.op("conv.i8")
+            il.branch("bge", counted)
+        if constant is None or constant < 0:
+            # (a constant's sign is known: no block for the other case)
+            il.ldloc(self.v_ia)
+            self.load_field(self.v_t0, self.t["var_size"], "i8")
+            il.op("add")
+            il.stloc(self.v_ia)
         il.mark(counted)
         il.ldloc(self.v_ia)
         self.load_field(self.v_t0, self.t["var_size"], "i8")
@@ -2245,13 +2257,24 @@ class FastPaths:
         generic = il.new_label()
         done = il.new_label()
         is_tuple, is_bytes, found = il.new_label(), il.new_label(), il.new_label()
+        # the container types the feedback names (without any, all three)
+        types = _SUBSCRIPTED_TYPES.get(ins.seen, ("list", "tuple", "bytes"))
         self.load_operands(depth)
         self.small_index(generic)
-        self.branch_on_sequence_type(((self.t["tuple_type"], is_tuple),
-                                      (self.t["bytes_type"], is_bytes)), generic)
-        self.item_address(self.v_t0, is_tuple, self.v_ia)
+        if "list" in types:
+            others = tuple((self.t[name + "_type"], label)
+                           for name, label in (("tuple", is_tuple), ("bytes", is_bytes))
+                           if name in types)
+            self.branch_on_sequence_type(others, generic)
+            self.item_address(self.v_t0, is_tuple if "tuple" in types else None, self.v_ia)
+        else:
+            self.branch_unless_type(self.v_t0, self.t["tuple_type"], generic)
+            self.item_address(self.v_t0, TUPLES_ONLY, self.v_ia)
         il.op("ldind.i")
         il.stloc(self.v_t2)
+        if "bytes" not in types:
+            self.finish_subscript(ins, depth, found, generic, done)
+            return
         il.branch("br", found)
         il.mark(is_bytes)
 
@@ -2267,6 +2290,12 @@ class FastPaths:
             il.op("add")
         self.small_int_address(byte_index)
         il.stloc(self.v_t2)
+        self.finish_subscript(ins, depth, found, generic, done)
+
+    def finish_subscript(self, ins, depth, found, generic, done):
+        """The item found (in v_t2, borrowed) replaces container and index;
+        generic is the helper's cold path."""
+        il = self.il
         il.mark(found)
         self.incref_local(self.v_t2)
         self.replace_operands(depth, "I", "I")

@@ -634,6 +634,32 @@ def test_a_subscript_the_interpreter_gave_up_on(args):
     assert pyjion_clr.info(warm).compiled
 
 
+def constant_items(seq):
+    return seq[0], seq[2], seq[-1], seq[-3]
+
+
+@pytest.mark.parametrize("warm_with", [[4, 5, 6], (4, 5, 6)])
+@pytest.mark.parametrize("arg", [
+    [1, 2, 3], (1, 2, 3), [1, 2, 3, 4], (1, 2, 3, 4),       # inline, or the other type
+    b"xyz", "xyz", bytearray(b"xyz"), {0: "a", 2: "b", -1: "c", -3: "d"},
+    [1, 2], (1, 2), [], b"x",                               # IndexError
+])
+def test_constant_indexes_by_the_type_the_interpreter_saw(warm_with, arg):
+    # a site specialised for lists (or tuples) has only that type's path
+    # inline, and constant indexes no sign test: anything else, and an
+    # index out of range, the helper's
+    warm = warmed_copy(constant_items, warm_with)
+    kind = "LIST_INT" if type(warm_with) is list else "TUPLE_INT"
+    assert "BINARY_SUBSCR_" + kind in specialised_names(warm.__code__)
+    pyjion_clr.disable()
+    expected = _outcome(fresh_copy(constant_items), arg)
+    pyjion_clr.enable()
+    before = sys.getrefcount(arg)
+    assert repr(_outcome(warm, arg)) == repr(expected)
+    assert sys.getrefcount(arg) == before
+    assert pyjion_clr.info(warm).compiled
+
+
 def number_compares(a, b):
     jumped = "lt" if a < b else "ge"
     if a == b:
