@@ -226,27 +226,7 @@ class CilMethod:
 
 
 cdef class ILBuilder:
-    cdef public bytearray code
-    cdef list _label_pos
-    cdef list _fixups
-    cdef list _signatures
-    cdef dict _signature_index
-    cdef list _token_fixups
-    cdef list _thunk_fixups
-    cdef list _local_types
-    cdef public dict notes
-    # RyuJIT compiles a method without optimizing it ("MinOpts") when one of
-    # these passes its limit: IL instructions, references to locals and
-    # arguments, basic blocks (counted in finish() as RyuJIT finds them)
-    cdef public int instructions
-    cdef public int variable_refs
-    cdef list _block_ends
-    cdef int _last_br_end           # where the last unconditional br ends
-    cdef int _last_exit_end         # ... the last br or ret
-    cdef int _last_mark             # where the last label was marked
-    cdef int _marks                 # labels marked so far
-    cdef set _targeted              # labels a branch was emitted to
-
+    # (its fields: pyjion_clr/_cil.pxd)
     def __init__(self):
         self.code = bytearray()
         self._label_pos = []
@@ -267,11 +247,11 @@ cdef class ILBuilder:
         self._targeted = set()
 
     # -- labels
-    def new_label(self):
+    cpdef int new_label(self) except -1:
         self._label_pos.append(-1)
         return len(self._label_pos) - 1
 
-    def mark(self, int label):
+    cpdef mark(self, int label):
         if self._label_pos[label] != -1:
             raise ValueError("label %d marked twice" % label)
         if self._last_br_end == len(self.code) and self._fixups[-1][1] == label:
@@ -347,7 +327,7 @@ cdef class ILBuilder:
     # Instructions emitted where control cannot reach (after a br or ret, no
     # label marked since: a guard known to pass, say) are dropped: RyuJIT
     # counts their blocks and instructions against its MinOpts limits too.
-    cdef inline bint _unreachable(self):
+    cdef bint _unreachable(self):
         return self._last_exit_end == len(self.code) and self._last_mark != len(self.code)
 
     def is_marked(self, int label):
@@ -369,7 +349,7 @@ cdef class ILBuilder:
         self.notes.setdefault(len(self.code), []).append(text)
 
     # -- instructions
-    def op(self, str name):
+    cpdef op(self, str name):
         if self._unreachable():
             return
         self.code += OPCODES[name][0]
@@ -380,7 +360,7 @@ cdef class ILBuilder:
             self._block_ends.append(len(self.code))
             self._last_exit_end = len(self.code)
 
-    def ldc_i4(self, int value):
+    cpdef ldc_i4(self, int value):
         if self._unreachable():
             return
         self.instructions += 1
@@ -395,19 +375,19 @@ cdef class ILBuilder:
         else:
             self.code += b"\x20" + struct.pack("<i", value)
 
-    def ldc_i8(self, value):
+    cpdef ldc_i8(self, value):
         if self._unreachable():
             return
         self.instructions += 1
         self.code += b"\x21" + struct.pack("<q", value)
 
-    def ldc_r8(self, double value):
+    cpdef ldc_r8(self, double value):
         if self._unreachable():
             return
         self.instructions += 1
         self.code += b"\x23" + struct.pack("<d", value)
 
-    def ldc_ptr(self, value):
+    cpdef ldc_ptr(self, value):
         """Push a native-int constant (an address baked into the code): an
         ldc.i8 with no conv.i after it, which RyuJIT would import as
         nothing on the 64-bit targets this builder makes code for (native
@@ -429,7 +409,7 @@ cdef class ILBuilder:
         self.code += bytes(8) + b"\xd3"
 
     # the shortest encoding for each local: ldloc.0-3 / stloc.0-3, .s, long
-    def ldloc(self, int index):
+    cpdef ldloc(self, int index):
         if self._unreachable():
             return
         self.instructions += 1
@@ -441,7 +421,7 @@ cdef class ILBuilder:
         else:
             self.code += b"\xfe\x0c" + struct.pack("<H", index)
 
-    def ldloca(self, int index):
+    cpdef ldloca(self, int index):
         if self._unreachable():
             return
         self.instructions += 1
@@ -451,7 +431,7 @@ cdef class ILBuilder:
         else:
             self.code += b"\xfe\x0d" + struct.pack("<H", index)
 
-    def stloc(self, int index):
+    cpdef stloc(self, int index):
         if self._unreachable():
             return
         self.instructions += 1
@@ -463,7 +443,7 @@ cdef class ILBuilder:
         else:
             self.code += b"\xfe\x0e" + struct.pack("<H", index)
 
-    def branch(self, str name, int label):
+    cpdef branch(self, str name, int label):
         if self._unreachable():
             return
         self.instructions += 1
@@ -475,7 +455,7 @@ cdef class ILBuilder:
         if name == "br":
             self._last_br_end = self._last_exit_end = len(self.code)
 
-    def calli(self, bytes signature):
+    cpdef calli(self, bytes signature):
         if self._unreachable():
             return
         self.instructions += 1

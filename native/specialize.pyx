@@ -72,6 +72,7 @@ The emitters are a mixin of translate.Translator and use its primitives
 from collections import namedtuple
 
 from . import _cil as cil
+from ._cil cimport ILBuilder
 from ._bytecode import GENERIC
 
 SIG_FLOAT_FROM_DOUBLE = cil.unmanaged_leaf_signature("i", ["r8"])
@@ -195,7 +196,7 @@ class FastPaths:
     """Mixin: requires self.il, self.t and the Translator primitives."""
 
     def init_fast_paths(self):
-        il = self.il
+        cdef ILBuilder il = self.il
         self.v_fa = il.new_local("r8")
         self.v_fb = il.new_local("r8")
         self.v_ia = il.new_local("i8")
@@ -301,7 +302,7 @@ class FastPaths:
     # ---------------------------------------------------------- readers
     def load_field(self, v, offset, kind):
         """Push the `kind` field at `offset` of the object in IL local v."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(v)
         if offset:
             il.ldc_i4(offset)
@@ -309,7 +310,7 @@ class FastPaths:
         il.op("ldind." + kind)
 
     def branch_unless_type(self, v, type_address, label):
-        il = self.il
+        cdef ILBuilder il = self.il
         if v in self.constant_operands:
             known = self.constant_operands[v]
             if type_address != self.t["float_type" if type(known) is float else "long_type"]:
@@ -343,7 +344,7 @@ class FastPaths:
     def branch_unless_small_int(self, v, label):
         """Go to label unless the int in v has at most one digit (an
         unboxed NUMBER: v is known to be an int)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         if v in self.constant_operands:
             return                          # known_constants: one digit
         if unboxed_as(self.unboxed_kind(v), "int"):
@@ -362,7 +363,7 @@ class FastPaths:
     def push_digit_count_bound(self, v):
         """Push ob_size + 1 of the int in v, then 2: the first is above the
         second (unsigned) if the int has more than one digit."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_field(v, self.t["var_size"], "i8")
         il.op("ldc.i4.1")
         il.op("conv.i8")
@@ -373,7 +374,7 @@ class FastPaths:
     def load_small_int(self, v):
         """Push the value of a one-digit int as int64: size (-1, 0, 1) * digit
         (of an unboxed one, its value)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         if type(self.constant_operands.get(v)) is int:
             # a literal: RyuJIT folds it (a division by it becomes shifts)
             il.ldc_i8(self.constant_operands[v])
@@ -391,7 +392,7 @@ class FastPaths:
         """Shared start of STORE_ATTR and LOAD_METHOD: the owner (top of
         stack) into v_t0.  Returns (cache address, miss label, done label);
         find_cache_entry follows."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
         return self.site_cache[ins.index], il.new_label(), il.new_label()
@@ -400,7 +401,7 @@ class FastPaths:
         """Go to label unless the type of the object in v has the version
         `version` (a valid one, non-zero: a type loses its version when
         changed, and versions are never reused)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_type_version_of_type(v)
         self.ldc_u4(version)
         il.branch("bne.un", label)
@@ -408,7 +409,8 @@ class FastPaths:
     def ldc_u4(self, value):
         """Push a 32-bit unsigned constant (a version), as ldind.u4 leaves
         one on the IL stack: in an int32's bits."""
-        self.il.ldc_i4(value - 2 ** 32 if value >= 2 ** 31 else value)
+        cdef ILBuilder il = self.il
+        il.ldc_i4(value - 2 ** 32 if value >= 2 ** 31 else value)
 
     def known_attribute_address(self, ins, v, label, describe=False):
         """Push where the attribute the interpreter's cache for ins
@@ -417,7 +419,7 @@ class FastPaths:
         as attribute_address does); go to label unless v's type has the
         cached version, or if the object has no inline values any more
         (its __dict__ was made)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         index = ins.cached.index
         self.branch_unless_type_version(v, ins.cached.type_version, label)
         if describe:
@@ -441,7 +443,7 @@ class FastPaths:
         object in v (any of the site's ways, the first checked first); go to
         label if there is none.  Entries are keyed by type version, and a
         type without a valid version (0) never matches."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_type_version_of_type(v)
         il.stloc(self.v_cmp)
         il.ldloc(self.v_cmp)
@@ -450,7 +452,7 @@ class FastPaths:
 
     def load_type_version_of_type(self, v):
         """Push Py_TYPE(v)->tp_version_tag (unsigned) of the object in v."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_field(v, self.t["ob_type"], "i")
         il.ldc_i4(self.t["type_version"])
         il.op("add")
@@ -459,7 +461,7 @@ class FastPaths:
     def find_way(self, cache, label, key_bias=0):
         """Set v_way to the site's cache entry whose guard1 is the type
         version in v_cmp plus key_bias; go to label if none is."""
-        il = self.il
+        cdef ILBuilder il = self.il
         found = il.new_label()
         for way in range(self.t["site_cache_ways"]):
             entry = cache + way * self.t["site_entry_size"]
@@ -481,7 +483,7 @@ class FastPaths:
 
     def load_entry_field(self, field):
         """Push the cache entry field (site_cache_guard2, ...) of v_way."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(self.v_way)
         il.ldc_i4(self.t[field])
         il.op("add")
@@ -489,14 +491,15 @@ class FastPaths:
 
     def push_keys_indices(self):
         """Push the address of the hash table of the keys object in v_keys."""
-        self.il.ldloc(self.v_keys)
-        self.il.ldc_i4(self.t["keys_indices"])
-        self.il.op("add")
+        cdef ILBuilder il = self.il
+        il.ldloc(self.v_keys)
+        il.ldc_i4(self.t["keys_indices"])
+        il.op("add")
 
     def push_keys_entries(self):
         """Push the address of the entries of the str-keyed keys object in
         v_keys: they follow 2**dk_log2_index_bytes bytes of indices."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.push_keys_indices()
         il.ldc_i8(1)
         self.load_field(self.v_keys, self.t["keys_log2_index_bytes"], "u1")
@@ -509,7 +512,7 @@ class FastPaths:
         of the dict in v_dict, if that entry holds the str `name` (an
         interned name: compared by identity); go to label if it does not,
         or its value is gone.  A split dict's value is in its ma_values."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         combined, have = il.new_label(), il.new_label()
         self.load_field(v_dict, t["dict_keys"], "i")
@@ -556,7 +559,7 @@ class FastPaths:
         (keys by identity, names being interned), up to an empty slot.  A
         key with the name's hash, general keys, or a table too big for
         one-byte indices also go to label."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         probe, step, absent = il.new_label(), il.new_label(), il.new_label()
         name_hash = hash(name)
@@ -639,7 +642,7 @@ class FastPaths:
         flagged in guard2) or an inline-values slot (index in guard2); go to
         label if the object has no inline values any more, and to in_dict
         (default: label) if the entry is of the __dict__ kind."""
-        il = self.il
+        cdef ILBuilder il = self.il
         in_slot = il.new_label()
         have = il.new_label()
         self.load_entry_field("site_cache_guard2")
@@ -697,7 +700,7 @@ class FastPaths:
         unboxed): each pair tested at once, in a branch or two, where
         testing operand by operand takes up to a dozen (RyuJIT's limits
         count blocks)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         pairs = [("FF", self.branch_unless_floats), ("II", self.branch_unless_one_digit_ints)]
         tests = [(kind, test) for kind, test in (pairs[::-1] if ints_first else pairs)
                  if kind in labels]
@@ -712,7 +715,7 @@ class FastPaths:
 
     def branch_unless_types(self, type_address, label):
         """Go to label unless both v_t0 and v_t1 are exactly of the type."""
-        il = self.il
+        cdef ILBuilder il = self.il
         for v in (self.v_t0, self.v_t1):
             self.load_field(v, self.t["ob_type"], "i")
             il.ldc_ptr(type_address)
@@ -725,14 +728,15 @@ class FastPaths:
 
     def push_is_type(self, v, type_address):
         """Push 1 if the object in v is exactly of the type, else 0."""
+        cdef ILBuilder il = self.il
         self.load_field(v, self.t["ob_type"], "i")
-        self.il.ldc_ptr(type_address)
-        self.il.op("ceq")
+        il.ldc_ptr(type_address)
+        il.op("ceq")
 
     def branch_unless_mix(self, label):
         """Go to label unless one of v_t0 and v_t1 is a float and the other
         an int of at most one digit."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         for first, second in ((self.v_t0, self.v_t1), (self.v_t1, self.v_t0)):
             self.push_is_type(first, t["float_type"])
@@ -750,13 +754,14 @@ class FastPaths:
 
     def push_outside_one_digit(self, v):
         """Push 1 if the int in v has more than one digit, else 0."""
+        cdef ILBuilder il = self.il
         self.push_digit_count_bound(v)
-        self.il.op("cgt.un")
+        il.op("cgt.un")
 
     def branch_unless_one_digit_ints(self, label):
         """Go to label unless v_t0 and v_t1 are both ints of at most one
         digit (ob_size -1, 0 or 1)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.branch_unless_types(self.t["long_type"], label)
         for v in (self.v_t0, self.v_t1):
             self.push_outside_one_digit(v)
@@ -768,7 +773,7 @@ class FastPaths:
         reverse if asked), skipping those whose targets are all generic:
         the first it passes goes on to then(*targets), or without `then` to
         its one target; failing all, to generic."""
-        il = self.il
+        cdef ILBuilder il = self.il
         cases = [case for case in (cases[::-1] if reverse else cases)
                  if any(target != generic for target in case[1:])]
         for n, (test, *targets) in enumerate(cases):
@@ -794,7 +799,7 @@ class FastPaths:
         """Push the value of v (kind "F": a float, "I": a small int, "N":
         either, told apart here) as a double; a one-digit int converts
         exactly."""
-        il = self.il
+        cdef ILBuilder il = self.il
         if v in self.constant_operands:
             il.ldc_r8(float(self.constant_operands[v]))
             return
@@ -822,7 +827,7 @@ class FastPaths:
     def either_way(self, push_condition, if_true, if_false):
         """Code of if_true() or of if_false(), by the i4 condition
         push_condition() pushes; both continue after."""
-        il = self.il
+        cdef ILBuilder il = self.il
         other, done = il.new_label(), il.new_label()
         push_condition()
         il.branch("brfalse", other)
@@ -841,7 +846,7 @@ class FastPaths:
         """Code for an operand that may be unboxed: unboxed() where v is
         NULL, else boxed() with v an object (the caller's own emitter, v no
         longer taken for unboxed meanwhile); both continue after."""
-        il = self.il
+        cdef ILBuilder il = self.il
         is_object, done = il.new_label(), il.new_label()
         il.ldloc(v)
         il.branch("brtrue", is_object)
@@ -857,7 +862,7 @@ class FastPaths:
         """Push the value of operand v, which is unboxed (NULL), as `kind`:
         "int" or "float" (what it is known to be), or "double" (either,
         converted)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         depth, form = self.unboxed_operands[v]
         if kind != "double":
             il.ldloc(self.unboxed_local(depth, kind))
@@ -883,6 +888,7 @@ class FastPaths:
         release or to reuse), which may be unboxed (NULL, the value in
         unboxed_local(depth, kind)) and which are constants known now
         (constant_operands: known_constants' floats and one-digit ints)."""
+        cdef ILBuilder il = self.il
         self.borrowed, self.unboxed_operands, self.constant_operands = {}, {}, {}
         for v, d in ((self.v_t0, depth - 2), (self.v_t1, depth - 1)):
             deferred = self.deferred.get(d, ("",))
@@ -894,31 +900,33 @@ class FastPaths:
                 self.unboxed_operands[v] = (d, deferred[0])
             else:
                 self.load_stack_value(d)
-            self.il.stloc(v)
+            il.stloc(v)
             self.borrowed[v] = self.is_deferred(d) and not unboxed
 
     def replace_operands(self, depth, left_kind, right_kind):
         """The new reference in v_t2 replaces the operands v_t0, v_t1 (of
         the kinds release_operand takes) on the stack."""
+        cdef ILBuilder il = self.il
         self.release_operand(self.v_t0, left_kind)
         self.release_operand(self.v_t1, right_kind)
         self.slot_addr(depth - 2)
-        self.il.ldloc(self.v_t2)
-        self.il.op("stind.i")
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
 
     def release_operand(self, v, kind):
         """Py_DECREF of an operand (unless borrowed, or unboxed: NULL): "F"
         an exact float, anything else any object."""
+        cdef ILBuilder il = self.il
         if self.borrowed[v]:
             return
         if kind == "F":
             # an unboxed int is not a float: the guards excluded NULL
-            unboxed = self.il.new_label()
+            unboxed = il.new_label()
             if unboxed_as(self.unboxed_kind(v), "float"):
-                self.il.ldloc(v)
-                self.il.branch("brfalse", unboxed)
+                il.ldloc(v)
+                il.branch("brfalse", unboxed)
             self.decref_float(v)
-            self.il.mark(unboxed)
+            il.mark(unboxed)
         else:
             self.decref_local(v, nullable=v in self.unboxed_operands)
 
@@ -928,7 +936,7 @@ class FastPaths:
         globals, or in builtins while the globals' keys version vouches
         that globals lack the name), else the value the second entry
         holds while both dicts keep their versions (site_cache.h)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         cache = self.site_cache[ins.index]
         name = id(self.code.co_names[ins.oparg >> 1])
         miss, have, done = il.new_label(), il.new_label(), il.new_label()
@@ -955,7 +963,7 @@ class FastPaths:
     def global_from_site_cache(self, ins, cache, name, have, miss):
         """v_t0 = the value the site's cache finds (see op_LOAD_GLOBAL) and
         go to have; else go to miss."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         lookup, keyed_miss = il.new_label(), il.new_label()
         il.ldc_ptr(cache + t["site_cache_guard2"])
@@ -1023,7 +1031,7 @@ class FastPaths:
         globals' keys (and for a builtin, the builtins' keys too) at the
         versions it found them, and the entry not emptied.  Otherwise fall
         through."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         cached = ins.cached
         elsewhere = il.new_label()
@@ -1046,7 +1054,7 @@ class FastPaths:
         """Go to label unless the object in v_dict is an exact dict whose
         keys (left in v_keys) have the version `version` (unique to one
         keys object in one state: an insertion or deletion changes it)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         self.branch_unless_type(v_dict, t["dict_type"], label)
         self.load_field(v_dict, t["dict_keys"], "i")
@@ -1060,7 +1068,7 @@ class FastPaths:
         v_dict while its keys have the version `version` (the interpreter
         found the name there then, in a str-keyed, combined table); go to
         label if they do not, or the entry was emptied."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         self.branch_unless_keys_version(v_dict, version, label)
         self.push_keys_entries()
@@ -1077,7 +1085,7 @@ class FastPaths:
         if not self.inline_serves(ins):
             self.call_op("load_attr_cached", ins, depth, depth - 1, aux=cache)
             return
-        il = self.il
+        cdef ILBuilder il = self.il
         miss, done = il.new_label(), il.new_label()
         self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
@@ -1107,7 +1115,7 @@ class FastPaths:
         while the class and the value's type keep their versions
         (borrowed); go to not_a_class if v_t0 is not exactly a type, to
         miss for any other failed guard."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.branch_unless_type(self.v_t0, self.t["type_type"], not_a_class)
         self.load_field(self.v_t0, self.t["type_version"], "i4")
         il.stloc(self.v_cmp)
@@ -1122,7 +1130,7 @@ class FastPaths:
     def instance_attribute(self, ins, result, miss):
         """result = the attribute of the object in v_t0 where the site's
         cache entry for its type says it is (borrowed); else go to miss."""
-        il = self.il
+        cdef ILBuilder il = self.il
         in_dict, found = il.new_label(), il.new_label()
         known = self.uses_interpreter_cache(ins)
         if known:
@@ -1164,7 +1172,7 @@ class FastPaths:
         its dict that the site's first cache entry points at (borrowed);
         go to miss unless v_t0 is exactly a module and the entry holds the
         name.  ModuleType itself has nothing of the name (site_cache.c)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         found = il.new_label()
         self.branch_unless_type(self.v_t0, t["module_type"], miss)
@@ -1207,7 +1215,7 @@ class FastPaths:
         """result = the attribute from the entry at the recorded index of
         the owner's (v_t0) own __dict__, as LOAD_ATTR_WITH_HINT, when its
         type keeps that dict before the object; else go to miss."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         il.ldloc(self.v_ia)
         il.ldc_i8(t["site_managed_flag"])
@@ -1223,7 +1231,7 @@ class FastPaths:
         """result = the attribute from the entry at index v_ia of the
         __dict__ that the owner's (v_t0) type keeps before the object, if
         there is one and that entry holds the name; else go to miss."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_field(self.v_t0, self.t["managed_dict_from_object"], "i")
         il.stloc(self.v_t3)
         il.ldloc(self.v_t3)
@@ -1241,7 +1249,7 @@ class FastPaths:
         if not self.inline_serves(ins):
             self.call_op("store_attr_cached", ins, depth, depth - 2, aux=self.site_cache[ins.index])
             return
-        il = self.il
+        cdef ILBuilder il = self.il
         new_value, stored, have_address = il.new_label(), il.new_label(), il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
         known = self.uses_interpreter_cache(ins)
@@ -1281,7 +1289,7 @@ class FastPaths:
         """_PyDictValues_AddToInsertionOrder: the bytes before inline values
         hold their count (at -2) and, below it, the indices in insertion
         order."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(v_values)
         il.ldc_i4(-2)
         il.op("add")
@@ -1312,7 +1320,7 @@ class FastPaths:
             return
         if ins.seen == "MODULE":
             return self.module_function(ins, depth)
-        il = self.il
+        cdef ILBuilder il = self.il
         have_method = il.new_label()
         cache, miss, done = self.begin_type_keyed_site(ins, depth)
         known = self.uses_interpreter_cache(ins)
@@ -1337,7 +1345,7 @@ class FastPaths:
         """v_t1 = the method the site's cache entry for the type of the
         object in v_t0 holds, while the instance cannot shadow it (see
         op_LOAD_METHOD); else go to miss."""
-        il = self.il
+        cdef ILBuilder il = self.il
         found, with_dict = il.new_label(), il.new_label()
         self.find_cache_entry(self.v_t0, cache, miss)
         self.load_entry_field("site_cache_guard2")
@@ -1386,7 +1394,7 @@ class FastPaths:
         values (WITH_VALUES), no __dict__ made and the shared keys at the
         version the interpreter found without the name.  Otherwise fall
         through."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         cached = ins.cached
         elsewhere = il.new_label()
@@ -1408,7 +1416,7 @@ class FastPaths:
 
     def module_function(self, ins, depth):
         """[module] -> [NULL, attribute], as LOAD_METHOD_MODULE."""
-        il = self.il
+        cdef ILBuilder il = self.il
         miss, done = il.new_label(), il.new_label()
         self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
@@ -1460,7 +1468,7 @@ class FastPaths:
         """For [NULL, builtin, x] (or [NULL, builtin, x, y]): x into v_t0
         (and y into v_t1), unless the callable is not the builtin object at
         address `builtin` (go to call)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         base = depth - nargs - 2
         self.load_slot(base)
         il.branch("brtrue", call)
@@ -1475,7 +1483,7 @@ class FastPaths:
         """The new reference in v_result replaces [NULL, builtin, x] (or
         [NULL, builtin, x, y]; the arguments where builtin_call_operand left
         them), which are released in order, as the interpreter does."""
-        il = self.il
+        cdef ILBuilder il = self.il
         base = depth - nargs - 2
         for v in (self.v_t0, self.v_t1)[:nargs]:
             self.decref_local(v)
@@ -1490,7 +1498,7 @@ class FastPaths:
         """[NULL, type, x] -> type(x) without a call, as
         PRECALL_NO_KW_TYPE_1; going to done.  Anything else falls through
         to the call."""
-        il = self.il
+        cdef ILBuilder il = self.il
         call = il.new_label()
         self.builtin_call_operand(depth, self.t["type_type"], call)
         self.load_field(self.v_t0, self.t["ob_type"], "i")
@@ -1506,7 +1514,7 @@ class FastPaths:
         __instancecheck__ of its own), a subclass of it: what isinstance
         answers first.  Anything else (False included: x.__class__ may
         say otherwise) falls through to the call."""
-        il = self.il
+        cdef ILBuilder il = self.il
         call, true = il.new_label(), il.new_label()
         self.builtin_call_operand(depth, self.t["builtin_isinstance"], call, nargs=2)
         self.load_field(self.v_t0, self.t["ob_type"], "i")
@@ -1533,7 +1541,7 @@ class FastPaths:
         """[NULL, len, x] -> len(x) of an exact list, tuple or dict without
         a call, as PRECALL_NO_KW_LEN; going to done.  Anything else falls
         through to the call."""
-        il = self.il
+        cdef ILBuilder il = self.il
         call, have = il.new_label(), il.new_label()
         self.builtin_call_operand(depth, self.t["builtin_len"], call)
         self.load_field(self.v_t0, self.t["ob_type"], "i")
@@ -1573,7 +1581,7 @@ class FastPaths:
         item is collected or tested as the builtin does (ops.c's
         consume_*); going to done.  Anything else falls through to the
         call."""
-        il = self.il
+        cdef ILBuilder il = self.il
         call, loop, finished = il.new_label(), il.new_label(), il.new_label()
         kind = GENERATOR_CONSUMERS.index(builtin)
         self.builtin_call_operand(depth, self.t["generator_consumers"][builtin], call)
@@ -1596,7 +1604,7 @@ class FastPaths:
         """[list.append, lst, x]: x appended in place when lst is an exact
         list with room to spare, then None (as PRECALL_NO_KW_LIST_APPEND);
         going to done.  Anything else falls through to the call."""
-        il = self.il
+        cdef ILBuilder il = self.il
         call = il.new_label()
         self.load_slot(depth - 3)
         il.stloc(self.v_t0)
@@ -1622,7 +1630,7 @@ class FastPaths:
         that defines it; the flags must be exactly `flags`.  The result
         replaces the call's values, going to `called`; a failed guard falls
         through to the generic call."""
-        il = self.il
+        cdef ILBuilder il = self.il
         kind, flags = form
         nargs = ins.oparg
         base = depth - nargs - 2
@@ -1695,7 +1703,7 @@ class FastPaths:
         """_Py_EnterRecursiveCallTstate: spend one of the thread's recursion
         budget; when none was left, the helper raises RecursionError (the
         call's values still on the stack) or renews the budget."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.add_to_tstate_recursion(-1)
         self.tstate_recursion_address()
         il.op("ldind.i4")
@@ -1712,12 +1720,13 @@ class FastPaths:
 
     def tstate_recursion_address(self):
         """Push &tstate->recursion_remaining (tstate: argument 0)."""
-        self.il.op("ldarg.0")
-        self.il.ldc_i4(self.t["tstate_recursion_remaining"])
-        self.il.op("add")
+        cdef ILBuilder il = self.il
+        il.op("ldarg.0")
+        il.ldc_i4(self.t["tstate_recursion_remaining"])
+        il.op("add")
 
     def add_to_tstate_recursion(self, delta):
-        il = self.il
+        cdef ILBuilder il = self.il
         self.tstate_recursion_address()
         il.op("dup")
         il.op("ldind.i4")
@@ -1728,7 +1737,7 @@ class FastPaths:
     def op_LIST_APPEND(self, ins, depth):
         """[list, ..., x] (oparg items above the list after x is popped): a
         comprehension's append, in place while the list has room."""
-        il = self.il
+        cdef ILBuilder il = self.il
         call, done = il.new_label(), il.new_label()
         self.load_slot(depth - 1 - ins.oparg)
         il.stloc(self.v_t1)
@@ -1742,7 +1751,7 @@ class FastPaths:
         """The value in stack slot value_slot appended to the exact list in
         v_list, its reference moving in, if the list has room to spare
         (no reallocation); else go to label."""
-        il = self.il
+        cdef ILBuilder il = self.il
         t = self.t
         self.branch_unless_type(v_list, t["list_type"], label)
         self.load_field(v_list, t["var_size"], "i8")
@@ -1773,7 +1782,7 @@ class FastPaths:
         an enumerate over a list or tuple is pushed with no tuple made
         (except in compact code: its ten-odd blocks took 17 functions of
         the conformance run past RyuJIT's limit of 2,000)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         generic = il.new_label()
         done = il.new_label()
         nxt = self.next_instr(ins)
@@ -1823,7 +1832,7 @@ class FastPaths:
         (UNPACK_SEQUENCE's order) without the tuple; else, and at the end,
         go to generic.  As enum_next does, the index is boxed after the item
         is taken (failing, the item is released) and then advanced."""
-        il = self.il
+        cdef ILBuilder il = self.il
         sequence = il.new_label()
         il.ldloc(self.v_t0)
         il.stloc(self.v_t3)
@@ -1848,7 +1857,7 @@ class FastPaths:
     def dispatch_on_iterator_type(self, paths, otherwise):
         """Iterator in v_t0: its type into v_t1, then on to the label of the
         first (target type key, label) in paths that it is, else otherwise."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_field(self.v_t0, self.t["ob_type"], "i")
         il.stloc(self.v_t1)
         for type_key, label in paths:
@@ -1858,14 +1867,15 @@ class FastPaths:
         il.branch("br", otherwise)
 
     def generic_for_iter(self, ins, depth):
+        cdef ILBuilder il = self.il
         self.direct_capable_op("for_iter", ins, depth, depth)
-        self.il.ldloc(self.v_status)
-        self.il.branch("brtrue", self.label_for(ins.target))
+        il.ldloc(self.v_status)
+        il.branch("brtrue", self.label_for(ins.target))
 
     def next_from_sequence_iterator(self, depth, generic):
         """List or tuple iterator in v_t0 (its type in v_t1): push the next
         item, or go to generic at the end (the helper finishes the protocol)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         is_tuple = il.new_label()
         self.load_field(self.v_t0, self.t["seqiter_seq"], "i")
         il.stloc(self.v_t2)
@@ -1891,7 +1901,7 @@ class FastPaths:
         type test jumped to is_tuple (None: there is none; TUPLES_ONLY:
         v_seq is a tuple): a list's items are behind a pointer, a tuple's
         inline."""
-        il = self.il
+        cdef ILBuilder il = self.il
         have_items = il.new_label()
         if is_tuple is not TUPLES_ONLY:
             self.load_field(v_seq, self.t["list_items"], "i")
@@ -1914,7 +1924,7 @@ class FastPaths:
         """Range iterator in v_t0: push start + index * step (left unboxed
         if asked: the slot NULL, the int64 in the depth's IL local), or go
         to generic at the end."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_field(self.v_t0, self.t["rangeiter_index"], "i8")
         il.stloc(self.v_ia)
         il.ldloc(self.v_ia)
@@ -1938,7 +1948,7 @@ class FastPaths:
 
     def store_field_i8(self, v, offset, value_local, add):
         """field at offset of the object in v = value_local + add"""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(v)
         il.ldc_i4(offset)
         il.op("add")
@@ -1952,7 +1962,7 @@ class FastPaths:
     def fail_if_null_t2(self, ins, depth):
         """v_t2 NULL (out of memory): the instruction raises, with `depth`
         values on the stack."""
-        il = self.il
+        cdef ILBuilder il = self.il
         made = il.new_label()
         il.ldloc(self.v_t2)
         il.branch("brtrue", made)
@@ -1966,7 +1976,7 @@ class FastPaths:
         of the interpreter's cached small ints (-5..256) without a call,
         else PyLong_FromLongLong.  Uses v_rem (not v_ia: STORE_ATTR keeps
         what it knows of the attribute there)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         big = il.new_label()
         done = il.new_label()
         il.stloc(self.v_ib)
@@ -1992,7 +2002,7 @@ class FastPaths:
         """Push the address of the interpreter's cached small int whose
         index in the cache (its value + small_ints_negative, in range)
         load_index() pushes."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldc_ptr(self.t["small_ints"])
         load_index()
         il.op("conv.i")
@@ -2004,7 +2014,7 @@ class FastPaths:
         """v_t2 = a new float holding v_fa: taken from the interpreter's
         float free list without a call (as PyFloat_FromDouble does), unless
         the list is empty or tracemalloc is tracing new references."""
-        il = self.il
+        cdef ILBuilder il = self.il
         slow = il.new_label()
         done = il.new_label()
         il.ldc_ptr(self.t["tracemalloc_tracing"])
@@ -2040,7 +2050,7 @@ class FastPaths:
 
     def float_from_double(self, ins, depth):
         """v_t2 = PyFloat_FromDouble(v_fa)"""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(self.v_fa)
         self.call_native(self.helpers["PyFloat_FromDouble"], SIG_FLOAT_FROM_DOUBLE)
         il.stloc(self.v_t2)
@@ -2049,16 +2059,17 @@ class FastPaths:
     def decref_float(self, v):
         """Py_DECREF of an exact float in v: at zero it goes back on the free
         list without a call (as float_dealloc does)."""
-        done = self.il.new_label()
+        cdef ILBuilder il = self.il
+        done = il.new_label()
         self.decrement_refcount(v, done)
         self.free_float(v)
-        self.il.mark(done)
+        il.mark(done)
 
     def decref_value(self, v, nullable=False):
         """Py_DECREF of any object (or NULL if nullable) in v, where floats
         are common (a local or list item being replaced): a float at zero
         goes back on the free list without a call."""
-        il = self.il
+        cdef ILBuilder il = self.il
         done, other = il.new_label(), il.new_label()
         if nullable:
             il.ldloc(v)
@@ -2073,7 +2084,7 @@ class FastPaths:
     def free_float(self, v):
         """An exact float in v whose count reached zero: onto the free list,
         or to _Py_Dealloc when the list is full."""
-        il = self.il
+        cdef ILBuilder il = self.il
         done = il.new_label()
         full = il.new_label()
         il.ldc_ptr(self.t["float_numfree"])
@@ -2095,7 +2106,7 @@ class FastPaths:
         il.mark(done)
 
     def add_to_int32(self, address, delta):
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldc_ptr(address)
         il.ldc_ptr(address)
         il.op("ldind.i4")
@@ -2109,7 +2120,7 @@ class FastPaths:
         inline; its items stored in locals right away (into_locals: not
         after FOR_ITER, whose enumerate path makes no tuple) are one call,
         unless the inline path serves, which keeps the items in IL."""
-        il = self.il
+        cdef ILBuilder il = self.il
         n = ins.oparg
         generic = il.new_label()
         done = il.new_label()
@@ -2169,7 +2180,7 @@ class FastPaths:
         for a tuple or list when they free no old value (ops.c), else the
         helper does them in the interpreter's order.  Both read the
         sequence where it is (a local's, borrowed, stays there)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         for store in stores:
             self.spill_readers_of_local(store.oparg)
         self.fused_through = stores[-1].index
@@ -2186,7 +2197,7 @@ class FastPaths:
         il.mark(done)
 
     def unpack_into_locals_in_order(self, ins, depth, aux, owned):
-        il = self.il
+        cdef ILBuilder il = self.il
         self.call_unpack_into_locals("unpack_into_locals", SIG_UNPACK_INTO_LOCALS,
                                      ins.oparg | (UNPACK_OWNED if owned else 0), aux)
         il.stloc(self.v_status)
@@ -2195,7 +2206,7 @@ class FastPaths:
 
     def call_unpack_into_locals(self, helper, signature, n, aux):
         """helper(frame, the sequence in v_t0, the STORE_FASTs at aux, n)"""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.op("ldarg.1")
         il.ldloc(self.v_t0)
         il.ldc_ptr(aux)
@@ -2210,7 +2221,7 @@ class FastPaths:
         counted from the end, as list, tuple and bytes count), else go to
         generic.  Any container's ob_size is read: the caller's type test
         follows."""
-        il = self.il
+        cdef ILBuilder il = self.il
         counted = il.new_label()
         self.branch_unless_one_digit_int(self.v_t1, generic)
         constant = self.constant_operands.get(self.v_t1)
@@ -2236,7 +2247,7 @@ class FastPaths:
         """Go to the label of the exact type of v_t0 among `cases` ((type
         address, label) pairs), to generic for any other; a list falls
         through."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_field(self.v_t0, self.t["ob_type"], "i")
         il.stloc(self.v_t3)
         for type_address, label in cases:
@@ -2253,7 +2264,7 @@ class FastPaths:
         if not self.inline_serves(ins):
             self.generic_subscr(ins, depth)
             return
-        il = self.il
+        cdef ILBuilder il = self.il
         generic = il.new_label()
         done = il.new_label()
         is_tuple, is_bytes, found = il.new_label(), il.new_label(), il.new_label()
@@ -2295,7 +2306,7 @@ class FastPaths:
     def finish_subscript(self, ins, depth, found, generic, done):
         """The item found (in v_t2, borrowed) replaces container and index;
         generic is the helper's cold path."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.mark(found)
         self.incref_local(self.v_t2)
         self.replace_operands(depth, "I", "I")
@@ -2321,7 +2332,7 @@ class FastPaths:
         if not self.inline_serves(ins):
             self.call_op("store_subscr", ins, depth, depth - 3)
             return
-        il = self.il
+        cdef ILBuilder il = self.il
         generic = il.new_label()
         done, stored = il.new_label(), il.new_label()
         self.load_operands(depth)
@@ -2358,7 +2369,7 @@ class FastPaths:
         if not kinds:
             self.generic_binary_op(ins, depth)
             return
-        il = self.il
+        cdef ILBuilder il = self.il
         generic = il.new_label()
         done = il.new_label()
         labels = {kind: il.new_label() for kind in kinds}
@@ -2410,7 +2421,7 @@ class FastPaths:
         """Operands of kinds ("FF", "II" for /, or "MX": a float with an
         int) as doubles; the float result replaces them (a double, if the
         form left `unboxed` is "float" or NUMBER)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         left, right = ("N", "N") if kinds == "MX" else kinds
         if base == NB_POWER:
             self.float_power(left, right, generic)
@@ -2441,7 +2452,7 @@ class FastPaths:
         base, a finite exponent.  A result that is not a normal finite
         number (overflow raises, underflow may) goes to generic, which
         computes it again."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.load_as_double(self.v_t0, left)
         il.stloc(self.v_fa)
         self.load_as_double(self.v_t1, right)
@@ -2473,7 +2484,7 @@ class FastPaths:
         overflow int64, nor a shift by at most MAX_SHIFT (a larger or
         negative count goes to generic); // and % round as Python does.
         The result stays unboxed if the form `unboxed` is "int" or NUMBER."""
-        il = self.il
+        cdef ILBuilder il = self.il
         op = _ARITH.get(base) or _INT_ONLY_ARITH[base]
         if op in ("floordiv", "mod"):
             self.floor_division(op, generic)
@@ -2504,7 +2515,7 @@ class FastPaths:
         deferred pushes): slot `depth` is NULL, the value in its IL local
         (and, for the form NUMBER, its kind in the depth's tag); the
         operands (of left_kind, right_kind) are released."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.stloc(self.unboxed_local(depth, kind))
         if form == NUMBER:
             il.ldc_i4(1 if kind == "float" else 0)
@@ -2519,28 +2530,31 @@ class FastPaths:
     def unboxed_local(self, depth, kind):
         """The IL local (i8 for an int, r8 for a float) an unboxed value of
         `kind` at stack depth `depth` lives in."""
+        cdef ILBuilder il = self.il
         v = self.unboxed_locals.get((depth, kind))
         if v is None:
-            v = self.unboxed_locals[depth, kind] = self.il.new_local(UNBOXED_KINDS[kind].il_type)
+            v = self.unboxed_locals[depth, kind] = il.new_local(UNBOXED_KINDS[kind].il_type)
         return v
 
     def move_unboxed(self, source, target, form):
         """The IL locals of the value of `form` left unboxed at stack depth
         `source` are copied to those of depth `target` (a SWAP moving it)."""
+        cdef ILBuilder il = self.il
         kinds = ("int", "float") if form == NUMBER else (form,)
         for kind in kinds:
-            self.il.ldloc(self.unboxed_local(source, kind))
-            self.il.stloc(self.unboxed_local(target, kind))
+            il.ldloc(self.unboxed_local(source, kind))
+            il.stloc(self.unboxed_local(target, kind))
         if form == NUMBER:
-            self.il.ldloc(self.number_tag(source))
-            self.il.stloc(self.number_tag(target))
+            il.ldloc(self.number_tag(source))
+            il.stloc(self.number_tag(target))
 
     def number_tag(self, depth):
         """The i4 IL local saying whether the NUMBER left unboxed at stack
         depth `depth` is a float (1) or an int (0)."""
+        cdef ILBuilder il = self.il
         v = self.unboxed_locals.get((depth, NUMBER))
         if v is None:
-            v = self.unboxed_locals[depth, NUMBER] = self.il.new_local("i4")
+            v = self.unboxed_locals[depth, NUMBER] = il.new_local("i4")
         return v
 
     def box_unboxed(self, depth, kind, small_ints_inline=False):
@@ -2551,7 +2565,7 @@ class FastPaths:
         code.  A store that could not write the value in place asks for
         the cached small ints without a call (loop counters, `n -= 1` down
         to 0, pass through them)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         boxed = il.new_label()
         self.load_slot(depth)
         il.branch("brtrue", boxed)
@@ -2571,7 +2585,7 @@ class FastPaths:
     def box_unboxed_kind(self, depth, kind, small_ints_inline=False):
         """v_t2 = the object for the unboxed value of `kind` at `depth`, or
         NULL if none could be made."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(self.unboxed_local(depth, kind))
         if kind == "int" and small_ints_inline:
             self.box_int(self.current_ins, self.current_depth)
@@ -2584,7 +2598,7 @@ class FastPaths:
         """Push v_t0 // v_t1 or v_t0 % v_t1 (op "floordiv" or "mod") of two
         one-digit ints, rounding toward minus infinity as Python does
         (CIL's div and rem truncate); a zero divisor goes to generic."""
-        il = self.il
+        cdef ILBuilder il = self.il
         adjusted = il.new_label()
         self.load_small_int(self.v_t1)
         il.stloc(self.v_ib)
@@ -2632,7 +2646,7 @@ class FastPaths:
         released; otherwise a new float is made and both are released.  A
         borrowed operand is never the stack's alone; one that may be an
         unboxed float (NULL) is not tried."""
-        il = self.il
+        cdef ILBuilder il = self.il
         stored = il.new_label()
         operands = (self.v_t0, self.v_t1)
         for v in operands:
@@ -2669,7 +2683,7 @@ class FastPaths:
         or freed -- `x = x * y`, `i += 1` in a loop.  Otherwise (or when the
         value came as an object, from a path that made one) the value is
         boxed and stored as any other."""
-        il = self.il
+        cdef ILBuilder il = self.il
         stored = il.new_label()
 
         def store_object():
@@ -2696,7 +2710,7 @@ class FastPaths:
         first written into that object where it can be (store_unboxed_into:
         then on at `stored`).  Returns the deferred note of such a value,
         for the caller to restore for its helper's path (else None)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         note = None
         form = self.deferred.get(depth, ("",))[0]
         if form in UNBOXED_FORMS:
@@ -2718,7 +2732,7 @@ class FastPaths:
         `self.n += 1` make and free nothing) and the code goes on at
         `stored`; otherwise the value is boxed into its slot (unless
         another path left an object there).  v_address and v_ia survive."""
-        il = self.il
+        cdef ILBuilder il = self.il
         boxing = il.new_label()
         is_object = il.new_label()
         self.load_slot(depth)
@@ -2738,8 +2752,9 @@ class FastPaths:
         """The value of `form` left unboxed at `depth` is written into the
         object in v (not NULL) if that is of its type and nothing else
         refers to it; else go to otherwise."""
+        cdef ILBuilder il = self.il
         if form == NUMBER:
-            self.either_way(lambda: self.il.ldloc(self.number_tag(depth)),
+            self.either_way(lambda: il.ldloc(self.number_tag(depth)),
                             lambda: self.overwrite_sole_float(v, depth, otherwise),
                             lambda: self.overwrite_sole_int(v, depth, otherwise))
         elif form == "int":
@@ -2751,7 +2766,7 @@ class FastPaths:
         """The float left unboxed at `depth` is written into the object in
         v if that is a float only one reference holds (a local's, a list
         item's: nothing else can see the change); else go to otherwise."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.branch_unless_type(v, self.t["float_type"], otherwise)
         self.branch_unless_sole_reference(v, otherwise)
         il.ldloc(v)
@@ -2767,7 +2782,7 @@ class FastPaths:
         ints (a small value must be the cached object, as `is` and the
         interpreter's own results find it): size +-1, digit |value|.  Else
         go to otherwise."""
-        il = self.il
+        cdef ILBuilder il = self.il
         value = self.unboxed_local(depth, "int")
         il.ldloc(value)
         il.ldc_i8(self.t["small_ints_negative"])
@@ -2808,7 +2823,7 @@ class FastPaths:
         il.op("stind.i4")
 
     def branch_unless_sole_reference(self, v, label):
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(v)
         il.op("ldind.i")
         il.op("ldc.i4.1")
@@ -2836,7 +2851,7 @@ class FastPaths:
         for the helper: the bool pushed, or the answer taken by the
         conditional jump that follows it, if given (fused: the block ends
         here)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         generic = il.new_label()
         after = il.new_label()
         if jump is not None:
@@ -2890,7 +2905,7 @@ class FastPaths:
     def int_in_list(self, ins, depth, generic):
         """v_cmp = whether the one-digit int in v_t0 is in the exact list
         in v_t1 (the answer inverted for `not in`); else go to generic."""
-        il = self.il
+        cdef ILBuilder il = self.il
         found, absent, decided = il.new_label(), il.new_label(), il.new_label()
         loop, next_item = il.new_label(), il.new_label()
         self.load_operands(depth)
@@ -2955,7 +2970,7 @@ class FastPaths:
         the operand kinds asked)
         in slots depth-2, depth-1 (kept in v_t0, v_t1) into v_cmp (0/1);
         other operands go to generic."""
-        il = self.il
+        cdef ILBuilder il = self.il
         depth = self.a.depth_before[ins.index]
         decided = il.new_label()
         labels = {kind: il.new_label() for kind in kinds}
@@ -2987,7 +3002,7 @@ class FastPaths:
 
     def push_bool(self, v_flag, slot):
         """Store True or False (by the i4 in v_flag) in stack slot `slot`."""
-        il = self.il
+        cdef ILBuilder il = self.il
         false_label = il.new_label()
         chosen = il.new_label()
         il.ldloc(v_flag)
@@ -3004,7 +3019,7 @@ class FastPaths:
     def op_UNARY_NOT(self, ins, depth):
         """not True / not False without a call; anything else asks the
         helper (which calls __bool__ / __len__)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         generic = il.new_label()
         done = il.new_label()
         self.load_slot(depth - 1)

@@ -23,6 +23,7 @@ that are a single helper call, an `op_NAME` method otherwise.
 
 from . import _bytecode as bytecode
 from . import _cil as cil
+from ._cil cimport ILBuilder
 from ._bytecode import CO_ASYNC_GENERATOR, CO_COROUTINE, CO_GENERATOR
 from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, NUMBER, UNBOXED_FORMS, FastPaths,
                           count_cached_sites)
@@ -289,7 +290,7 @@ class Translator(FastPaths):
 
     # ------------------------------------------------------------ driver
     def translate(self):
-        il = self.il
+        cdef ILBuilder il = self.il
         resumed_at = set()
         if is_generator(self.code):
             resumed_at = self.emit_resume_dispatch()
@@ -358,11 +359,12 @@ class Translator(FastPaths):
         so the fast paths of a loop lie together in the instruction cache:
         RyuJIT, with no profile, lays blocks out in IL order, and each
         unmanaged call it expands inline (GC-mode switch and all) is large."""
+        cdef ILBuilder il = self.il
         if label is None:
-            label = self.il.new_label()
-        elif self.il.reachable():
+            label = il.new_label()
+        elif il.reachable():
             # the code before would have run into it
-            self.il.branch("br", label)
+            il.branch("br", label)
         self.cold_paths.append((label, emit, resume, dict(self.deferred),
                                 (self.current_index, self.current_ins, self.current_depth)))
         return label
@@ -372,7 +374,7 @@ class Translator(FastPaths):
         (deallocating the same local before the same place, say) is taken
         back and its label placed at the earlier: RyuJIT counts each block
         against its limits."""
-        il = self.il
+        cdef ILBuilder il = self.il
         placed = {}                         # code -> where it is
         while self.cold_paths:              # emitting one may add others
             label, emit, resume, deferred, where = self.cold_paths.pop(0)
@@ -434,26 +436,28 @@ class Translator(FastPaths):
     def load_stack_value(self, depth):
         """Push the object at stack depth `depth`, wherever it is (borrowed
         if deferred)."""
+        cdef ILBuilder il = self.il
         value = self.deferred.get(depth)
         assert value is None or value[0] not in UNBOXED_FORMS, "an unboxed value read as an object"
         if value is None:
             self.load_slot(depth)
         elif value[0] == "local":
             self.local_addr(value[1])
-            self.il.op("ldind.i")
+            il.op("ldind.i")
         else:
-            self.il.ldc_ptr(value[1])
+            il.ldc_ptr(value[1])
 
     def load_stack_reference(self, depth):
         """Push the object at stack depth `depth` with a reference the
         caller takes over: the stack's own, or a new one if deferred."""
+        cdef ILBuilder il = self.il
         if not self.is_deferred(depth):
             self.load_slot(depth)
             return
         self.load_stack_value(depth)
-        self.il.stloc(self.v_spill)
+        il.stloc(self.v_spill)
         self.incref_local(self.v_spill)
-        self.il.ldloc(self.v_spill)
+        il.ldloc(self.v_spill)
 
     def release_stack_value(self, depth, v):
         """Py_DECREF of the object from stack depth `depth`, now in IL local
@@ -466,6 +470,7 @@ class Translator(FastPaths):
         reference (only the unboxed ones if asked, but for the kinds in
         `keep`; for an error path, which only releases them, not unboxed
         ones)."""
+        cdef ILBuilder il = self.il
         for depth in sorted(self.deferred):
             kind = self.deferred[depth][0]
             unboxed = kind in UNBOXED_FORMS
@@ -476,7 +481,7 @@ class Translator(FastPaths):
                     self.box_unboxed(depth, kind)
             else:
                 self.load_stack_value(depth)
-                self.il.stloc(self.v_spill)
+                il.stloc(self.v_spill)
                 self.store_new_reference(depth, self.v_spill)
             del self.deferred[depth]
 
@@ -542,7 +547,7 @@ class Translator(FastPaths):
         interpreter or compiled code left: jump to where prev_instr says, or
         raise there if the frame is being thrown into.  Returns the indices
         jumped to."""
-        il = self.il
+        cdef ILBuilder il = self.il
         v_prev = il.new_local("i4")
         il.note("generator resume dispatch")
         # the stack is tracked statically from here on; values above the
@@ -589,7 +594,7 @@ class Translator(FastPaths):
         """Suspend: mark the generator suspended, record the stack depth
         without the yielded value and this instruction (where it resumes)
         and return the value to gen_send_ex."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.set_prev_instr(ins.index)
         self.frame_offset(self.t["gen_state_from_frame"])
         il.ldc_i4(self.t["frame_suspended"])
@@ -601,31 +606,35 @@ class Translator(FastPaths):
         il.op("ret")
 
     def op_SEND(self, ins, depth):
+        cdef ILBuilder il = self.il
         self.direct_capable_op("send", ins, depth, depth - 1)
-        self.il.ldloc(self.v_status)
-        self.il.branch("brtrue", self.label_for(ins.target))
+        il.ldloc(self.v_status)
+        il.branch("brtrue", self.label_for(ins.target))
 
     def next_instr(self, ins):
         return self.next_of.get(ins.index)
 
     def label_for(self, index):
+        cdef ILBuilder il = self.il
         label = self.labels.get(index)
         if label is None:
-            label = self.labels[index] = self.il.new_label()
+            label = self.labels[index] = il.new_label()
         return label
 
     # ------------------------------------------------------ frame access
     def frame_offset(self, offset):
-        self.il.op("ldarg.1")
-        self.il.ldc_i4(offset)
-        self.il.op("add")
+        cdef ILBuilder il = self.il
+        il.op("ldarg.1")
+        il.ldc_i4(offset)
+        il.op("add")
 
     def slot_addr(self, depth):
         self.frame_offset(self.stack_base + self.ptr * depth)
 
     def load_slot(self, depth):
+        cdef ILBuilder il = self.il
         self.slot_addr(depth)
-        self.il.op("ldind.i")
+        il.op("ldind.i")
 
     def local_addr(self, index):
         self.frame_offset(self.local_base + self.ptr * index)
@@ -636,15 +645,16 @@ class Translator(FastPaths):
         the frame: anything that can raise, run Python code (a __del__, a
         GC callback) or switch threads can see the line number, and only
         such calls can, so fast paths without a call never store it."""
+        cdef ILBuilder il = self.il
         if observes_frame:
             self.set_prev_instr(self.current_index)
-        self.il.ldc_ptr(address)
+        il.ldc_ptr(address)
         self.calli_native(signature)
 
     def calli_native(self, signature):
         """calli of the native function whose address and arguments are
         pushed: directly, or through its thunk on a cold path if asked."""
-        il = self.il
+        cdef ILBuilder il = self.il
         if not cil.needs_gc_transition(signature):
             il.calli(signature)
         elif self.calls_through_thunks == "all" or (self.emitting_cold
@@ -665,14 +675,15 @@ class Translator(FastPaths):
             self.emitting_cold = was
 
     def set_prev_instr(self, index):
+        cdef ILBuilder il = self.il
         self.frame_offset(self.t["frame_prev_instr"])
-        self.il.ldc_ptr(self.units + 2 * index)
-        self.il.op("stind.i")
+        il.ldc_ptr(self.units + 2 * index)
+        il.op("stind.i")
 
     # ---------------------------------------------------- ref counting
     def incref_local(self, v):
         """ob_refcnt += 1 on the object held in IL local v."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(v)
         il.ldloc(v)
         il.op("ldind.i")
@@ -682,7 +693,7 @@ class Translator(FastPaths):
 
     def decref_local(self, v, nullable=False):
         """ob_refcnt -= 1 on the object in IL local v, deallocating at zero."""
-        il = self.il
+        cdef ILBuilder il = self.il
         done = il.new_label()
         if nullable:
             il.ldloc(v)
@@ -693,19 +704,21 @@ class Translator(FastPaths):
         il.mark(done)
 
     def dealloc(self, v):
-        self.il.ldloc(v)
+        cdef ILBuilder il = self.il
+        il.ldloc(v)
         self.call_native(self.helpers["dealloc"], SIG_DEALLOC)
 
     def decrement_refcount(self, v, done):
         """ob_refcnt -= 1 on the object in IL local v; go to done unless it
         reached zero."""
+        cdef ILBuilder il = self.il
         self.store_decremented_refcount(v)
-        self.il.ldloc(self.v_cnt)
-        self.il.branch("brtrue", done)
+        il.ldloc(self.v_cnt)
+        il.branch("brtrue", done)
 
     def store_decremented_refcount(self, v):
         """ob_refcnt -= 1 on the object in IL local v; the new count in v_cnt."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(v)
         il.op("ldind.i")
         il.op("ldc.i4.1")
@@ -717,14 +730,15 @@ class Translator(FastPaths):
 
     def store_new_reference(self, slot, v):
         """Stack slot `slot` = the object in IL local v, with a new reference."""
+        cdef ILBuilder il = self.il
         self.incref_local(v)
         self.slot_addr(slot)
-        self.il.ldloc(v)
-        self.il.op("stind.i")
+        il.ldloc(v)
+        il.op("stind.i")
 
     def decref_immortal_local(self, v):
         """ob_refcnt -= 1 on True/False/None, which never reach zero."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.ldloc(v)
         il.ldloc(v)
         il.op("ldind.i")
@@ -740,7 +754,7 @@ class Translator(FastPaths):
         zero if fails_below_zero, the others left in v_status; else any
         but 0) unwind from error_depth.  The inputs it consumes are spilled
         first: helpers find their inputs in the slots."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.spill(error_depth, depth)
         il.op("ldarg.1")
         self.slot_addr(depth)
@@ -771,7 +785,7 @@ class Translator(FastPaths):
         the helper and its finishing half are the cold path (unless the
         translation leaves them out: each site grows by some 50 instructions
         and 4 blocks)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         joined = il.new_label()
         if helper in LEAF_HALVES and leaf_halves and self.leaf_halves:
             self.leaf_half_sites += 1
@@ -817,7 +831,7 @@ class Translator(FastPaths):
         il.branch("beq", self.error_stub(ins, error_depth))
 
     def push_direct_capable_arguments(self, ins, depth, aux):
-        il = self.il
+        cdef ILBuilder il = self.il
         il.op("ldarg.1")
         self.slot_addr(depth)
         il.ldc_i4(ins.oparg)
@@ -825,7 +839,7 @@ class Translator(FastPaths):
         il.ldloca(self.v_callee)
 
     def push_direct_return_arguments(self, ins, depth):
-        il = self.il
+        cdef ILBuilder il = self.il
         il.op("ldarg.0")
         self.slot_addr(depth)
         il.ldc_i4(ins.oparg)
@@ -834,7 +848,7 @@ class Translator(FastPaths):
     def run_direct_callee(self):
         """Push what the callee's entry (in v_t0) returns for the frame in
         v_callee."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.op("ldarg.0")
         il.ldloc(self.v_callee)
         il.op("ldc.i4.0")
@@ -844,7 +858,7 @@ class Translator(FastPaths):
     def call_direct_capable(self, helper, ins, depth, aux):
         """The helper, and the callee it may hand back run and finished:
         leaves the status on the IL stack."""
-        il = self.il
+        cdef ILBuilder il = self.il
         made = il.new_label()
         done = il.new_label()
         self.push_direct_capable_arguments(ins, depth, aux)
@@ -882,7 +896,7 @@ class Translator(FastPaths):
     def call_branch_op(self, helper, ins, depth, error_depth):
         """Like call_op for helpers that return 1 to request the branch; leaves
         nothing on the IL stack, the caller tests v_status."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.op("ldarg.1")
         self.slot_addr(depth)
         il.ldc_i4(ins.oparg)
@@ -916,15 +930,16 @@ class Translator(FastPaths):
     def error_stub_at(self, index, depth):
         """Label of the code that unwinds an error raised at bytecode `index`
         with `depth` values on the stack (index None: no handler)."""
+        cdef ILBuilder il = self.il
         h = self.a.handler_for.get(index)
         key = (h.key() if h is not None else None, depth)
         label = self.error_stubs.get(key)
         if label is None:
-            label = self.error_stubs[key] = self.il.new_label()
+            label = self.error_stubs[key] = il.new_label()
         return label
 
     def emit_error_paths(self):
-        il = self.il
+        cdef ILBuilder il = self.il
         handler_by_key = {h.key(): h for h in self.a.handlers}
         for (hkey, depth), label in list(self.error_stubs.items()):
             il.mark(label)
@@ -971,7 +986,7 @@ class Translator(FastPaths):
 
     def poll_eval_breaker(self, ins, depth):
         """if (eval_breaker) { status = handle(frame); if status: error }"""
-        il = self.il
+        cdef ILBuilder il = self.il
         skip = il.new_label()
         il.ldc_ptr(self.t["eval_breaker"])
         il.op("volatile.")
@@ -980,7 +995,7 @@ class Translator(FastPaths):
         il.mark(skip)
 
     def handle_eval_breaker(self, ins, depth):
-        il = self.il
+        cdef ILBuilder il = self.il
         self.set_prev_instr(ins.index)
         il.op("ldarg.1")
         il.ldc_ptr(self.helpers["eval_breaker"])
@@ -1015,10 +1030,11 @@ class Translator(FastPaths):
     # signal raised by the callee (say _thread.interrupt_main()) surfaces at
     # the call, not at the next loop edge.
     def op_CALL(self, ins, depth):
+        cdef ILBuilder il = self.il
         self.spill(depth - ins.oparg - 2, depth)
         kwnames, self.kwnames = self.kwnames, 0
         seen = self.precall_seen(ins)
-        done = self.il.new_label()
+        done = il.new_label()
         inline = INLINE_CALLS.get(seen) if not kwnames else None
         consumer = self.generator_consumer(ins) if not kwnames else None
         if consumer is not None:
@@ -1027,15 +1043,16 @@ class Translator(FastPaths):
             inline[0](self, ins, depth, done)
             # the call itself, where the fast path's guards fail, is a cold
             # path: the method may then need no P/Invoke frame
-            self.il.branch("br", self.cold(lambda: self.general_call(ins, depth, kwnames, seen),
+            il.branch("br", self.cold(lambda: self.general_call(ins, depth, kwnames, seen),
                                               done))
         else:
             self.general_call(ins, depth, kwnames, seen)
-        self.il.mark(done)
+        il.mark(done)
 
     def general_call(self, ins, depth, kwnames, seen):
         """CALL made by a helper, or by C_CALLS' direct call of a C function."""
-        called = self.il.new_label()
+        cdef ILBuilder il = self.il
+        called = il.new_label()
         if not kwnames and seen in C_CALLS:
             self.c_function_call(ins, depth, C_CALLS[seen], called)
         if kwnames:
@@ -1050,7 +1067,7 @@ class Translator(FastPaths):
                                    aux=self.site_cache[ins.index],
                                    leaf_halves=seen in PYTHON_CALLS or seen == bytecode.GENERIC
                                    or (seen is None and self.a.warmed))
-        self.il.mark(called)
+        il.mark(called)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
 
     def op_CALL_FUNCTION_EX(self, ins, depth):
@@ -1065,7 +1082,7 @@ class Translator(FastPaths):
         self.defer(depth, "const", id(self.code.co_consts[ins.oparg]))
 
     def op_LOAD_ASSERTION_ERROR(self, ins, depth):
-        il = self.il
+        cdef ILBuilder il = self.il
         self.slot_addr(depth)
         il.ldc_ptr(self.t["assertion_error"])
         il.op("dup")
@@ -1079,7 +1096,7 @@ class Translator(FastPaths):
 
     def check_bound(self, ins, depth):
         """UnboundLocalError unless local oparg holds a value."""
-        il = self.il
+        cdef ILBuilder il = self.il
         if ins.oparg in self.a.always_bound:
             return
         bound = il.new_label()
@@ -1094,7 +1111,7 @@ class Translator(FastPaths):
         a native call would make the method set up a P/Invoke frame on every
         entry (see calli_native), and a generator expression is entered once
         per item."""
-        il = self.il
+        cdef ILBuilder il = self.il
         self.frame_offset(self.t["frame_func"])
         il.op("ldind.i")
         il.ldc_i4(self.t["func_closure"])
@@ -1111,10 +1128,11 @@ class Translator(FastPaths):
             il.op("stind.i")
 
     def op_LOAD_CLOSURE(self, ins, depth):
+        cdef ILBuilder il = self.il
         self.check_bound(ins, depth)
         self.local_addr(ins.oparg)
-        self.il.op("ldind.i")
-        self.il.stloc(self.v_t0)
+        il.op("ldind.i")
+        il.stloc(self.v_t0)
         self.store_new_reference(depth, self.v_t0)
 
     def op_STORE_FAST(self, ins, depth):
@@ -1130,7 +1148,7 @@ class Translator(FastPaths):
         """*address (on the IL stack) = the value at depth-1, which the
         stack gives up (a new reference if deferred); the old value there,
         if any, is released."""
-        il = self.il
+        cdef ILBuilder il = self.il
         il.stloc(self.v_t1)
         il.ldloc(self.v_t1)
         il.op("ldind.i")
@@ -1142,14 +1160,15 @@ class Translator(FastPaths):
 
     def cell_value_address(self, index):
         """Push the address of the value field of the cell in local index."""
+        cdef ILBuilder il = self.il
         self.local_addr(index)
-        self.il.op("ldind.i")
-        self.il.ldc_i4(self.t["cell_ref"])
-        self.il.op("add")
+        il.op("ldind.i")
+        il.ldc_i4(self.t["cell_ref"])
+        il.op("add")
 
     def op_LOAD_DEREF(self, ins, depth):
         """The cell's value; an empty cell is the helper's, which raises."""
-        il = self.il
+        cdef ILBuilder il = self.il
         done = il.new_label()
         self.cell_value_address(ins.oparg)
         il.op("ldind.i")
@@ -1164,7 +1183,7 @@ class Translator(FastPaths):
         self.store_top_at_address(depth)
 
     def op_DELETE_FAST(self, ins, depth):
-        il = self.il
+        cdef ILBuilder il = self.il
         self.check_bound(ins, depth)        # a deleted local is never always bound
         self.local_addr(ins.oparg)
         il.op("ldind.i")
@@ -1175,31 +1194,34 @@ class Translator(FastPaths):
         self.decref_local(self.v_t0)
 
     def op_POP_TOP(self, ins, depth):
+        cdef ILBuilder il = self.il
         if self.is_deferred(depth - 1):
             return                  # borrowed: nothing to release
         self.load_slot(depth - 1)
-        self.il.stloc(self.v_t0)
+        il.stloc(self.v_t0)
         self.decref_local(self.v_t0)
 
     def op_PUSH_NULL(self, ins, depth):
+        cdef ILBuilder il = self.il
         self.slot_addr(depth)
-        self.il.ldc_ptr(0)
-        self.il.op("stind.i")
+        il.ldc_ptr(0)
+        il.op("stind.i")
 
     # COPY and SWAP of deferred values move the notes, not the values:
     # `x.a += 1` and `v[i] -= d` then touch no reference count for x, v, i.
     def op_COPY(self, ins, depth):
+        cdef ILBuilder il = self.il
         source = depth - ins.oparg
         assert self.deferred.get(source, ("",))[0] not in UNBOXED_FORMS, "COPY of an unboxed value"
         if self.is_deferred(source):
             self.deferred[depth] = self.deferred[source]
             return
         self.load_slot(source)
-        self.il.stloc(self.v_t0)
+        il.stloc(self.v_t0)
         self.store_new_reference(depth, self.v_t0)
 
     def op_SWAP(self, ins, depth):
-        il = self.il
+        cdef ILBuilder il = self.il
         top, other = depth - 1, depth - ins.oparg
         unboxed = [d for d in (top, other) if self.deferred.get(d, ("",))[0] in UNBOXED_FORMS]
         if len(unboxed) == 2:           # not expected: boxed, then as objects
@@ -1231,14 +1253,15 @@ class Translator(FastPaths):
             self.deferred[other if d == top else top] = value
 
     def op_RETURN_VALUE(self, ins, depth):
+        cdef ILBuilder il = self.il
         # a frame object that outlives the call reports this line
         self.set_prev_instr(ins.index)
         self.spill(0, depth - 1)
         self.load_stack_reference(depth - 1)
-        self.il.op("ret")
+        il.op("ret")
 
     def op_IS_OP(self, ins, depth):
-        il = self.il
+        cdef ILBuilder il = self.il
         is_true = il.new_label()
         done = il.new_label()
         self.load_stack_value(depth - 2)
@@ -1261,9 +1284,10 @@ class Translator(FastPaths):
 
     # ---------------------------------------------------------- jumps
     def jump(self, ins, depth_after, poll):
+        cdef ILBuilder il = self.il
         if poll:
             self.poll_eval_breaker(ins, depth_after)
-        self.il.branch("br", self.label_for(ins.target))
+        il.branch("br", self.label_for(ins.target))
 
 
     def op_JUMP_FORWARD(self, ins, depth):
@@ -1283,7 +1307,7 @@ class Translator(FastPaths):
         or tuple by its ob_size, are told inline; anything else asks a
         helper on a cold path, so that the method may need no P/Invoke
         frame (calli_native)."""
-        il = self.il
+        cdef ILBuilder il = self.il
         is_true = il.new_label()
         is_false = il.new_label()
         after = il.new_label()
@@ -1352,7 +1376,7 @@ class Translator(FastPaths):
     def branch_on_size(self, other, nonzero, zero):
         """For the object in v_t0: to `nonzero` or `zero` by its ob_size if
         it is an exact int, list or tuple (its truth), else to `other`."""
-        il = self.il
+        cdef ILBuilder il = self.il
         sized = il.new_label()
         self.load_field(self.v_t0, self.t["ob_type"], "i")
         il.stloc(self.v_t1)
@@ -1393,7 +1417,7 @@ class Translator(FastPaths):
         self.emit_truth_branch(ins, depth, False, False, self.label_for(ins.target))
 
     def none_jump(self, ins, depth, bint jump_if_none):
-        il = self.il
+        cdef ILBuilder il = self.il
         self.spill(0, depth - 1)            # the block ends here
         self.load_stack_value(depth - 1)
         il.stloc(self.v_t0)
@@ -1416,12 +1440,14 @@ class Translator(FastPaths):
     # Raising is a cold path where it stands: a raise costs far more than a
     # thunk, which spares the method a P/Invoke frame (calli_native).
     def op_RERAISE(self, ins, depth):
+        cdef ILBuilder il = self.il
         self.cold_emission(lambda: self.call_op("reraise", ins, depth, depth - 1))
-        self.il.branch("br", self.error_stub(ins, depth - 1))
+        il.branch("br", self.error_stub(ins, depth - 1))
 
     def op_RAISE_VARARGS(self, ins, depth):
+        cdef ILBuilder il = self.il
         self.cold_emission(lambda: self.call_op("raise_varargs", ins, depth, depth - ins.oparg))
-        self.il.branch("br", self.error_stub(ins, depth - ins.oparg))
+        il.branch("br", self.error_stub(ins, depth - ins.oparg))
 
 
 def translate(code, target, site_caches):
