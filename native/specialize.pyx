@@ -2283,30 +2283,22 @@ class FastPaths:
             self.item_address(self.v_t0, TUPLES_ONLY, self.v_ia)
         il.op("ldind.i")
         il.stloc(self.v_t2)
-        if "bytes" not in types:
-            self.finish_subscript(ins, depth, found, generic, done)
-            return
-        il.branch("br", found)
-        il.mark(is_bytes)
+        if "bytes" in types:
+            il.branch("br", found)
+            il.mark(is_bytes)
 
-        def byte_index():
-            il.ldloc(self.v_t0)
-            il.ldc_i4(self.t["bytes_data"])
-            il.op("add")
-            il.ldloc(self.v_ia)
-            il.op("conv.i")
-            il.op("add")
-            il.op("ldind.u1")
-            il.ldc_i4(self.t["small_ints_negative"])
-            il.op("add")
-        self.small_int_address(byte_index)
-        il.stloc(self.v_t2)
-        self.finish_subscript(ins, depth, found, generic, done)
-
-    def finish_subscript(self, ins, depth, found, generic, done):
-        """The item found (in v_t2, borrowed) replaces container and index;
-        generic is the helper's cold path."""
-        cdef ILBuilder il = self.il
+            def byte_index():
+                il.ldloc(self.v_t0)
+                il.ldc_i4(self.t["bytes_data"])
+                il.op("add")
+                il.ldloc(self.v_ia)
+                il.op("conv.i")
+                il.op("add")
+                il.op("ldind.u1")
+                il.ldc_i4(self.t["small_ints_negative"])
+                il.op("add")
+            self.small_int_address(byte_index)
+            il.stloc(self.v_t2)
         il.mark(found)
         self.incref_local(self.v_t2)
         self.replace_operands(depth, "I", "I")
