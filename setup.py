@@ -1,5 +1,6 @@
 """Build of the native part (see native/): the frame hook and runtime helpers
 (C, wrapped by Cython), and the translator stages (Cython)."""
+import os
 from glob import glob
 
 from setuptools import Extension, setup
@@ -32,4 +33,16 @@ extensions = [
 ]
 
 # Cython's C output goes under build/, so native/ holds only sources.
-setup(ext_modules=cythonize(extensions, language_level=3, quiet=True, build_dir="build/cython"))
+BUILD_DIR = "build/cython"
+
+# The IL builder's declarations (pyjion_clr/_cil.pxd) belong to native/cil.pyx
+# and are cimported by the translator stages; cythonize does not connect a
+# package's pxd with sources outside the package, so an edit of it
+# regenerates their C here (a stale vtable layout crashes the translator).
+PXD = "pyjion_clr/_cil.pxd"
+for source in ("cil", "specialize", "translate"):
+    c_file = os.path.join(BUILD_DIR, "native", source + ".c")
+    if os.path.exists(c_file) and os.path.getmtime(c_file) < os.path.getmtime(PXD):
+        os.remove(c_file)
+
+setup(ext_modules=cythonize(extensions, language_level=3, quiet=True, build_dir=BUILD_DIR))

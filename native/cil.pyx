@@ -398,15 +398,33 @@ cdef class ILBuilder:
         self.instructions += 1
         self.code += b"\x21" + struct.pack("<q", value)
 
-    def ldc_thunk(self, bytes signature):
-        """Push the address of the thunk for an unmanaged signature (known
-        when the method is resolved, see CilMethod.resolve)."""
+    def calli_through_thunk(self, bytes signature):
+        """calli of the native function whose address and arguments are
+        pushed, through the thunk for its unmanaged signature (thunk_signature):
+        `ldc.i8 <thunk>; conv.i; calli <thunk's signature>`, the thunk's
+        address known when the method is resolved (CilMethod.resolve)."""
         if self._unreachable():
             return
         self.instructions += 2
         self.code += b"\x21"
         self._thunk_fixups.append((len(self.code), signature))
         self.code += bytes(8) + b"\xd3"
+        self.calli(thunk_signature(signature))
+
+    def call_thunked_directly(self):
+        """Every call emitted through its thunk so far made a direct calli
+        in place: the thunk's `ldc.i8; conv.i` becomes `ldc.i8 0; pop` (as
+        long and as many instructions, so positions, branches and the shape
+        stay; RyuJIT imports the pair as nothing) and the calli's token the
+        unmanaged signature's.  The translator emits calls on cold paths
+        through thunks, not knowing yet whether the method will need a
+        P/Invoke frame anyway (Translator.calli_native)."""
+        token_at = {pos: i for i, (pos, _) in enumerate(self._token_fixups)}
+        for pos, signature in self._thunk_fixups:
+            assert self.code[pos + 9] == 0x29, "a thunk's address not followed by its calli"
+            self.code[pos + 8] = 0x26
+            self._token_fixups[token_at[pos + 10]] = (pos + 10, self._signature_slot(signature))
+        self._thunk_fixups.clear()
 
     # the shortest encoding for each local: ldloc.0-3 / stloc.0-3, .s, long
     cpdef ldloc(self, int index):
@@ -459,14 +477,18 @@ cdef class ILBuilder:
         if self._unreachable():
             return
         self.instructions += 1
+        self.code += b"\x29"
+        self._token_fixups.append((len(self.code), self._signature_slot(signature)))
+        self.code += b"\0\0\0\0"
+
+    cdef int _signature_slot(self, bytes signature) except -1:
+        """The index of signature among the method's calli signatures."""
         index = self._signature_index.get(signature)
         if index is None:
             index = len(self._signatures)
             self._signatures.append(signature)
             self._signature_index[signature] = index
-        self.code += b"\x29"
-        self._token_fixups.append((len(self.code), index))
-        self.code += b"\0\0\0\0"
+        return index
 
     def finish(self, int max_stack=16):
         # a block starts at the method's start, at each branch target and

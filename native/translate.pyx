@@ -230,7 +230,7 @@ def check_supported(code, target):
 
 
 class Translator(FastPaths):
-    def __init__(self, code, analysis, target, compact=0, calls_through_thunks=None,
+    def __init__(self, code, analysis, target, compact=0, all_calls_through_thunks=False,
                  site_caches_inline=True, ints_in_place=True, leaf_halves=None):
         self.code = code
         self.compact = compact         # see FastPaths.unspecialised_kinds
@@ -249,9 +249,9 @@ class Translator(FastPaths):
         # code, and left out first when code is too large (attempts)
         self.ints_in_place = ints_in_place and not compact
         # native calls that switch GC mode go through thunks
-        # (cil.thunk_signature): "cold" ones, worth it only when no such call
-        # is left in the body; or "all" (see thunked_calls)
-        self.calls_through_thunks = calls_through_thunks
+        # (cil.thunk_signature): those on cold paths, while no such call is
+        # left in the body (calli_native); or all (see all_calls_through_thunks)
+        self.all_calls_through_thunks = all_calls_through_thunks
         self.emitting_cold = False     # emitting cold or error paths
         self.body_native_calls = 0     # calls switching GC mode outside them
         self.a = analysis
@@ -333,6 +333,9 @@ class Translator(FastPaths):
                 self.spill(0, self.current_depth)
         self.cold_emission(self.emit_cold_paths)
         self.cold_emission(self.emit_error_paths)
+        if self.body_native_calls and not self.all_calls_through_thunks:
+            # the P/Invoke frame is set up anyway: thunks would only add a call
+            il.call_thunked_directly()
         method = il.finish()
         method.shape["body_native_calls"] = self.body_native_calls
         return method
@@ -653,17 +656,16 @@ class Translator(FastPaths):
 
     def calli_native(self, signature):
         """calli of the native function whose address and arguments are
-        pushed: directly, or through its thunk on a cold path if asked."""
+        pushed: directly, or through its thunk on a cold path (made direct
+        at the end if the body makes such calls: translate) or everywhere
+        if asked."""
         cdef ILBuilder il = self.il
         if not cil.needs_gc_transition(signature):
             il.calli(signature)
-        elif self.calls_through_thunks == "all" or (self.emitting_cold
-                                                      and self.calls_through_thunks == "cold"):
-            il.ldc_thunk(signature)
-            il.calli(cil.thunk_signature(signature))
+        elif self.emitting_cold or self.all_calls_through_thunks:
+            il.calli_through_thunk(signature)
         else:
-            if not self.emitting_cold:
-                self.body_native_calls += 1
+            self.body_native_calls += 1
             il.calli(signature)
 
     def cold_emission(self, emit):
@@ -1462,47 +1464,41 @@ def translate(code, target, site_caches):
         raise Unsupported("too large: over %d IL bytes, which RyuJIT does not optimize"
                           % MAX_OPTIMIZED_IL_BYTES)
     target = dict(target, site_caches=site_caches(count_cached_sites(analysis.instrs)))
+    all_thunked = all_calls_through_thunks(code, analysis.instrs)
+    first_shape = None              # the first attempt's, when over RyuJIT's limits
     leaf_halves_made = True
-    for options in attempts(analysis.instrs):
+    for options, least_shrink in attempts(analysis.instrs):
+        if first_shape is not None and not may_fit(first_shape, least_shrink):
+            continue            # spares translating it
         if options["compact"] == COMPACT_LEVELS - 1 and target["calls"] < LAST_LEVEL_MIN_CALLS:
             raise Unsupported("too large unless compact: compiled if called %d times"
                               % LAST_LEVEL_MIN_CALLS,
                               retry_after_calls=LAST_LEVEL_MIN_CALLS - target["calls"])
         if options.get("leaf_halves") is False and not leaf_halves_made:
             continue            # the attempt before made the same method
-        translator = Translator(code, analysis, target, **options)
+        translator = Translator(code, analysis, target, all_calls_through_thunks=all_thunked,
+                                **options)
         method = translator.translate()
         leaf_halves_made = translator.leaf_half_sites > 0
-        exceeded = over_minopts_limit(method.shape)
-        if not exceeded:
-            break
-    if exceeded:
-        raise Unsupported("too large: over %d %s, which RyuJIT does not optimize"
-                          % (MINOPTS_LIMITS[exceeded],
-                             "IL bytes" if exceeded == "il_bytes" else exceeded.replace("_", " ")))
-    thunks = thunked_calls(code, analysis.instrs, method.shape["body_native_calls"])
-    if thunks is not None:
-        thunked = Translator(code, analysis, target, calls_through_thunks=thunks,
-                             **options).translate()
-        if not over_minopts_limit(thunked.shape):
-            method = thunked
-    return method
+        if over_minopts_limit(method.shape) is None:
+            return method
+        if first_shape is None:
+            first_shape = method.shape
+    exceeded = over_minopts_limit(method.shape)
+    raise Unsupported("too large: over %d %s, which RyuJIT does not optimize"
+                      % (MINOPTS_LIMITS[exceeded],
+                         "IL bytes" if exceeded == "il_bytes" else exceeded.replace("_", " ")))
 
 
-def thunked_calls(code, instrs, body_native_calls):
-    """Which native calls switching GC mode go through thunks, which spare
-    the method the P/Invoke frame its prologue sets up at every entry:
-    "cold" where all of them are on cold paths (Analysis.cold: also a
-    generator's code outside the loops it yields in); "all" in a generator whose
-    only loops are yield from's (a tree walk's __iter__), which is entered
-    again at every resumption but makes its calls about once per item;
-    else None (calls inline, one P/Invoke frame per entry)."""
-    if body_native_calls == 0:
-        return "cold"
-    if code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR) and not any(
-            ins.name in LOOP_JUMPS for ins in instrs):
-        return "all"
-    return None
+def all_calls_through_thunks(code, instrs):
+    """Do all native calls that switch GC mode go through thunks?  In a
+    generator whose only loops are yield from's (a tree walk's __iter__):
+    it is entered again at every resumption, its prologue setting up the
+    P/Invoke frame such calls need each time, but makes its calls about
+    once per item.  (Elsewhere only calls on cold paths go through thunks,
+    and only while the body makes no such call: Translator.calli_native.)"""
+    return bool(code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR)) and not any(
+        ins.name in LOOP_JUMPS for ins in instrs)
 
 
 def attempts(instrs):
@@ -1514,15 +1510,28 @@ def attempts(instrs):
     in place (nor the inline search of a list of ints), then compact
     levels, the first of them also with the calls' leaf halves (a compiled
     callee run without switching GC mode: chaos's Spline.__call__ makes
-    six calls per call)."""
-    yield dict(compact=0)
+    six calls per call).  Each with the least share of the first attempt's
+    shape its method's can be (may_fit): the least seen over the 72
+    functions of 18 stdlib modules and 5 warmed benchmarks that were over
+    at the first (re's _parse, argparse, enum, inspect, hexiom's
+    constraint_pass, ...), as the ratio to its limit of the field furthest
+    over, less a tenth; attempts that cannot fit are not made (re._parser's
+    _parse: one translation of 102 ms instead of six)."""
+    yield dict(compact=0), 1.0
     if any(ins.cached is not None for ins in instrs):
-        yield dict(compact=0, site_caches_inline=False)
-    yield dict(compact=0, site_caches_inline=False, ints_in_place=False)
-    yield dict(compact=1, leaf_halves=True)
-    yield dict(compact=1, leaf_halves=False)
-    for level in range(2, COMPACT_LEVELS):
-        yield dict(compact=level)
+        yield dict(compact=0, site_caches_inline=False), 0.76      # 0.85 seen
+    yield dict(compact=0, site_caches_inline=False, ints_in_place=False), 0.71     # 0.79
+    yield dict(compact=1, leaf_halves=True), 0.58      # 0.64
+    yield dict(compact=1, leaf_halves=False), 0.54     # 0.60
+    yield dict(compact=2), 0.52                        # 0.58
+    assert COMPACT_LEVELS == 4
+    yield dict(compact=3), 0.20                        # 0.22
+
+
+def may_fit(shape, shrink):
+    """Could a method of `shape` (a CilMethod.shape) shrunk to `shrink`
+    of it be within RyuJIT's limits?"""
+    return all(shape[field] * shrink <= limit for field, limit in MINOPTS_LIMITS.items())
 
 
 def least_il_bytes(instrs):

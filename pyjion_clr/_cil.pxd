@@ -24,6 +24,7 @@ cdef class ILBuilder:
     cdef set _targeted              # labels a branch was emitted to
 
     cdef bint _unreachable(self)
+    cdef int _signature_slot(self, bytes signature) except -1
     cpdef int new_label(self) except -1
     cpdef mark(self, int label)
     cpdef op(self, str name)

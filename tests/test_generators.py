@@ -493,7 +493,7 @@ def consumer_errors_have_tracebacks():
 
 class Node:
     """A binary tree whose __iter__ walks it by yield from alone: compiled
-    with its native calls through thunks (translate.thunked_calls)."""
+    with its native calls through thunks (translate.all_calls_through_thunks)."""
     def __init__(self, left, value, right):
         self.left, self.value, self.right = left, value, right
 

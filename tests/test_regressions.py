@@ -359,9 +359,13 @@ def calls_in_a_loop(n):
 
 def _record_translations(monkeypatch, name):
     """[(compact, leaf_halves, IL instructions)] of each translation of the
-    code called `name` from here on, as the compile makes them."""
+    code called `name` from here on, as the compile makes them; every
+    attempt is made while over a limit (none skipped as too far over)."""
     from pyjion_clr import _translate
     made = []
+    attempts = _translate.attempts
+    monkeypatch.setattr(_translate, "attempts",
+                        lambda instrs: ((options, 0.0) for options, _ in attempts(instrs)))
 
     class Recording(_translate.Translator):
         def translate(self):
@@ -652,3 +656,77 @@ def test_il_builder_takes_back_code_that_repeats():
     branches = [n[1] for n in names if n[0] == "brtrue"]
     assert branches[0] == branches[1] != branches[2]
     assert method.shape["blocks"] == 7     # a stub fewer
+
+
+def test_il_builder_makes_thunked_calls_direct_in_place():
+    """Calls on cold paths are emitted through thunks and made direct
+    calli's once the body turns out to need a P/Invoke frame anyway
+    (Translator.calli_native): in place, so every position, branch and
+    the shape stay, and the resolved IL calls the native function."""
+    from pyjion_clr import _cil
+    signature = _cil.unmanaged_signature("i4", ["i", "i"])
+    il = _cil.ILBuilder()
+    skip = il.new_label()
+    il.op("ldarg.0")
+    il.branch("brfalse", skip)
+    il.op("ldarg.0")
+    il.op("ldarg.1")
+    il.ldc_ptr(0x1234)
+    il.calli_through_thunk(signature)
+    il.op("pop")
+    il.mark(skip)
+    il.op("ldarg.1")
+    il.op("ret")
+    thunked = il.finish()
+    assert "thunk" in _cil.disassemble(thunked)
+    il.call_thunked_directly()
+    direct = il.finish()
+    assert direct.shape == thunked.shape and len(direct.il) == len(thunked.il)
+    assert direct.thunk_fixups == []
+    listing = _cil.disassemble(direct)
+    assert "thunk" not in listing
+    names = [line.split()[1] for line in listing.splitlines()]
+    assert names[4:9] == ["ldc.i8", "ldc.i8", "pop", "calli", "pop"]
+    (calli_token,) = [index for pos, index in direct.token_fixups]
+    assert direct.signatures[calli_token] == signature
+    # the branch over the call lands where it did
+    assert direct.resolve([7] * len(direct.signatures), {})[:8] == thunked.resolve(
+        [7] * len(thunked.signatures), {signature: 0})[:8]
+
+
+def too_large_when_told(x):
+    total = 0
+    for i in range(x):
+        total += i * x - (i // 3) + x % 7
+    return total
+
+
+# An attempt that cannot fit is not made: each attempt is at least a known
+# share of the first's shape (translate.attempts), so code far over a limit
+# goes straight to the last level, or is refused after one translation.
+@pytest.mark.parametrize("over, translations, reason", [
+    (1.2, 4, None),     # 1/1.2 of the first: the levels before the last may fit
+    (3.0, 1, "unsupported: too large unless compact: compiled if called 50 times"),
+    (8.0, 1, "unsupported: too large: over %d instructions, which RyuJIT does not optimize"),
+])
+def test_attempts_that_cannot_fit_are_not_made(monkeypatch, over, translations, reason):
+    from pyjion_clr import _translate
+    first = il_instructions(too_large_when_told)
+    limit = int(first / over)
+    monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", limit)
+    made = []
+
+    class Recording(_translate.Translator):
+        def translate(self):
+            method = super().translate()
+            made.append(self.compact)
+            return method
+    monkeypatch.setattr(_translate, "Translator", Recording)
+    copy = fresh_copy(too_large_when_told)
+    assert run_compiled(copy, 5).describe() == run_interpreted(too_large_when_told, 5).describe()
+    assert made[0] == 0
+    if reason is None:
+        assert len(made) >= translations and made[-1] < _translate.COMPACT_LEVELS - 1
+    else:
+        assert len(made) == translations
+        assert pyjion_clr.info(copy).reason == (reason % limit if "%d" in reason else reason)
