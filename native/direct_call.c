@@ -1001,16 +1001,26 @@ pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee)
 int
 pyj_call_finish_direct_leaf(PyThreadState *ts, PyjFrame *callee, Py_ssize_t func_refs_kept)
 {
-    /* pyj_call_finish_direct, when nothing it releases can run code */
+    /* pyj_call_finish_direct, when nothing it releases can run code.  The
+     * locals are released in one pass, each slot emptied as it goes: one
+     * whose release could run code stops it, and the full path releases
+     * the rest (nothing that ran before it can be seen). */
     if (callee->frame_obj != NULL || callee->f_locals != NULL
         || Py_REFCNT(callee->f_func) <= func_refs_kept + 1 || Py_REFCNT(callee->f_code) <= 1) {
         return 0;
     }
+    PyObject **locals = callee->localsplus;
     for (int i = 0; i < callee->stacktop; i++) {
-        if (!frees_without_code(callee->localsplus[i])) {
-            return 0;
+        PyObject *local = locals[i];
+        if (local != NULL) {
+            if (!frees_without_code(local)) {
+                return 0;
+            }
+            locals[i] = NULL;
+            Py_DECREF(local);
         }
     }
+    callee->stacktop = 0;           /* nothing left for the frame's clearing */
     pyj_call_finish_direct(ts, callee);
     return 1;
 }

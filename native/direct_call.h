@@ -133,10 +133,12 @@ PyObject *pyj_binary_finish_direct(PyThreadState *ts, PyjFrame *callee, PyObject
                                    PyObject *rhs, int oparg, PyObject *res);
 /* Unlink, clear and pop a frame made by pyj_call_prepare_direct. */
 void pyj_call_finish_direct(PyThreadState *ts, PyjFrame *callee);
-/* The same as a leaf: 1 when done, 0 (nothing done) when what it would
- * release could run code: a frame object, a local freed that is not an int
- * or float, the function's last references but func_refs_kept others (the
- * caller's, released after), its code's last. */
+/* The same as a leaf: 1 when done, 0 when what it would release could run
+ * code: a frame object, a local freed that is not an int or float, the
+ * function's last references but func_refs_kept others (the caller's,
+ * released after), its code's last.  At 0 the frame is still linked and
+ * some of its locals may be released already (their slots emptied): the
+ * rest is pyj_call_finish_direct's. */
 int pyj_call_finish_direct_leaf(PyThreadState *ts, PyjFrame *callee, Py_ssize_t func_refs_kept);
 
 /* Resuming a generator or coroutine whose code is compiled, from compiled

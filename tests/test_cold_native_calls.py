@@ -90,6 +90,13 @@ def fails(x):
     return 1 // x
 
 
+def drop_late(name):
+    scale = len(name) * 1.5     # freed by the leaf's pass over the locals
+    late = Tracked(name)        # ... which stops here: the full call frees it
+    LOG.append("drop late %s" % scale)
+    return 7
+
+
 def call(f, a):
     return f(a)
 
@@ -146,6 +153,8 @@ def test_leaf_returns_decline_what_could_run_code():
           [(identity, "kept"), (drop, "dropped"), (fails, "raised")])
     agree(call_made, (made_function, 1), [(made_function, 2)])
     agree(call_bound, (bound_with_weakref, 1), [(bound_with_weakref, 2)])
+    # declined after releasing the locals before the one it stops at
+    agree(call, (drop_late, "warm"), [(drop_late, "late"), (identity, "after")])
 
 
 def test_leaf_calls_keep_reference_counts():
