@@ -357,15 +357,17 @@ def calls_in_a_loop(n):
     return total
 
 
-def _record_translations(monkeypatch, name):
+def _record_translations(monkeypatch, name, every_attempt=True):
     """[(compact, leaf_halves, IL instructions)] of each translation of the
-    code called `name` from here on, as the compile makes them; every
-    attempt is made while over a limit (none skipped as too far over)."""
+    code called `name` from here on, as the compile makes them; with
+    every_attempt, each attempt is made while over a limit (none skipped
+    as too far over to fit)."""
     from pyjion_clr import _translate
     made = []
-    attempts = _translate.attempts
-    monkeypatch.setattr(_translate, "attempts",
-                        lambda instrs: ((options, 0.0) for options, _ in attempts(instrs)))
+    if every_attempt:
+        attempts = _translate.attempts
+        monkeypatch.setattr(_translate, "attempts",
+                            lambda instrs: ((options, 0.0) for options, _ in attempts(instrs)))
 
     class Recording(_translate.Translator):
         def translate(self):
@@ -714,16 +716,10 @@ def test_attempts_that_cannot_fit_are_not_made(monkeypatch, over, translations, 
     first = il_instructions(too_large_when_told)
     limit = int(first / over)
     monkeypatch.setitem(_translate.MINOPTS_LIMITS, "instructions", limit)
-    made = []
-
-    class Recording(_translate.Translator):
-        def translate(self):
-            method = super().translate()
-            made.append(self.compact)
-            return method
-    monkeypatch.setattr(_translate, "Translator", Recording)
+    recorded = _record_translations(monkeypatch, "too_large_when_told", every_attempt=False)
     copy = fresh_copy(too_large_when_told)
     assert run_compiled(copy, 5).describe() == run_interpreted(too_large_when_told, 5).describe()
+    made = [compact for compact, _, _ in recorded]
     assert made[0] == 0
     if reason is None:
         assert len(made) >= translations and made[-1] < _translate.COMPACT_LEVELS - 1
