@@ -307,9 +307,10 @@ class Analysis:
         # indices of the instructions the interpreter has not run since it
         # quickened the code (unrun_instructions)
         self.unrun = unrun_instructions(instrs, block_starts) if warmed else frozenset()
+        self.in_loops = loop_members(instrs)
         # ... and of a generator's that run once per generator
         # (once_per_generator): neither is where its time goes
-        self.cold = self.unrun | once_per_generator(code_flags, instrs)
+        self.cold = self.unrun | once_per_generator(code_flags, instrs, self.in_loops)
 
 
 def unrun_instructions(instrs, block_starts):
@@ -330,20 +331,26 @@ def unrun_instructions(instrs, block_starts):
     return frozenset(ins.index for run in runs if any(i.unrun for i in run) for ins in run)
 
 
-def once_per_generator(code_flags, instrs):
+def loop_members(instrs):
+    """Indices of the instructions inside loops: from a backward jump's
+    target to the jump (an except clause inside a loop jumps back from
+    past the loop's own jump)."""
+    # (no closures: the translator leaves no reference cycles)
+    position = {ins.index: pos for pos, ins in enumerate(instrs)}
+    inside = bytearray(len(instrs))
+    for pos, jump in enumerate(instrs):
+        if jump.opcode in _BACKWARD_JUMPS:
+            inside[position[jump.target]:pos + 1] = b"\x01" * (pos + 1 - position[jump.target])
+    return frozenset(ins.index for pos, ins in enumerate(instrs) if inside[pos])
+
+
+def once_per_generator(code_flags, instrs, in_loops):
     """Indices of the instructions outside a generator's loops, when it
     yields inside one: each runs at most once per generator, while its
     compiled method is entered again at every resumption (a generator
     expression's loop).  Empty for other code."""
     if not code_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR):
         return frozenset()
-    # a loop: from a backward jump's target to the jump (an except clause
-    # inside a loop jumps back from past the loop's own jump)
-    # (no closures: the translator leaves no reference cycles)
-    in_loops = set()
-    for jump in instrs:
-        if jump.opcode in _BACKWARD_JUMPS:
-            in_loops.update(ins.index for ins in instrs if jump.target <= ins.index <= jump.index)
     if not any(ins.opcode == YIELD_VALUE and ins.index in in_loops for ins in instrs):
         return frozenset()
     return frozenset(ins.index for ins in instrs if ins.index not in in_loops)

@@ -33,6 +33,9 @@ a wrong value through.
   called on its own type's instance, METH_O / NOARGS / FASTCALL, without
   keywords): its ml_meth called directly, as the specialised PRECALLs do
   (the recursion budget counted for O and NOARGS), not through vectorcall.
+  In the loops of code compiled before the interpreter ran it warm, a
+  call of a callable the code cannot name tries those conventions at run
+  time (c_call_conventions).
 - Operands a deferred LOAD_FAST or LOAD_CONST left in place
   (translate.Translator.defer) are read there and borrowed: no reference
   count traffic, and a borrowed float is never overwritten in place.
@@ -1464,6 +1467,23 @@ class FastPaths:
             form = ("descriptor", self.t["method_descriptor_flags"].get(name))
         return _SEEN_FOR_C_CALL.get(form)
 
+    def c_call_conventions(self, seen):
+        """(kind, METH_* conventions) to try a direct call of a C function
+        by at a CALL without keywords (c_function_call), or None: what the
+        interpreter specialised the site for (or guessed_call's guess);
+        where neither says, in a loop of code compiled before it ran warm
+        (at its first call, for that loop), whichever C function turns out
+        to be called.  (Not in compact code, nor outside loops, where the
+        call runs once per call of the code, nor where the interpreter ran
+        the code warm but not this site: a cold one.)"""
+        if seen in C_CALLS:
+            kind, flags = C_CALLS[seen]
+            return kind, (flags,)
+        if (seen is None and not self.compact and not self.a.warmed
+                and self.current_index in self.a.in_loops):
+            return "builtin", UNSEEN_BUILTIN_CONVENTIONS
+        return None
+
     def builtin_call_operand(self, depth, builtin, call, nargs=1):
         """For [NULL, builtin, x] (or [NULL, builtin, x, y]): x into v_t0
         (and y into v_t1), unless the callable is not the builtin object at
@@ -1622,21 +1642,25 @@ class FastPaths:
         il.branch("br", done)
         il.mark(call)
 
-    def c_function_call(self, ins, depth, form, called):
+    def c_function_call(self, ins, depth, kind, conventions, called):
         """CALL of a C function without keywords, made here as the
-        interpreter's specialised PRECALL does: `form` is (callable kind,
-        METH_* flags) from C_CALLS.  A builtin is [NULL, builtin, args], a
-        method descriptor [descriptor, self, args] with self of the type
-        that defines it; the flags must be exactly `flags`.  The result
-        replaces the call's values, going to `called`; a failed guard falls
-        through to the generic call."""
+        interpreter's specialised PRECALL does.  `kind`: a builtin is
+        [NULL, builtin, args], a method descriptor [descriptor, self,
+        args] with self of the type that defines it.  `conventions`: the
+        METH_* flags to call it by, one (C_CALLS, from feedback or a guess)
+        or several (UNSEEN_BUILTIN_CONVENTIONS, the callable unknown), the
+        function's flags being exactly one of them.  The result replaces
+        the call's values, going to `called`; a failed guard falls through
+        to the generic call."""
         cdef ILBuilder il = self.il
-        kind, flags = form
         nargs = ins.oparg
-        base = depth - nargs - 2
-        call = il.new_label()
-        if (flags == METH_O and nargs != 1) or (flags == METH_NOARGS and nargs != 0):
+        conventions = [flags for flags in conventions
+                       if not (flags == METH_O and nargs != 1) and not (flags == METH_NOARGS and nargs != 0)]
+        if not conventions:
             return
+        self.direct_c_calls.append((ins.index, tuple(conventions)))
+        base = depth - nargs - 2
+        call, result = il.new_label(), il.new_label()
         self.load_slot(base)
         il.branch("brtrue" if kind == "builtin" else "brfalse", call)
         callable_slot = base + 1 if kind == "builtin" else base
@@ -1654,12 +1678,43 @@ class FastPaths:
             il.branch("bne.un", call)
             self.load_field(self.v_t0, self.t["descr_def"], "i")
         il.stloc(self.v_t3)                 # the PyMethodDef
-        self.load_field(self.v_t3, self.t["methoddef_flags"], "i4")
-        il.ldc_i4(flags)
-        il.branch("bne.un", call)
-        counted = flags in (METH_O, METH_NOARGS)
         # what the function raises points at this call (line and columns)
         self.set_prev_instr(self.current_index)
+        for flags in conventions:
+            last = flags == conventions[-1]
+            other = call if last else il.new_label()
+            self.load_field(self.v_t3, self.t["methoddef_flags"], "i4")
+            il.ldc_i4(flags)
+            il.branch("bne.un", other)
+            self.c_function_calli(ins, depth, kind, flags, base)
+            if not last:
+                il.branch("br", result)
+                il.mark(other)
+        il.mark(result)
+        for d in range(callable_slot + 1, depth):
+            self.load_slot(d)
+            il.stloc(self.v_t1)
+            self.decref_local(self.v_t1)
+        self.decref_local(self.v_t0)
+        self.slot_addr(base)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+        self.slot_addr(base + 1)
+        il.ldc_ptr(0)
+        il.op("stind.i")
+        il.ldloc(self.v_t2)
+        il.branch("brfalse", self.error_stub(ins, base))
+        il.branch("br", called)
+        il.mark(call)
+
+    def c_function_calli(self, ins, depth, kind, flags, base):
+        """v_t2 = the result of calling the ml_meth of the PyMethodDef in
+        v_t3 by convention `flags` (c_function_call's guards passed: v_t0
+        the builtin or descriptor, v_t1 a descriptor's self); O and NOARGS
+        count against the recursion budget, as their specialised PRECALLs
+        do."""
+        cdef ILBuilder il = self.il
+        counted = flags in (METH_O, METH_NOARGS)
         if counted:
             self.enter_recursive_call(ins, depth)
         # the function's self, then its arguments (above the builtin, or
@@ -1683,21 +1738,6 @@ class FastPaths:
         il.stloc(self.v_t2)
         if counted:
             self.add_to_tstate_recursion(1)
-        for d in range(callable_slot + 1, depth):
-            self.load_slot(d)
-            il.stloc(self.v_t1)
-            self.decref_local(self.v_t1)
-        self.decref_local(self.v_t0)
-        self.slot_addr(base)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
-        self.slot_addr(base + 1)
-        il.ldc_ptr(0)
-        il.op("stind.i")
-        il.ldloc(self.v_t2)
-        il.branch("brfalse", self.error_stub(ins, base))
-        il.branch("br", called)
-        il.mark(call)
 
     def enter_recursive_call(self, ins, depth):
         """_Py_EnterRecursiveCallTstate: spend one of the thread's recursion
@@ -3069,6 +3109,12 @@ C_CALLS = {
 # inline ones by the callable's name, the others by the C_CALLS form of the
 # builtin or method descriptor of that name (any specialisation of a form
 # emits the same code: the first is taken).
+# The conventions a call is made by directly where the code runs without
+# feedback and the callable's name gives no guess (a bound method of a
+# builtin kept in a local, `perm1_ins = perm1.insert`; a module's function,
+# `math.floor`), if it turns out to be a C function: the commonest first.
+UNSEEN_BUILTIN_CONVENTIONS = (METH_FASTCALL, METH_O, METH_NOARGS, METH_FASTCALL | METH_KEYWORDS)
+
 _GUESSED_BY_NAME = {("global", "len"): "NO_KW_LEN", ("global", "type"): "NO_KW_TYPE_1",
                     ("method", "append"): "NO_KW_LIST_APPEND"}
 _SEEN_FOR_C_CALL = {}

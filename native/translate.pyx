@@ -25,7 +25,7 @@ from . import _bytecode as bytecode
 from . import _cil as cil
 from ._cil cimport ILBuilder
 from ._bytecode import CO_ASYNC_GENERATOR, CO_COROUTINE, CO_GENERATOR
-from ._specialize import (C_CALLS, INLINE_CALLS, SIG_DEALLOC, NUMBER, UNBOXED_FORMS, FastPaths,
+from ._specialize import (INLINE_CALLS, SIG_DEALLOC, NUMBER, UNBOXED_FORMS, FastPaths,
                           count_cached_sites)
 
 # The backward jumps of loops (JUMP_BACKWARD_NO_INTERRUPT is yield from's
@@ -238,6 +238,9 @@ class Translator(FastPaths):
         # default not in compact code, where attempts may ask for them
         self.leaf_halves = not compact if leaf_halves is None else leaf_halves
         self.leaf_half_sites = 0       # sites given them
+        # (CALL index, METH_* conventions) of the calls given a direct path
+        # into a C function (FastPaths.c_function_call)
+        self.direct_c_calls = []
         # sites that check what the interpreter's cache says first
         # (FastPaths.uses_interpreter_cache) then search their own cache
         # inline, else in their helper (FastPaths.searches_site_cache); in
@@ -1052,11 +1055,13 @@ class Translator(FastPaths):
         il.mark(done)
 
     def general_call(self, ins, depth, kwnames, seen):
-        """CALL made by a helper, or by C_CALLS' direct call of a C function."""
+        """CALL made by a helper, or by a direct call of a C function
+        (c_call_conventions)."""
         cdef ILBuilder il = self.il
         called = il.new_label()
-        if not kwnames and seen in C_CALLS:
-            self.c_function_call(ins, depth, C_CALLS[seen], called)
+        conventions = self.c_call_conventions(seen) if not kwnames else None
+        if conventions is not None:
+            self.c_function_call(ins, depth, *conventions, called)
         if kwnames:
             self.direct_capable_op("call", ins, depth, depth - ins.oparg - 2, aux=kwnames)
         else:

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 import pyjion_clr
-from harness import (fresh_copy, il_instructions, run_compiled, run_interpreted, translated,
+from harness import (differential, fresh_copy, il_instructions, run_compiled, run_interpreted, translated,
                      warmed_copy)
 
 
@@ -443,6 +443,69 @@ def test_c_function_calls_release_their_arguments():
         warm(16.0, d, "abc", seq)
         _outcome(warm, -1.0, d, "abc", seq)
     assert (sys.getrefcount(d), sys.getrefcount(seq)) == (d_refs, seq_refs)
+
+
+def unseen_c_calls(seq, n, make):
+    """Calls in a loop whose callables only the running code knows: bound
+    methods of builtins kept in locals (list.insert, list.pop: FASTCALL;
+    list.sort: FASTCALL | KEYWORDS), a module's functions (math.floor: O;
+    a Random's random: NOARGS), and whatever `make` gives (a Python
+    function, a class, a METH_VARARGS builtin: the generic call)."""
+    import math
+    lst = list(seq)
+    ins, pop, srt, floor = lst.insert, lst.pop, lst.sort, math.floor
+    rnd = __import__("random").Random(5).random
+    other = make
+    out = []
+    for i in range(n):
+        ins(i % 3, pop(0))
+        srt()
+        out.append((floor(lst[0] / 2), rnd() < 2.0, other(lst[0], i)))
+    return lst, out, pop()
+
+
+def unseen_c_call_outside_loops(seq):
+    pop = list(seq).pop
+    return pop()
+
+
+def test_c_functions_called_directly_without_feedback():
+    """Code compiled at its first call has no feedback to say which calls
+    are of C functions: inside its loops, a call whose callable the code
+    cannot name tries each common convention of a C function at run time
+    (FASTCALL, O, NOARGS, FASTCALL with keywords), the generic call else.
+    Same values, errors and tracebacks as the interpreter; outside loops,
+    in warm code and in compact code, no such paths."""
+    translator, _ = translated(unseen_c_calls)
+    conventions = {flags for _, convs in translator.direct_c_calls for flags in convs}
+    assert {0x80, 0x08, 0x04, 0x82} <= conventions
+    assert not translated(unseen_c_call_outside_loops)[0].direct_c_calls
+    assert not translated(unseen_c_calls, compact=1)[0].direct_c_calls
+
+    for make in (pow, max, divmod, lambda a, b: (a, b), Holder, complex):
+        differential(unseen_c_calls, [5, 3, 9, 1], 7, make)
+    # errors raised inside the C function: the call's line in the traceback
+    differential(unseen_c_calls, [5, "x", 9], 2, pow)         # sort: str < int
+    differential(unseen_c_calls, [5, 3], 2, lambda a, b: 1 / 0)
+    differential(unseen_c_calls, [float("inf"), 3], 1, pow)   # floor of inf
+    differential(unseen_c_calls, [], 1, pow)                  # pop from empty list
+
+
+def test_unseen_c_calls_release_their_arguments():
+    compiled = fresh_copy(unseen_c_calls)
+    run_compiled(compiled, [5, 3, 9, 1], 3, pow)
+    assert pyjion_clr.info(compiled).compiled
+    item = object()
+    seq = [item, item, item]
+    before = sys.getrefcount(item)
+    pyjion_clr.enable()
+    try:
+        for _ in range(3):
+            _outcome(compiled, seq, 2, lambda a, b: b)     # sort: object() < object()
+        compiled([1, 2], 2, pow)
+    finally:
+        pyjion_clr.disable()
+    assert sys.getrefcount(item) == before
 
 
 class Nested:
