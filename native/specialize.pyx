@@ -1680,8 +1680,8 @@ class FastPaths:
         il.stloc(self.v_t3)                 # the PyMethodDef
         # what the function raises points at this call (line and columns)
         self.set_prev_instr(self.current_index)
-        for flags in conventions:
-            last = flags == conventions[-1]
+        for k, flags in enumerate(conventions):
+            last = k == len(conventions) - 1
             other = call if last else il.new_label()
             self.load_field(self.v_t3, self.t["methoddef_flags"], "i4")
             il.ldc_i4(flags)
@@ -3105,16 +3105,16 @@ C_CALLS = {
     "METHOD_DESCRIPTOR_FAST_WITH_KEYWORDS": ("descriptor", METH_FASTCALL | METH_KEYWORDS),
 }
 
-# Calls taken for specialised ones without feedback (guessed_call): the
-# inline ones by the callable's name, the others by the C_CALLS form of the
-# builtin or method descriptor of that name (any specialisation of a form
-# emits the same code: the first is taken).
 # The conventions a call is made by directly where the code runs without
 # feedback and the callable's name gives no guess (a bound method of a
 # builtin kept in a local, `perm1_ins = perm1.insert`; a module's function,
 # `math.floor`), if it turns out to be a C function: the commonest first.
 UNSEEN_BUILTIN_CONVENTIONS = (METH_FASTCALL, METH_O, METH_NOARGS, METH_FASTCALL | METH_KEYWORDS)
 
+# Calls taken for specialised ones without feedback (guessed_call): the
+# inline ones by the callable's name, the others by the C_CALLS form of the
+# builtin or method descriptor of that name (any specialisation of a form
+# emits the same code: the first is taken).
 _GUESSED_BY_NAME = {("global", "len"): "NO_KW_LEN", ("global", "type"): "NO_KW_TYPE_1",
                     ("method", "append"): "NO_KW_LIST_APPEND"}
 _SEEN_FOR_C_CALL = {}

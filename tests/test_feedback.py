@@ -478,7 +478,7 @@ def test_c_functions_called_directly_without_feedback():
     in warm code and in compact code, no such paths."""
     translator, _ = translated(unseen_c_calls)
     conventions = {flags for _, convs in translator.direct_c_calls for flags in convs}
-    assert {0x80, 0x08, 0x04, 0x82} <= conventions
+    assert {0x80, 0x08, 0x04, 0x82} <= conventions     # FASTCALL, O, NOARGS, FASTCALL|KEYWORDS
     assert not translated(unseen_c_call_outside_loops)[0].direct_c_calls
     assert not translated(unseen_c_calls, compact=1)[0].direct_c_calls
 
