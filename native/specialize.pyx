@@ -1479,10 +1479,16 @@ class FastPaths:
         if seen in C_CALLS:
             kind, flags = C_CALLS[seen]
             return kind, (flags,)
-        if (seen is None and not self.compact and not self.a.warmed
-                and self.current_index in self.a.in_loops):
+        if self.unseen_call_in_cold_loop(seen):
             return "builtin", UNSEEN_BUILTIN_CONVENTIONS
         return None
+
+    def unseen_call_in_cold_loop(self, seen):
+        """Is the CALL being translated one the interpreter has no feedback
+        for, in a loop of code compiled before it ran warm (at its first
+        call), so that whatever it calls is only known at run time?"""
+        return (seen is None and not self.compact and not self.a.warmed
+                and self.current_index in self.a.in_loops)
 
     def builtin_call_operand(self, depth, builtin, call, nargs=1):
         """For [NULL, builtin, x] (or [NULL, builtin, x, y]): x into v_t0

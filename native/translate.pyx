@@ -1067,13 +1067,15 @@ class Translator(FastPaths):
         else:
             # leaf halves where the interpreter saw calls of Python functions,
             # or gave up (it does on classes), or in code it ran warm, no
-            # calls lately; elsewhere (a C function, code compiled at its
-            # first call) they would mostly decline, a leaf call and a jump
-            # wasted
+            # calls lately, or in a loop of code compiled at its first call
+            # (where the site is run again and again, its callee unknown
+            # until then); elsewhere (a C function, such code outside its
+            # loops) they would mostly decline, a leaf call and a jump wasted
             self.direct_capable_op("call_recorded", ins, depth, depth - ins.oparg - 2,
                                    aux=self.site_cache[ins.index],
                                    leaf_halves=seen in PYTHON_CALLS or seen == bytecode.GENERIC
-                                   or (seen is None and self.a.warmed))
+                                   or (seen is None and self.a.warmed)
+                                   or self.unseen_call_in_cold_loop(seen))
         il.mark(called)
         self.poll_eval_breaker(ins, depth - ins.oparg - 1)
 

@@ -508,6 +508,74 @@ def test_unseen_c_calls_release_their_arguments():
     assert sys.getrefcount(item) == before
 
 
+class Tally:
+    def __init__(self, start):
+        self.count = start
+
+    def bump(self, by):
+        self.count += by
+        return self.count
+
+    def check(self, limit):
+        if self.count > limit:
+            raise ValueError("over %d" % limit)
+        return self
+
+
+def identity(x):
+    return x
+
+
+def unseen_python_calls(make, n, limit, item):
+    """Calls in a loop of Python callables only the running code knows: a
+    class, bound methods kept in locals, a function that only returns its
+    argument (made without a frame), one that raises once the tally passes
+    `limit`."""
+    tally = make(0)
+    bump, check, ident = tally.bump, tally.check, identity
+    total = 0
+    kept = []
+    for i in range(n):
+        total += bump(i)
+        kept.append(ident(item))
+        check(limit).bump(0)
+        tally = make(tally.count)
+        bump = tally.bump
+    return total, tally.count, len(kept)
+
+
+def unseen_python_call_outside_loops(make):
+    return make(1).bump(2)
+
+
+def test_python_functions_called_directly_without_feedback():
+    """Code compiled at its first call: inside its loops, a call whose
+    callable has no feedback gets the leaf halves of a recorded call (the
+    callee pushed and entered directly once the site has recorded it), as
+    calls the interpreter saw do; outside loops and in compact code, the
+    helper only.  Same values, errors and tracebacks as the interpreter,
+    and every reference released."""
+    assert translated(unseen_python_calls)[0].leaf_half_sites >= 4
+    assert translated(unseen_python_call_outside_loops)[0].leaf_half_sites == 0
+    assert translated(unseen_python_calls, compact=1)[0].leaf_half_sites == 0
+
+    item = object()
+    differential(unseen_python_calls, Tally, 40, 10 ** 9, item)
+    differential(unseen_python_calls, Tally, 40, 300, item)       # check raises
+    differential(unseen_python_calls, lambda v: Tally(v), 40, 10 ** 9, item)
+    compiled = fresh_copy(unseen_python_calls)
+    run_compiled(compiled, Tally, 3, 10 ** 9, item)
+    before = sys.getrefcount(item)
+    pyjion_clr.enable()
+    try:
+        for limit in (10 ** 9, 300):
+            _outcome(compiled, Tally, 40, limit, item)
+    finally:
+        pyjion_clr.disable()
+    assert sys.getrefcount(item) == before
+    assert pyjion_clr.info(compiled).compiled_calls >= 3
+
+
 class Nested:
     """repr() recursing through a METH_O builtin, once per link."""
 
