@@ -6,6 +6,7 @@ process comes from `target_description()`; it never reads memory itself."""
 
 from cpython.object cimport PyObject, PyTypeObject
 import builtins
+import math
 import types
 
 cdef extern from "cpython311.h":
@@ -271,6 +272,31 @@ def code_state(code):
     return (STATUS_NAMES.get(st.status, "?"), st.calls, st.compiled_calls, record)
 
 
+cdef extern from "<math.h>":
+    double c_sqrt "sqrt"(double x)
+    double c_sin "sin"(double x)
+    double c_cos "cos"(double x)
+    double c_tan "tan"(double x)
+    double c_exp "exp"(double x)
+    double c_log "log"(double x)
+
+# math's functions that compute their float result with the C library
+# function of the same name (mathmodule.c), for compiled code to call that
+# directly where the argument is one for which math adds nothing to it
+# (specialize.pyx's MATH_DOMAINS).  The function objects are held here:
+# compiled code knows them by address.
+_MATH_FUNCTIONS = {"sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tan": math.tan,
+                   "exp": math.exp, "log": math.log}
+
+
+def math_function_addresses():
+    """{name: (address of math's function object, of the C function)}."""
+    cdef size_t[6] c_functions = [<size_t>&c_sqrt, <size_t>&c_sin, <size_t>&c_cos,
+                                  <size_t>&c_tan, <size_t>&c_exp, <size_t>&c_log]
+    return {name: (id(function), c_functions[i])
+            for i, (name, function) in enumerate(_MATH_FUNCTIONS.items())}
+
+
 def helper_addresses():
     """{name: address} of every runtime helper compiled code may call."""
     cdef int i = 0
@@ -406,6 +432,7 @@ def target_description():
         "type_type": id(type),
         "builtin_len": id(len),
         "builtin_isinstance": id(isinstance),
+        "math_functions": math_function_addresses(),
         # the builtins FastPaths.consume_generator takes a generator for
         "generator_consumers": {"set": id(set), "tuple": id(tuple), "any": id(any),
                                 "all": id(all)},

@@ -72,6 +72,8 @@ The emitters are a mixin of translate.Translator and use its primitives
 (stack slots, reference counting, helper calls, error stubs).
 """
 
+import math
+import sys
 from collections import namedtuple
 
 from . import _cil as cil
@@ -83,6 +85,7 @@ SIG_LONG_FROM_LONGLONG = cil.unmanaged_leaf_signature("i", ["i8"])
 SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
 SIG_POW = cil.unmanaged_leaf_signature("r8", ["r8", "r8"])
 SIG_IS_SUBTYPE = cil.unmanaged_leaf_signature("i4", ["i", "i"])
+SIG_MATH_FUNCTION = cil.unmanaged_leaf_signature("r8", ["r8"])
 SIG_RECURSION_EXHAUSTED = cil.unmanaged_signature("i4", ["i"])
 SIG_UNPACK_INTO_LOCALS_LEAF = cil.unmanaged_leaf_signature("i4", ["i", "i", "i", "i4"])
 SIG_UNPACK_INTO_LOCALS = cil.unmanaged_signature("i4", ["i", "i", "i", "i4"])
@@ -1489,6 +1492,67 @@ class FastPaths:
         call), so that whatever it calls is only known at run time?"""
         return (seen is None and not self.compact and not self.a.warmed
                 and self.current_index in self.a.in_loops)
+
+    def math_function_called(self, ins):
+        """The name of the math function (MATH_DOMAINS) a CALL of one
+        positional argument seems to call -- loaded as a global (`from math
+        import sqrt`) or a module's attribute (`math.sqrt`) -- or None.  A
+        guess: math_function_call checks the object called."""
+        precall = self.precall_of(ins)
+        if ins.oparg != 1 or self.compact >= 2 or precall is None:
+            return None
+        before = self.previous_of.get(precall.index)
+        if before is not None and before.name == "KW_NAMES":
+            return None
+        name = self.a.callees.get(precall.index, (None, None))[1]
+        return name if name in MATH_DOMAINS and name in self.t["math_functions"] else None
+
+    def math_function_call(self, ins, depth, name, generic):
+        """[NULL, math.<name>, x] for x a float or a one-digit int (unboxed
+        or not) in the function's domain (MATH_DOMAINS): the C library
+        function math calls, called here on x as a double, its result left
+        unboxed for the reader that takes it so (else a new float) in the
+        call's place.  Anything else goes to generic."""
+        cdef ILBuilder il = self.il
+        function, c_function = self.t["math_functions"][name]
+        self.math_calls.append((ins.index, name))
+        self.load_operands(depth)           # v_t0 the callable, v_t1 x
+        self.load_stack_value(depth - 3)
+        il.branch("brtrue", generic)
+        il.ldloc(self.v_t0)
+        il.ldc_ptr(function)
+        il.branch("bne.un", generic)
+        have = il.new_label()
+        labels = {kind: il.new_label() for kind in ("F", "I")}
+        self.branch_in_turn(self.v_t1, [(self.branch_unless_float, labels["F"]),
+                                        (self.branch_unless_one_digit_int, labels["I"])],
+                            generic, False, None)
+        for kind, label in labels.items():
+            il.mark(label)
+            self.load_as_double(self.v_t1, kind)
+            il.stloc(self.v_fa)
+            il.branch("br", have)
+        il.mark(have)
+        low, high = MATH_DOMAINS[name]
+        for bound, outside in ((low, "blt.un"), (high, "bgt.un")):    # (NaN: outside)
+            if not math.isinf(bound):
+                il.ldloc(self.v_fa)
+                il.ldc_r8(bound)
+                il.branch(outside, generic)
+        il.ldloc(self.v_fa)
+        il.ldc_ptr(c_function)
+        il.calli(SIG_MATH_FUNCTION)         # runs no code: no GC transition
+        il.stloc(self.v_fa)
+        if self.read_unboxed_next(ins, depth - 3, "float"):
+            il.ldloc(self.v_fa)
+            self.leave_unboxed(depth - 3, "float", "N", "N", "float")
+            return
+        self.box_float(ins, depth)
+        self.release_operand(self.v_t0, "N")
+        self.release_operand(self.v_t1, "N")
+        self.slot_addr(depth - 3)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
 
     def builtin_call_operand(self, depth, builtin, call, nargs=1):
         """For [NULL, builtin, x] (or [NULL, builtin, x, y]): x into v_t0
@@ -3083,6 +3147,15 @@ class FastPaths:
         self.load_small_int(self.v_t0)
         self.load_small_int(self.v_t1)
 
+
+# The math functions math_function_call computes by the C library function
+# math calls for them, and the closed range of arguments (NaN excluded) for
+# which math only returns that function's result (mathmodule.c's math_1 and
+# loghelper: no domain error, no overflow; log of a positive number).
+_LARGEST_FLOAT = sys.float_info.max
+MATH_DOMAINS = {"sqrt": (0.0, math.inf), "sin": (-_LARGEST_FLOAT, _LARGEST_FLOAT),
+                "cos": (-_LARGEST_FLOAT, _LARGEST_FLOAT), "tan": (-_LARGEST_FLOAT, _LARGEST_FLOAT),
+                "exp": (-700.0, 700.0), "log": (sys.float_info.min * sys.float_info.epsilon, math.inf)}
 
 # The builtins consume_generator serves, in the order of ops.c's CONSUME_*.
 GENERATOR_CONSUMERS = ("set", "tuple", "any", "all")

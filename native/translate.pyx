@@ -202,8 +202,9 @@ _INLINE_BY_FEEDBACK = frozenset(("BINARY_SUBSCR", "STORE_SUBSCR", "STORE_ATTR"))
 _STORES_UNBOXED = frozenset(("STORE_FAST", "STORE_SUBSCR", "STORE_ATTR"))
 # ... where only the input at this offset from the bottom of its inputs
 # may be unboxed (the value stored, not the container, index or owner; the
-# index read, `v[i + 1]`)
-_UNBOXED_INPUT = {"STORE_SUBSCR": 0, "STORE_ATTR": 0, "BINARY_SUBSCR": 1}
+# index read, `v[i + 1]`; a math function's argument)
+_UNBOXED_INPUT = {"STORE_SUBSCR": 0, "STORE_ATTR": 0, "BINARY_SUBSCR": 1,
+                  "CALL": 2}      # [NULL, math.sqrt, x] (math_function_call)
 
 
 def inputs_taken_in_place(ins):
@@ -241,6 +242,9 @@ class Translator(FastPaths):
         # (CALL index, METH_* conventions) of the calls given a direct path
         # into a C function (FastPaths.c_function_call)
         self.direct_c_calls = []
+        # (CALL index, name) of the calls of math's functions computed by
+        # the C library function (FastPaths.math_function_call)
+        self.math_calls = []
         # sites that check what the interpreter's cache says first
         # (FastPaths.uses_interpreter_cache) then search their own cache
         # inline, else in their helper (FastPaths.searches_site_cache); in
@@ -525,6 +529,8 @@ class Translator(FastPaths):
             return ()
         if ins.name in _STORES_UNBOXED and not self.ints_in_place:
             return ("float",)
+        if ins.name == "CALL":
+            return _ANY_NUMBER if self.math_function_called(ins) is not None else ()
         return _READS_UNBOXED.get(ins.name, ())
 
     def spill_readers_of_local(self, index):
@@ -1036,8 +1042,24 @@ class Translator(FastPaths):
     # the call, not at the next loop edge.
     def op_CALL(self, ins, depth):
         cdef ILBuilder il = self.il
-        self.spill(depth - ins.oparg - 2, depth)
         kwnames, self.kwnames = self.kwnames, 0
+        function = self.math_function_called(ins)
+        if function is not None:
+            done = il.new_label()
+            generic = il.new_label()
+            self.math_function_call(ins, depth, function, generic)
+            il.branch("br", done)
+            self.cold(lambda: self.call_made(ins, depth, kwnames), done, label=generic)
+            il.mark(done)
+            return
+        self.call_made(ins, depth, kwnames)
+
+    def call_made(self, ins, depth, kwnames):
+        """CALL's code but for math_function_call's: the stack's values
+        in the slots, the call made inline (INLINE_CALLS, consume_generator)
+        or by general_call."""
+        cdef ILBuilder il = self.il
+        self.spill(depth - ins.oparg - 2, depth)
         seen = self.precall_seen(ins)
         done = il.new_label()
         inline = INLINE_CALLS.get(seen) if not kwnames else None

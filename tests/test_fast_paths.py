@@ -2,6 +2,9 @@
 with the inputs that must make each guard fail: every case runs in a loop so
 a cache filled in one iteration is tested by the next."""
 
+import math
+from math import cos, exp, log, sin, sqrt, tan   # sqrt: rebound by math_names_bound_to_other_things
+
 import pytest
 
 from harness import differential
@@ -941,7 +944,75 @@ def membership_in_lists_of_ints():
     return out, log
 
 
+class FloatChild(float):
+    pass
+
+
+def math_functions_of_every_argument():
+    """math's functions computed by the C library directly (in their
+    domains) and by the call (outside them: domain and overflow errors,
+    NaN, infinities; other argument types)."""
+    out = []
+    values = [0.0, -0.0, 0.5, 2.0, -2.0, 3, 0, -3, 2**30 - 1, 2**30, 10**20, 1e308, -1e308, 699.5,
+              700.0, 700.5, -700.5, 5e-324, float("inf"), float("-inf"), float("nan"), True,
+              FloatChild(2.25), "x"]
+    for x in values:
+        for k in range(8):
+            try:
+                if k == 0:
+                    r = sqrt(x)
+                elif k == 1:
+                    r = sin(x)
+                elif k == 2:
+                    r = cos(x)
+                elif k == 3:
+                    r = tan(x)
+                elif k == 4:
+                    r = exp(x)
+                elif k == 5:
+                    r = log(x)
+                elif k == 6:
+                    r = math.sqrt(x)
+                else:
+                    r = math.log(x)
+                out.append(repr(r))
+            except (ValueError, OverflowError, TypeError) as e:
+                out.append("%s: %s" % (type(e).__name__, e))
+    return out
+
+
+def math_function_results_unboxed_and_not(n):
+    """A result taken as a double by the arithmetic after it, stored,
+    returned in a list, compared; an argument computed unboxed."""
+    total, kept = 0.0, []
+    for i in range(n):
+        x = i * 0.25
+        total += sqrt(x * x + 1.0) * 2 + sin(i)
+        kept.append(sqrt(x))
+        if sin(x) > 0.5:
+            total -= 1
+    return total, kept
+
+
+def math_names_bound_to_other_things(n):
+    """The name a math function was called by, rebound: the call made."""
+    global sqrt
+    out = []
+    for i in range(n):
+        if i == n // 2:
+            sqrt = lambda x: ("not math's", x)     # noqa: E731
+        out.append(sqrt(float(i)))
+        holder = type("Holder", (), {"sqrt": staticmethod(abs)})
+        out.append(holder.sqrt(-float(i)))
+        out.append(math.sqrt(i))
+    sqrt = math.sqrt
+    return out
+
+
 CASES = [
+    (math_functions_of_every_argument, ()),
+    (math_function_results_unboxed_and_not, (40,)),
+    (math_names_bound_to_other_things, (10,)),
     (constant_operands, ()),
     (slices_taken, ()),
     (slices_taken_generically, ()),
@@ -1044,6 +1115,29 @@ def test_float_and_int_fast_paths_leak_nothing():
     for _ in range(20):
         run_compiled(f, False)
     assert sys.getallocatedblocks() - before < 50
+
+
+def test_math_functions_called_directly():
+    """Calls of math's functions (sqrt, sin, ...) by either name are given
+    the direct path; it releases what it takes."""
+    import sys
+    from harness import fresh_copy, run_compiled, translated
+    names = {name for _, name in translated(math_functions_of_every_argument)[0].math_calls}
+    assert names == {"sqrt", "sin", "cos", "tan", "exp", "log"}
+    assert len(translated(math_function_results_unboxed_and_not)[0].math_calls) == 4
+
+    def churn(n, value):
+        out = 0.0
+        for _ in range(n):
+            out += sqrt(value)
+        return out
+
+    value = 2.0 ** 0.5 * 3
+    f = fresh_copy(churn)
+    run_compiled(f, 5, value)
+    before = sys.getrefcount(value)
+    assert run_compiled(f, 100, value).value == churn(100, value)
+    assert sys.getrefcount(value) == before
 
 
 @pytest.mark.parametrize("fn,args", CASES, ids=["%s%r" % (f.__name__, a) for f, a in CASES])
