@@ -16,9 +16,12 @@ COMMON = dict(include_dirs=["native"],
 # another across instruction-fetch lines (unpack_sequence's helper ran 40%
 # slower after an unrelated edit shifted it by 32 bytes).
 ALIGN = ["-falign-functions=64"]
+# libm linked by name, so that its functions are bound at their current
+# versions, as CPython's math module binds them (compiled code calls them
+# for math's functions: _native.pyx), not the oldest ones
 NATIVE = dict(include_dirs=["native"],
               extra_compile_args=COMMON["extra_compile_args"] + ["-fvisibility=hidden", "-flto"] + ALIGN,
-              extra_link_args=["-O2", "-flto"] + ALIGN)
+              extra_link_args=["-O2", "-flto"] + ALIGN, libraries=["m"])
 
 extensions = [
     Extension("pyjion_clr._native", define_macros=[("Py_BUILD_CORE_MODULE", "1")],

@@ -981,6 +981,20 @@ def math_functions_of_every_argument():
     return out
 
 
+def math_functions_on_many_values(seed):
+    """Every function on values spread over its domain (magnitudes from
+    1e-300 to 1e300, and the bounds of exp's range): the same bits as
+    math's (the same C functions, at the same symbol versions)."""
+    import random
+    rng = random.Random(seed)
+    out = []
+    for _ in range(400):
+        x = rng.uniform(-1.0, 1.0) * 10.0 ** rng.uniform(-300, 300)
+        y = rng.uniform(-700.0, 700.0)
+        out.append((sin(x), cos(x), tan(x), sqrt(abs(x)), log(abs(x)), exp(y), sin(y), log(y + 700.5)))
+    return out
+
+
 def math_function_results_unboxed_and_not(n):
     """A result taken as a double by the arithmetic after it, stored,
     returned in a list, compared; an argument computed unboxed."""
@@ -1012,6 +1026,8 @@ def math_names_bound_to_other_things(n):
 CASES = [
     (math_functions_of_every_argument, ()),
     (math_function_results_unboxed_and_not, (40,)),
+    (math_functions_on_many_values, (1,)),
+    (math_functions_on_many_values, (2,)),
     (math_names_bound_to_other_things, (10,)),
     (constant_operands, ()),
     (slices_taken, ()),
