@@ -267,12 +267,14 @@ def always_bound_locals(code, instrs):
 
 
 def callee_names(code, instrs, depth_before):
-    """{PRECALL index: ("global" or "method", name)} for calls whose
-    callable was pushed by a LOAD_GLOBAL or LOAD_METHOD: the nearest
-    instruction before the PRECALL that started at or below the callable's
-    slot.  Across a branch that may name a load another path skips, so
-    this is a guess, for code compiled without feedback; it is only ever
-    used behind guards on the object actually called."""
+    """{PRECALL index: ("global", "method" or "attribute", name)} for calls
+    whose callable was pushed by a LOAD_GLOBAL or LOAD_METHOD, or by a
+    LOAD_ATTR of what a LOAD_GLOBAL pushed (`math.sqrt(x)` where math was
+    imported by the module: 3.11 makes no LOAD_METHOD of that): the
+    nearest instruction before the PRECALL that started at or below the
+    callable's slot.  Across a branch that may name a load another path
+    skips, so this is a guess, for code compiled without feedback; it is
+    only ever used behind guards on the object actually called."""
     out = {}
     for pos, ins in enumerate(instrs):
         depth = depth_before.get(ins.index)
@@ -285,7 +287,11 @@ def callee_names(code, instrs, depth_before):
         if p < 0:
             continue
         load = instrs[p]
-        if load.name == "LOAD_GLOBAL" and load.oparg & 1:
+        attribute = instrs[p + 1]
+        if (load.name == "LOAD_GLOBAL" and load.oparg & 1 and attribute.name == "LOAD_ATTR"
+                and depth_before.get(attribute.index) == callable_slot + 1):
+            out[ins.index] = ("attribute", code.co_names[attribute.oparg])
+        elif load.name == "LOAD_GLOBAL" and load.oparg & 1:
             out[ins.index] = ("global", code.co_names[load.oparg >> 1])
         elif load.name == "LOAD_METHOD":
             out[ins.index] = ("method", code.co_names[load.oparg])

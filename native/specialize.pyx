@@ -1466,8 +1466,10 @@ class FastPaths:
         loaded_by, name = callee
         if loaded_by == "global":
             form = ("builtin", self.t["builtin_function_flags"].get(name))
-        else:
+        elif loaded_by == "method":
             form = ("descriptor", self.t["method_descriptor_flags"].get(name))
+        else:
+            return None             # a module's attribute: no guess
         return _SEEN_FOR_C_CALL.get(form)
 
     def c_call_conventions(self, seen):
@@ -1495,9 +1497,10 @@ class FastPaths:
 
     def math_function_called(self, ins):
         """The name of the math function (MATH_DOMAINS) a CALL of one
-        positional argument seems to call -- loaded as a global (`from math
-        import sqrt`) or a module's attribute (`math.sqrt`) -- or None.  A
-        guess: math_function_call checks the object called."""
+        positional argument seems to call -- a global (`from math import
+        sqrt`) or a module's attribute (`math.sqrt`, math a global or a
+        local) -- or None.  A guess: math_function_call checks the object
+        called."""
         precall = self.precall_of(ins)
         if ins.oparg != 1 or self.compact >= 2 or precall is None:
             return None
