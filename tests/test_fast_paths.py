@@ -987,11 +987,12 @@ def math_functions_on_many_values(seed):
 
 def math_function_results_unboxed_and_not(n):
     """A result taken as a double by the arithmetic after it, stored,
-    returned in a list, compared; an argument computed unboxed."""
+    returned in a list, compared; an argument computed unboxed (a float,
+    an int, either: compiled before feedback, `i * i + 1` may be both)."""
     total, kept = 0.0, []
     for i in range(n):
         x = i * 0.25
-        total += sqrt(x * x + 1.0) * 2 + sin(i)
+        total += sqrt(x * x + 1.0) * 2 + sin(i) + sqrt(i * i + 1) + cos(i - 3)
         kept.append(sqrt(x))
         if sin(x) > 0.5:
             total -= 1
@@ -1130,7 +1131,7 @@ def test_math_functions_called_directly():
     from harness import fresh_copy, run_compiled, translated
     names = [name for call in MATH_CALLS for _, name in translated(call)[0].math_calls]
     assert names == ["sqrt", "sin", "cos", "tan", "exp", "log", "sqrt", "log"]
-    assert len(translated(math_function_results_unboxed_and_not)[0].math_calls) == 4
+    assert len(translated(math_function_results_unboxed_and_not)[0].math_calls) == 6
 
     def churn(n, value):
         out = 0.0
