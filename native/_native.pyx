@@ -22,6 +22,10 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_OB_TYPE
     Py_ssize_t PYJ_OFFSET_DICT_VERSION
     Py_ssize_t PYJ_OFFSET_TYPE_VERSION
+    Py_ssize_t PYJ_OFFSET_TYPE_ITER
+    Py_ssize_t PYJ_OFFSET_TYPE_ITERNEXT
+    size_t PYJ_SELF_ITER
+    size_t PYJ_NEXT_NOT_IMPLEMENTED
     Py_ssize_t PYJ_OFFSET_VALUES_FROM_OBJECT
     Py_ssize_t PYJ_OFFSET_FLOAT_VALUE
     Py_ssize_t PYJ_OFFSET_CELL_REF
@@ -401,6 +405,10 @@ def target_description():
         "ob_type": PYJ_OFFSET_OB_TYPE,
         "dict_version": PYJ_OFFSET_DICT_VERSION,
         "type_version": PYJ_OFFSET_TYPE_VERSION,
+        "type_iter": PYJ_OFFSET_TYPE_ITER,
+        "type_iternext": PYJ_OFFSET_TYPE_ITERNEXT,
+        "self_iter": PYJ_SELF_ITER,
+        "next_not_implemented": PYJ_NEXT_NOT_IMPLEMENTED,
         "values_from_object": PYJ_OFFSET_VALUES_FROM_OBJECT,
         "float_type": id(float),
         "float_value": PYJ_OFFSET_FLOAT_VALUE,
@@ -463,6 +471,7 @@ def target_description():
         "inline_iterators": bool(pyj_iterators_match()),
         "list_iter_type": id(type(iter([]))),
         "tuple_iter_type": id(type(iter(()))),
+        "range_type": id(range),
         "range_iter_type": id(type(iter(range(0)))),
         "seqiter_index": PYJ_OFFSET_SEQITER_INDEX,
         "seqiter_seq": PYJ_OFFSET_SEQITER_SEQ,

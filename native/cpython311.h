@@ -57,6 +57,12 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_OB_TYPE ((Py_ssize_t)offsetof(PyObject, ob_type))
 #define PYJ_OFFSET_DICT_VERSION ((Py_ssize_t)offsetof(PyDictObject, ma_version_tag))
 #define PYJ_OFFSET_TYPE_VERSION ((Py_ssize_t)offsetof(PyTypeObject, tp_version_tag))
+#define PYJ_OFFSET_TYPE_ITER ((Py_ssize_t)offsetof(PyTypeObject, tp_iter))
+#define PYJ_OFFSET_TYPE_ITERNEXT ((Py_ssize_t)offsetof(PyTypeObject, tp_iternext))
+/* tp_iter of the types whose objects are their own iterators, and the
+ * tp_iternext that makes an object no iterator (PyIter_Check) */
+#define PYJ_SELF_ITER ((size_t)&PyObject_SelfIter)
+#define PYJ_NEXT_NOT_IMPLEMENTED ((size_t)&_PyObject_NextNotImplemented)
 /* _PyObject_ValuesPointer: the inline values of a managed-dict object */
 #define PYJ_OFFSET_VALUES_FROM_OBJECT (-4 * (Py_ssize_t)sizeof(PyObject *))
 #define PYJ_OFFSET_FLOAT_VALUE ((Py_ssize_t)offsetof(PyFloatObject, ob_fval))

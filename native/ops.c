@@ -708,6 +708,51 @@ pyj_op_get_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return iter == NULL ? -1 : 0;
 }
 
+/* range(...) called for the GET_ITER after it (FastPaths.range_iterator):
+ * the iterator that iter(range(...)) gives, made without the range object
+ * or the call, for one to three exact ints of at most two digits (nothing
+ * then overflows a long, so range_iter would make this same fast iterator)
+ * and a step other than zero.  `call` points at the callable (the builtin
+ * range, which the caller checked) and its nargs arguments; all are
+ * consumed and the iterator returned.  Anything else: NULL, nothing done
+ * (the call is then made as usual and raises what range raises).  A leaf:
+ * it runs no code (the arguments are ints, range is a static type). */
+static PyObject *
+pyj_range_iterator(PyObject **call, int nargs)
+{
+    long bounds[3] = {0, 0, 1};             /* start, stop, step */
+    int first = nargs == 1 ? 1 : 0;         /* range(stop) */
+    for (int i = 0; i < nargs; i++) {
+        PyObject *arg = call[1 + i];
+        if (!PyLong_CheckExact(arg) || Py_ABS(Py_SIZE(arg)) > 2) {
+            return NULL;
+        }
+        bounds[first + i] = PyLong_AsLong(arg);
+    }
+    long start = bounds[0], stop = bounds[1], step = bounds[2];
+    if (step == 0) {
+        return NULL;
+    }
+    pyj_rangeiter *it = PyObject_New(pyj_rangeiter, &PyRangeIter_Type);
+    if (it == NULL) {
+        PyErr_Clear();                      /* the call will meet it again */
+        return NULL;
+    }
+    it->index = 0;
+    it->start = start;
+    it->step = step;
+    if (step > 0) {
+        it->len = start < stop ? 1 + (stop - 1 - start) / step : 0;
+    }
+    else {
+        it->len = start > stop ? 1 + (start - 1 - stop) / -step : 0;
+    }
+    for (int i = 0; i <= nargs; i++) {
+        Py_DECREF(call[i]);
+    }
+    return (PyObject *)it;
+}
+
 /* The exhausted iterator popped, the loop left (the jump). */
 static int
 for_iter_exhausted(PyObject **sp)
@@ -2979,6 +3024,7 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(pop_truth),
     HELPER(peek_truth),
     HELPER(get_iter),
+    {"range_iterator", (void *)pyj_range_iterator},
     HELPER(for_iter),
     {"for_iter_return", (void *)pyj_for_iter_return},
     {"for_iter_leaf", (void *)pyj_op_for_iter_leaf},

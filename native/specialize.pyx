@@ -86,6 +86,7 @@ SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
 SIG_POW = cil.unmanaged_leaf_signature("r8", ["r8", "r8"])
 SIG_IS_SUBTYPE = cil.unmanaged_leaf_signature("i4", ["i", "i"])
 SIG_MATH_FUNCTION = cil.unmanaged_leaf_signature("r8", ["r8"])
+SIG_RANGE_ITERATOR = cil.unmanaged_leaf_signature("i", ["i", "i4"])
 SIG_RECURSION_EXHAUSTED = cil.unmanaged_signature("i4", ["i"])
 SIG_UNPACK_INTO_LOCALS_LEAF = cil.unmanaged_leaf_signature("i4", ["i", "i", "i", "i4"])
 SIG_UNPACK_INTO_LOCALS = cil.unmanaged_signature("i4", ["i", "i", "i", "i4"])
@@ -1495,20 +1496,70 @@ class FastPaths:
         return (seen is None and not self.compact and not self.a.warmed
                 and self.current_index in self.a.in_loops)
 
+    def positional_callee(self, ins):
+        """(kind, name) of what a CALL of positional arguments only seems
+        to call (bytecode.callee_names), else (None, None).  A guess: the
+        fast paths that go by it check the object called."""
+        precall = self.precall_of(ins)
+        if precall is None:
+            return None, None
+        before = self.previous_of.get(precall.index)
+        if before is not None and before.name == "KW_NAMES":
+            return None, None
+        return self.a.callees.get(precall.index, (None, None))
+
+    def replaced_call(self, ins):
+        """The fast path that makes a CALL's result without the call, by
+        what the CALL seems to call -- an emitter (ins, depth, generic)
+        that goes to generic where its guards fail -- or None."""
+        name = self.math_function_called(ins)
+        if name is not None:
+            return lambda ins, depth, generic: self.math_function_call(ins, depth, name, generic)
+        if self.range_iterated(ins):
+            return self.range_iterator
+        return None
+
     def math_function_called(self, ins):
         """The name of the math function (MATH_DOMAINS) a CALL of one
         positional argument seems to call -- a global (`from math import
         sqrt`) or a module's attribute (`math.sqrt`, math a global or a
-        local) -- or None.  A guess: math_function_call checks the object
-        called."""
-        precall = self.precall_of(ins)
-        if ins.oparg != 1 or self.compact >= 2 or precall is None:
+        local) -- or None."""
+        if ins.oparg != 1 or self.compact >= 2:
             return None
-        before = self.previous_of.get(precall.index)
-        if before is not None and before.name == "KW_NAMES":
-            return None
-        name = self.a.callees.get(precall.index, (None, None))[1]
+        name = self.positional_callee(ins)[1]
         return name if name in MATH_DOMAINS and name in self.t["math_functions"] else None
+
+    def range_iterated(self, ins):
+        """Does the CALL seem to make range(...) of one to three arguments
+        for the GET_ITER after it (a for loop's, or a comprehension's)?"""
+        following = self.next_instr(ins)
+        return (self.t["inline_iterators"] and 1 <= ins.oparg <= 3
+                and following is not None and following.name == "GET_ITER"
+                and self.positional_callee(ins) == ("global", "range"))
+
+    def range_iterator(self, ins, depth, generic):
+        """[NULL, range, args...] before a GET_ITER: the range iterator
+        made at once (pyj_range_iterator: exact ints, no range object, no
+        call), in the call's place, where the GET_ITER finds an iterator.
+        chaos's Spline.__call__ runs two such loops a call, hexiom's
+        solver one for each cell a pass.  Anything else goes to generic."""
+        cdef ILBuilder il = self.il
+        base = depth - ins.oparg - 2
+        self.spill(base, depth)
+        self.load_slot(base)
+        il.branch("brtrue", generic)
+        self.load_slot(base + 1)
+        il.ldc_ptr(self.t["range_type"])
+        il.branch("bne.un", generic)
+        self.slot_addr(base + 1)
+        il.ldc_i4(ins.oparg)
+        self.call_native(self.helpers["range_iterator"], SIG_RANGE_ITERATOR, observes_frame=False)
+        il.stloc(self.v_t2)
+        il.ldloc(self.v_t2)
+        il.branch("brfalse", generic)
+        self.slot_addr(base)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
 
     def math_function_call(self, ins, depth, name, generic):
         """[NULL, math.<name>, x] for x a float or a one-digit int (unboxed
@@ -1518,7 +1569,6 @@ class FastPaths:
         call's place.  Anything else goes to generic."""
         cdef ILBuilder il = self.il
         function, c_function = self.t["math_functions"][name]
-        self.math_calls.append((ins.index, name))
         self.load_operands(depth)           # v_t0 the callable, v_t1 x
         self.load_stack_value(depth - 3)
         il.branch("brtrue", generic)
@@ -1888,7 +1938,35 @@ class FastPaths:
         il.op("add")
         il.op("stind.i8")
 
-    # --------------------------------------------------------- FOR_ITER
+    # --------------------------------------------------- GET_ITER, FOR_ITER
+    def op_GET_ITER(self, ins, depth):
+        """Nothing to do for an object of a type whose objects are their
+        own iterators (tp_iter PyObject_SelfIter, and a tp_iternext:
+        PyObject_GetIter then returns the object) -- the range iterator
+        range_iterator makes, a generator, zip, map, enumerate.  Anything
+        else takes the helper."""
+        cdef ILBuilder il = self.il
+        t = self.t
+        helper, done = il.new_label(), il.new_label()
+        self.spill(depth - 1, depth)
+        self.load_slot(depth - 1)
+        il.stloc(self.v_t2)
+        self.load_field(self.v_t2, t["ob_type"], "i")
+        il.stloc(self.v_t2)
+        self.load_field(self.v_t2, t["type_iter"], "i")
+        il.ldc_ptr(t["self_iter"])
+        il.branch("bne.un", helper)
+        self.load_field(self.v_t2, t["type_iternext"], "i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.branch("brfalse", helper)
+        il.ldloc(self.v_t3)
+        il.ldc_ptr(t["next_not_implemented"])
+        il.branch("beq", helper)
+        il.branch("br", done)
+        self.call_op_out_of_line(helper, done, "get_iter", ins, depth, depth - 1)
+        il.mark(done)
+
     def op_FOR_ITER(self, ins, depth):
         """The next item of a list, tuple or range iterator inline.  Followed
         by UNPACK_SEQUENCE 2, the two are emitted together, and the pair of

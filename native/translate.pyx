@@ -112,7 +112,6 @@ HELPER_OPS = {
     "DELETE_ATTR": ("delete_attr", 1),
     "DELETE_SUBSCR": ("delete_subscr", 2),
     "CONTAINS_OP": ("contains_op", 2),
-    "GET_ITER": ("get_iter", 1),
     "LIST_APPEND": ("list_append", 1),
     "SET_ADD": ("set_add", 1),
     "MAP_ADD": ("map_add", 2),
@@ -242,9 +241,11 @@ class Translator(FastPaths):
         # (CALL index, METH_* conventions) of the calls given a direct path
         # into a C function (FastPaths.c_function_call)
         self.direct_c_calls = []
-        # (CALL index, name) of the calls of math's functions computed by
-        # the C library function (FastPaths.math_function_call)
-        self.math_calls = []
+        # (CALL index, callee name) of the calls given a fast path that
+        # makes their result without the call (FastPaths.replaced_call:
+        # math's functions computed by the C library function, range's
+        # iterator made at once)
+        self.replaced_calls = []
         # sites that check what the interpreter's cache says first
         # (FastPaths.uses_interpreter_cache) then search their own cache
         # inline, else in their helper (FastPaths.searches_site_cache); in
@@ -1043,11 +1044,12 @@ class Translator(FastPaths):
     def op_CALL(self, ins, depth):
         cdef ILBuilder il = self.il
         kwnames, self.kwnames = self.kwnames, 0
-        function = self.math_function_called(ins)
-        if function is not None:
+        replaced = self.replaced_call(ins)
+        if replaced is not None:
             done = il.new_label()
             generic = il.new_label()
-            self.math_function_call(ins, depth, function, generic)
+            self.replaced_calls.append((ins.index, self.positional_callee(ins)[1]))
+            replaced(ins, depth, generic)
             il.branch("br", done)
             self.cold(lambda: self.call_made(ins, depth, kwnames), done, label=generic)
             il.mark(done)
@@ -1055,7 +1057,7 @@ class Translator(FastPaths):
         self.call_made(ins, depth, kwnames)
 
     def call_made(self, ins, depth, kwnames):
-        """CALL's code but for math_function_call's: the stack's values
+        """CALL's code but for replaced_call's fast paths: the stack's values
         in the slots, the call made inline (INLINE_CALLS, consume_generator)
         or by general_call."""
         cdef ILBuilder il = self.il

@@ -1014,7 +1014,135 @@ def math_names_bound_to_other_things(n):
     return out
 
 
+class Index:
+    """An int only by __index__: range takes it, its direct iterator not."""
+    def __init__(self, n):
+        self.n = n
+
+    def __index__(self):
+        return self.n
+
+
+# (start, stop, step) for range's three forms: what range_iterator makes at
+# once (ints of up to two digits, any signs) and what it leaves to the call
+# (more digits, a bool, __index__, a float or a str: TypeError; a zero step:
+# ValueError)
+RANGE_BOUNDS = [(5, 9, 1), (0, 0, 2), (-3, 4, -1), (9, 2, -2), (1, 10, 3), (10, 1, -3),
+                (-7, 7, 5), (5, 5, 1), (2 ** 60 - 9, 2 ** 60 - 1, 2 ** 58), (2 ** 59, -2 ** 59, -2 ** 58),
+                (2 ** 61, 2 ** 61 + 3, 1), (-2 ** 100, -2 ** 100 + 2, 1), (True, 3, True),
+                (Index(2), Index(6), Index(2)), (1, 4, 0), (1.5, 2, 1), (1, "a", 1)]
+
+
+def ranges_iterated():
+    """for loops and comprehensions over range(...) of one, two and three
+    arguments, each of RANGE_BOUNDS; errors raised at the range call."""
+    out = []
+    for a, b, c in RANGE_BOUNDS:
+        try:
+            for x in range(b):
+                out.append(x)
+                if len(out) % 7 == 0:
+                    break                   # the iterator left behind
+            out.append([x * 2 for x in range(a, b)])
+            out.append(sum(x for x in range(a, b, c)))
+            for x in range(a, b, c):
+                out.append(x)
+        except (TypeError, ValueError) as e:
+            out.append("%s: %s" % (type(e).__name__, e))
+    return out
+
+
+def range_errors_in_tracebacks(stop):
+    total = 0
+    for i in range(3):
+        for x in range(i, stop):        # TypeError at this line, the third time
+            total += x
+        stop = "x" if i == 1 else stop
+    return total
+
+
+def range_in_generators(n):
+    """Range iterators held by suspended frames (a generator's, a
+    generator expression's)."""
+    def squares(n):
+        for x in range(1, n, 2):
+            yield x * x
+    return list(squares(n)), list(x + 1 for x in range(n)), [list(range(k)) for k in range(4)]
+
+
+def range_shadowed(n):
+    """range, a builtin, shadowed by a global halfway: the call is made."""
+    global range
+    out = []
+    try:
+        for i in [0, 1, 2, 3]:
+            if i == 2:
+                range = lambda *args: iter([("shadowed", args)])    # noqa: E731
+            for x in range(i, n):
+                out.append(x)
+    finally:
+        del range
+    return out
+
+
+class OwnIterator:
+    def __init__(self):
+        self.left = 3
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.left -= 1
+        if self.left < 0:
+            raise StopIteration
+        return self.left
+
+
+class NotAnIterator:
+    def __iter__(self):
+        return [1, 2]
+
+
+def iterators_iterated():
+    """GET_ITER of objects that are their own iterators (nothing to do)
+    and of anything else (the helper); a loop taking an iterator twice."""
+    out = []
+    gen = (x * 3 for x in [1, 2, 3])
+    for x in gen:
+        out.append(x)
+    for x in gen:
+        out.append("never")
+    for pair in zip("ab", [1, 2]):
+        out.append(pair)
+    for x in map(abs, [-1, -2]):
+        out.append(x)
+    for i, x in enumerate("xy"):
+        out.append((i, x))
+    for x in OwnIterator():
+        out.append(x)
+    it = iter(range(4))
+    for x in it:
+        out.append(x)
+        if x == 1:
+            break
+    for x in it:
+        out.append(x)
+    for bad in (NotAnIterator(), 5, None):
+        try:
+            for x in bad:
+                out.append(x)
+        except TypeError as e:
+            out.append(str(e))
+    return out
+
+
 CASES = [
+    (ranges_iterated, ()),
+    (range_errors_in_tracebacks, (5,)),
+    (range_in_generators, (9,)),
+    (range_shadowed, (4,)),
+    (iterators_iterated, ()),
     (math_functions_of_every_argument, ()),
     (math_function_results_unboxed_and_not, (40,)),
     (math_functions_on_many_values, (1,)),
@@ -1129,9 +1257,10 @@ def test_math_functions_called_directly():
     the direct path; it releases what it takes."""
     import sys
     from harness import fresh_copy, run_compiled, translated
-    names = [name for call in MATH_CALLS for _, name in translated(call)[0].math_calls]
+    names = [name for call in MATH_CALLS for _, name in translated(call)[0].replaced_calls]
     assert names == ["sqrt", "sin", "cos", "tan", "exp", "log", "sqrt", "log"]
-    assert len(translated(math_function_results_unboxed_and_not)[0].math_calls) == 6
+    names = [name for _, name in translated(math_function_results_unboxed_and_not)[0].replaced_calls]
+    assert names == ["range", "sqrt", "sin", "sqrt", "cos", "sqrt", "sin"]
 
     def churn(n, value):
         out = 0.0
@@ -1145,6 +1274,31 @@ def test_math_functions_called_directly():
     before = sys.getrefcount(value)
     assert run_compiled(f, 100, value).value == churn(100, value)
     assert sys.getrefcount(value) == before
+
+
+def test_range_iterators_made_directly():
+    """range(...) for a loop or a comprehension gets the fast path; the
+    iterator it makes holds no reference to the bounds, which it releases."""
+    import sys
+    from harness import fresh_copy, run_compiled, translated
+    names = [name for _, name in translated(ranges_iterated)[0].replaced_calls]
+    assert names == ["range"] * 4
+    assert translated(range_shadowed)[0].replaced_calls    # guarded, not skipped
+
+    def churn(n, low, high):
+        total = 0
+        for _ in range(n):
+            for x in range(low, high):
+                total += 1
+        return total
+
+    low = 2 ** 40 + 1                       # two digits: not a cached int
+    high = low + 3
+    f = fresh_copy(churn)
+    run_compiled(f, 5, low, high)
+    before = sys.getrefcount(low), sys.getrefcount(high)
+    assert run_compiled(f, 100, low, high).value == 300
+    assert (sys.getrefcount(low), sys.getrefcount(high)) == before
 
 
 @pytest.mark.parametrize("fn,args", CASES, ids=["%s%r" % (f.__name__, a) for f, a in CASES])
