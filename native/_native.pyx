@@ -24,6 +24,7 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_TYPE_VERSION
     Py_ssize_t PYJ_OFFSET_TYPE_ITER
     Py_ssize_t PYJ_OFFSET_TYPE_ITERNEXT
+    Py_ssize_t PYJ_OFFSET_TYPE_VECTORCALL
     size_t PYJ_SELF_ITER
     size_t PYJ_NEXT_NOT_IMPLEMENTED
     Py_ssize_t PYJ_OFFSET_VALUES_FROM_OBJECT
@@ -70,6 +71,7 @@ cdef extern from "cpython311.h":
     Py_ssize_t PYJ_OFFSET_ENUM_LONGINDEX
     int pyj_iterators_match()
     int pyj_c_function_flags(PyObject *obj)
+    int pyj_is_vectorcall_class(PyObject *obj)
     void *pyj_float_free_list_address(PyInterpreterState *interp)
     void *pyj_float_numfree_address(PyInterpreterState *interp)
     int PYJ_FLOAT_MAX_FREE
@@ -391,6 +393,8 @@ def target_description():
         "builtin_function_flags": _c_function_flags(vars(builtins).items()),
         "method_descriptor_flags": _c_function_flags(
             item for owner in _GUESSED_METHOD_OWNERS for item in vars(owner).items()),
+        "vectorcall_classes": frozenset(name for name, obj in vars(builtins).items()
+                                        if pyj_is_vectorcall_class(<PyObject *>obj)),
         "pointer_size": sizeof(void *),
         "frame_prev_instr": PYJ_OFFSET_PREV_INSTR,
         "frame_localsplus": PYJ_OFFSET_LOCALSPLUS,
@@ -407,6 +411,7 @@ def target_description():
         "type_version": PYJ_OFFSET_TYPE_VERSION,
         "type_iter": PYJ_OFFSET_TYPE_ITER,
         "type_iternext": PYJ_OFFSET_TYPE_ITERNEXT,
+        "type_vectorcall": PYJ_OFFSET_TYPE_VECTORCALL,
         "self_iter": PYJ_SELF_ITER,
         "next_not_implemented": PYJ_NEXT_NOT_IMPLEMENTED,
         "values_from_object": PYJ_OFFSET_VALUES_FROM_OBJECT,

@@ -59,6 +59,7 @@ typedef PyObject *(*pyj_entry_fn)(PyThreadState *, PyjFrame *, int);
 #define PYJ_OFFSET_TYPE_VERSION ((Py_ssize_t)offsetof(PyTypeObject, tp_version_tag))
 #define PYJ_OFFSET_TYPE_ITER ((Py_ssize_t)offsetof(PyTypeObject, tp_iter))
 #define PYJ_OFFSET_TYPE_ITERNEXT ((Py_ssize_t)offsetof(PyTypeObject, tp_iternext))
+#define PYJ_OFFSET_TYPE_VECTORCALL ((Py_ssize_t)offsetof(PyTypeObject, tp_vectorcall))
 /* tp_iter of the types whose objects are their own iterators, and the
  * tp_iternext that makes an object no iterator (PyIter_Check) */
 #define PYJ_SELF_ITER ((size_t)&PyObject_SelfIter)
@@ -198,6 +199,13 @@ static inline int pyj_gc_would_collect(PyThreadState *ts) {
 }
 
 /* The METH_* flags of a builtin function or method descriptor, else -1. */
+/* A class of metaclass type called through its own vectorcall (range,
+ * list, set, reversed...), as the interpreter's PRECALL_BUILTIN_CLASS
+ * calls it. */
+static inline int pyj_is_vectorcall_class(PyObject *obj) {
+    return Py_IS_TYPE(obj, &PyType_Type) && ((PyTypeObject *)obj)->tp_vectorcall != NULL;
+}
+
 static inline int pyj_c_function_flags(PyObject *obj) {
     if (Py_IS_TYPE(obj, &PyCFunction_Type)) {
         return ((PyCFunctionObject *)obj)->m_ml->ml_flags;

@@ -1465,7 +1465,9 @@ class FastPaths:
         if callee is None or callee in _GUESSED_BY_NAME:
             return _GUESSED_BY_NAME.get(callee)
         loaded_by, name = callee
-        if loaded_by == "global":
+        if loaded_by == "global" and name in self.t["vectorcall_classes"]:
+            form = ("class", None)
+        elif loaded_by == "global":
             form = ("builtin", self.t["builtin_function_flags"].get(name))
         elif loaded_by == "method":
             form = ("descriptor", self.t["method_descriptor_flags"].get(name))
@@ -1769,12 +1771,15 @@ class FastPaths:
         """CALL of a C function without keywords, made here as the
         interpreter's specialised PRECALL does.  `kind`: a builtin is
         [NULL, builtin, args], a method descriptor [descriptor, self,
-        args] with self of the type that defines it.  `conventions`: the
-        METH_* flags to call it by, one (C_CALLS, from feedback or a guess)
-        or several (UNSEEN_BUILTIN_CONVENTIONS, the callable unknown), the
-        function's flags being exactly one of them.  The result replaces
-        the call's values, going to `called`; a failed guard falls through
-        to the generic call."""
+        args] with self of the type that defines it, a class [NULL, class,
+        args], of metaclass type, with a vectorcall of its own (range,
+        list, reversed: PRECALL_BUILTIN_CLASS; the helper's path records
+        classes, looking for an __init__ to call).  `conventions`: the
+        METH_* flags to call a function by, one (C_CALLS, from feedback or
+        a guess) or several (UNSEEN_BUILTIN_CONVENTIONS, the callable
+        unknown), the function's flags being exactly one of them.  The
+        result replaces the call's values, going to `called`; a failed
+        guard falls through to the generic call."""
         cdef ILBuilder il = self.il
         nargs = ins.oparg
         conventions = [flags for flags in conventions
@@ -1783,12 +1788,57 @@ class FastPaths:
             return
         self.direct_c_calls.append((ins.index, tuple(conventions)))
         base = depth - nargs - 2
-        call, result = il.new_label(), il.new_label()
+        call = il.new_label()
         self.load_slot(base)
-        il.branch("brtrue" if kind == "builtin" else "brfalse", call)
-        callable_slot = base + 1 if kind == "builtin" else base
+        il.branch("brfalse" if kind == "descriptor" else "brtrue", call)
+        callable_slot = base if kind == "descriptor" else base + 1
         self.load_slot(callable_slot)
         il.stloc(self.v_t0)
+        if kind == "class":
+            self.class_vectorcall(base, nargs, call)
+        else:
+            self.method_def_call(ins, depth, kind, conventions, base, call)
+        for d in range(callable_slot + 1, depth):
+            self.load_slot(d)
+            il.stloc(self.v_t1)
+            self.decref_local(self.v_t1)
+        self.decref_local(self.v_t0)
+        self.slot_addr(base)
+        il.ldloc(self.v_t2)
+        il.op("stind.i")
+        self.slot_addr(base + 1)
+        il.ldc_ptr(0)
+        il.op("stind.i")
+        il.ldloc(self.v_t2)
+        il.branch("brfalse", self.error_stub(ins, base))
+        il.branch("br", called)
+        il.mark(call)
+
+    def class_vectorcall(self, base, nargs, call):
+        """v_t2 = the class in v_t0 called on its arguments through its
+        own vectorcall, if it is of metaclass type and has one; else go to
+        call."""
+        cdef ILBuilder il = self.il
+        self.branch_unless_type(self.v_t0, self.t["type_type"], call)
+        self.load_field(self.v_t0, self.t["type_vectorcall"], "i")
+        il.stloc(self.v_t3)
+        il.ldloc(self.v_t3)
+        il.branch("brfalse", call)
+        self.set_prev_instr(self.current_index)
+        il.ldloc(self.v_t0)
+        self.slot_addr(base + 2)
+        il.ldc_ptr(nargs)
+        il.ldc_ptr(0)                       # no keywords
+        il.ldloc(self.v_t3)
+        self.calli_native(_C_FUNCTION_SIGNATURES[METH_FASTCALL | METH_KEYWORDS])
+        il.stloc(self.v_t2)
+
+    def method_def_call(self, ins, depth, kind, conventions, base, call):
+        """v_t2 = the result of calling the builtin or method descriptor in
+        v_t0 by the one of `conventions` its PyMethodDef has; else (another
+        type, another convention) go to call."""
+        cdef ILBuilder il = self.il
+        result = il.new_label()
         if kind == "builtin":
             self.branch_unless_type(self.v_t0, self.t["cfunction_type"], call)
             self.load_field(self.v_t0, self.t["cfunction_def"], "i")
@@ -1814,21 +1864,6 @@ class FastPaths:
                 il.branch("br", result)
                 il.mark(other)
         il.mark(result)
-        for d in range(callable_slot + 1, depth):
-            self.load_slot(d)
-            il.stloc(self.v_t1)
-            self.decref_local(self.v_t1)
-        self.decref_local(self.v_t0)
-        self.slot_addr(base)
-        il.ldloc(self.v_t2)
-        il.op("stind.i")
-        self.slot_addr(base + 1)
-        il.ldc_ptr(0)
-        il.op("stind.i")
-        il.ldloc(self.v_t2)
-        il.branch("brfalse", self.error_stub(ins, base))
-        il.branch("br", called)
-        il.mark(call)
 
     def c_function_calli(self, ins, depth, kind, flags, base):
         """v_t2 = the result of calling the ml_meth of the PyMethodDef in
@@ -3255,6 +3290,8 @@ INLINE_CALLS = {
 # (callable kind, the PyMethodDef flags it requires) for
 # FastPaths.c_function_call.  isinstance is a METH_FASTCALL builtin.
 C_CALLS = {
+    "BUILTIN_CLASS": ("class", None),     # (tp_vectorcall's arguments: those of
+                                        # METH_FASTCALL | METH_KEYWORDS)
     "NO_KW_BUILTIN_O": ("builtin", METH_O),
     "NO_KW_BUILTIN_FAST": ("builtin", METH_FASTCALL),
     "NO_KW_ISINSTANCE": ("builtin", METH_FASTCALL),
