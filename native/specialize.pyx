@@ -1997,9 +1997,10 @@ class FastPaths:
         il.branch("brfalse", helper)
         il.ldloc(self.v_t3)
         il.ldc_ptr(t["next_not_implemented"])
-        il.branch("beq", helper)
-        il.branch("br", done)
-        self.call_op_out_of_line(helper, done, "get_iter", ins, depth, depth - 1)
+        il.branch("bne.un", done)
+        # (not a cold path: lists and tuples come here, at every loop's start)
+        il.mark(helper)
+        self.call_op("get_iter", ins, depth, depth - 1)
         il.mark(done)
 
     def op_FOR_ITER(self, ins, depth):
