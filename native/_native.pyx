@@ -477,6 +477,7 @@ def target_description():
         "list_iter_type": id(type(iter([]))),
         "tuple_iter_type": id(type(iter(()))),
         "range_type": id(range),
+        "reversed_type": id(reversed),
         "range_iter_type": id(type(iter(range(0)))),
         "seqiter_index": PYJ_OFFSET_SEQITER_INDEX,
         "seqiter_seq": PYJ_OFFSET_SEQITER_SEQ,

@@ -130,12 +130,21 @@ static inline void *pyj_small_ints_address(void) {
 #define PYJ_LONG_OBJECT_SIZE ((Py_ssize_t)sizeof(PyLongObject))
 
 /* Iterator layouts private to listobject.c, tupleobject.c, rangeobject.c
- * and enumobject.c in 3.11, mirrored for inline FOR_ITER;
+ * and enumobject.c in 3.11, mirrored for inline FOR_ITER (and the range
+ * object, for the iterators pyj_range_iterator and
+ * pyj_reversed_range_iterator make);
  * pyj_iterators_match() checks the sizes against the types before the fast
  * paths are used. */
 typedef struct { PyObject_HEAD Py_ssize_t it_index; PyListObject *it_seq; } pyj_listiter;
 typedef struct { PyObject_HEAD Py_ssize_t it_index; PyTupleObject *it_seq; } pyj_tupleiter;
 typedef struct { PyObject_HEAD long index; long start; long step; long len; } pyj_rangeiter;
+typedef struct {
+    PyObject_HEAD
+    PyObject *start;
+    PyObject *stop;
+    PyObject *step;
+    PyObject *length;
+} pyj_range;
 typedef struct {
     PyObject_HEAD
     Py_ssize_t en_index;
@@ -149,6 +158,7 @@ static inline int pyj_iterators_match(void) {
     return PyListIter_Type.tp_basicsize == sizeof(pyj_listiter)
         && PyTupleIter_Type.tp_basicsize == sizeof(pyj_tupleiter)
         && PyRangeIter_Type.tp_basicsize == sizeof(pyj_rangeiter)
+        && PyRange_Type.tp_basicsize == sizeof(pyj_range)
         && PyEnum_Type.tp_basicsize == sizeof(pyj_enumerate);
 }
 #define PYJ_OFFSET_SEQITER_INDEX ((Py_ssize_t)offsetof(pyj_listiter, it_index))

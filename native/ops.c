@@ -708,31 +708,38 @@ pyj_op_get_iter(PyjFrame *f, PyObject **sp, int oparg, PyObject *aux)
     return iter == NULL ? -1 : 0;
 }
 
-/* range(...) called for the GET_ITER after it (FastPaths.range_iterator):
- * the iterator that iter(range(...)) gives, made without the range object
- * or the call, for one to three exact ints of at most two digits (nothing
- * then overflows a long, so range_iter would make this same fast iterator)
- * and a step other than zero.  `call` points at the callable (the builtin
- * range, which the caller checked) and its nargs arguments; all are
- * consumed and the iterator returned.  Anything else: NULL, nothing done
- * (the call is then made as usual and raises what range raises).  A leaf:
- * it runs no code (the arguments are ints, range is a static type). */
-static PyObject *
-pyj_range_iterator(PyObject **call, int nargs)
+/* The iterators of range(...) and reversed(range(...)) made for the
+ * GET_ITER after the call (FastPaths.iterator_call), as range_iter and
+ * range_reverse make them, for bounds that are exact ints of at most two
+ * digits (so nothing computed from them overflows a long, and those make
+ * this same fast iterator) and a step other than zero.  `call` points at
+ * the callable (which the caller checked) and its nargs arguments; all
+ * are consumed and the iterator returned.  Anything else: NULL, nothing
+ * done (the call is then made as usual, raising what it raises).  Leaves:
+ * they run no code (what they release are ints, a range, static types). */
+static int
+small_int(PyObject *v, long *value)
 {
-    long bounds[3] = {0, 0, 1};             /* start, stop, step */
-    int first = nargs == 1 ? 1 : 0;         /* range(stop) */
-    for (int i = 0; i < nargs; i++) {
-        PyObject *arg = call[1 + i];
-        if (!PyLong_CheckExact(arg) || Py_ABS(Py_SIZE(arg)) > 2) {
-            return NULL;
-        }
-        bounds[first + i] = PyLong_AsLong(arg);
+    if (!PyLong_CheckExact(v) || Py_ABS(Py_SIZE(v)) > 2) {
+        return 0;
     }
-    long start = bounds[0], stop = bounds[1], step = bounds[2];
-    if (step == 0) {
-        return NULL;
+    *value = PyLong_AsLong(v);
+    return 1;
+}
+
+/* The number of items of range(start, stop, step), step != 0 */
+static long
+range_length(long start, long stop, long step)
+{
+    if (step > 0) {
+        return start < stop ? 1 + (stop - 1 - start) / step : 0;
     }
+    return start > stop ? 1 + (start - 1 - stop) / -step : 0;
+}
+
+static PyObject *
+range_iterator_taking(PyObject **call, int nargs, long start, long step, long len)
+{
     pyj_rangeiter *it = PyObject_New(pyj_rangeiter, &PyRangeIter_Type);
     if (it == NULL) {
         PyErr_Clear();                      /* the call will meet it again */
@@ -741,16 +748,43 @@ pyj_range_iterator(PyObject **call, int nargs)
     it->index = 0;
     it->start = start;
     it->step = step;
-    if (step > 0) {
-        it->len = start < stop ? 1 + (stop - 1 - start) / step : 0;
-    }
-    else {
-        it->len = start > stop ? 1 + (start - 1 - stop) / -step : 0;
-    }
+    it->len = len;
     for (int i = 0; i <= nargs; i++) {
         Py_DECREF(call[i]);
     }
     return (PyObject *)it;
+}
+
+static PyObject *
+pyj_range_iterator(PyObject **call, int nargs)
+{
+    long bounds[3] = {0, 0, 1};             /* start, stop, step */
+    int first = nargs == 1 ? 1 : 0;         /* range(stop) */
+    for (int i = 0; i < nargs; i++) {
+        if (!small_int(call[1 + i], &bounds[first + i])) {
+            return NULL;
+        }
+    }
+    long start = bounds[0], stop = bounds[1], step = bounds[2];
+    if (step == 0) {
+        return NULL;
+    }
+    return range_iterator_taking(call, nargs, start, step, range_length(start, stop, step));
+}
+
+/* reversed(r) of an exact range: from its last item down (range_reverse's
+ * start, (start - step) + len * step, even where r is empty) */
+static PyObject *
+pyj_reversed_range_iterator(PyObject **call, int nargs)
+{
+    long start, stop, step;
+    pyj_range *r = (pyj_range *)call[1];
+    if (nargs != 1 || !Py_IS_TYPE(call[1], &PyRange_Type) || !small_int(r->start, &start)
+            || !small_int(r->stop, &stop) || !small_int(r->step, &step)) {
+        return NULL;
+    }
+    long len = range_length(start, stop, step);
+    return range_iterator_taking(call, nargs, (start - step) + len * step, -step, len);
 }
 
 /* The exhausted iterator popped, the loop left (the jump). */
@@ -3025,6 +3059,7 @@ const pyj_helper_entry pyj_helper_table[] = {
     HELPER(peek_truth),
     HELPER(get_iter),
     {"range_iterator", (void *)pyj_range_iterator},
+    {"reversed_range_iterator", (void *)pyj_reversed_range_iterator},
     HELPER(for_iter),
     {"for_iter_return", (void *)pyj_for_iter_return},
     {"for_iter_leaf", (void *)pyj_op_for_iter_leaf},

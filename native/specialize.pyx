@@ -86,7 +86,7 @@ SIG_DEALLOC = cil.unmanaged_signature("void", ["i"])
 SIG_POW = cil.unmanaged_leaf_signature("r8", ["r8", "r8"])
 SIG_IS_SUBTYPE = cil.unmanaged_leaf_signature("i4", ["i", "i"])
 SIG_MATH_FUNCTION = cil.unmanaged_leaf_signature("r8", ["r8"])
-SIG_RANGE_ITERATOR = cil.unmanaged_leaf_signature("i", ["i", "i4"])
+SIG_ITERATOR_MAKER = cil.unmanaged_leaf_signature("i", ["i", "i4"])
 SIG_RECURSION_EXHAUSTED = cil.unmanaged_signature("i4", ["i"])
 SIG_UNPACK_INTO_LOCALS_LEAF = cil.unmanaged_leaf_signature("i4", ["i", "i", "i", "i4"])
 SIG_UNPACK_INTO_LOCALS = cil.unmanaged_signature("i4", ["i", "i", "i", "i4"])
@@ -1517,8 +1517,9 @@ class FastPaths:
         name = self.math_function_called(ins)
         if name is not None:
             return lambda ins, depth, generic: self.math_function_call(ins, depth, name, generic)
-        if self.range_iterated(ins):
-            return self.range_iterator
+        made = self.iterator_made(ins)
+        if made is not None:
+            return lambda ins, depth, generic: self.iterator_call(ins, depth, generic, made)
         return None
 
     def math_function_called(self, ins):
@@ -1531,31 +1532,37 @@ class FastPaths:
         name = self.positional_callee(ins)[1]
         return name if name in MATH_DOMAINS and name in self.t["math_functions"] else None
 
-    def range_iterated(self, ins):
-        """Does the CALL seem to make range(...) of one to three arguments
-        for the GET_ITER after it (a for loop's, or a comprehension's)?"""
+    def iterator_made(self, ins):
+        """The builtin class (ITERATOR_MAKERS) a CALL seems to call for the
+        GET_ITER after it (a for loop's, or a comprehension's), or None."""
         following = self.next_instr(ins)
-        return (self.t["inline_iterators"] and 1 <= ins.oparg <= 3
-                and following is not None and following.name == "GET_ITER"
-                and self.positional_callee(ins) == ("global", "range"))
+        if not self.t["inline_iterators"] or following is None or following.name != "GET_ITER":
+            return None
+        loaded_by, name = self.positional_callee(ins)
+        if loaded_by != "global" or name not in ITERATOR_MAKERS:
+            return None
+        return name if ins.oparg in ITERATOR_MAKERS[name][2] else None
 
-    def range_iterator(self, ins, depth, generic):
-        """[NULL, range, args...] before a GET_ITER: the range iterator
-        made at once (pyj_range_iterator: exact ints, no range object, no
-        call), in the call's place, where the GET_ITER finds an iterator.
-        chaos's Spline.__call__ runs two such loops a call, hexiom's
-        solver one for each cell a pass.  Anything else goes to generic."""
+    def iterator_call(self, ins, depth, generic, name):
+        """[NULL, range or reversed, args...] before a GET_ITER: the range
+        iterator the call and the GET_ITER would make, made at once by a
+        helper (ops.c: exact ints, no range object, no call), in the call's
+        place, where the GET_ITER finds an iterator.  chaos's
+        Spline.__call__ runs two such loops a call, hexiom's solver one
+        for each cell a pass, nqueens' permutations a reversed one for each
+        permutation.  Anything else goes to generic."""
         cdef ILBuilder il = self.il
+        class_key, helper, _ = ITERATOR_MAKERS[name]
         base = depth - ins.oparg - 2
         self.spill(base, depth)
         self.load_slot(base)
         il.branch("brtrue", generic)
         self.load_slot(base + 1)
-        il.ldc_ptr(self.t["range_type"])
+        il.ldc_ptr(self.t[class_key])
         il.branch("bne.un", generic)
         self.slot_addr(base + 1)
         il.ldc_i4(ins.oparg)
-        self.call_native(self.helpers["range_iterator"], SIG_RANGE_ITERATOR, observes_frame=False)
+        self.call_native(self.helpers[helper], SIG_ITERATOR_MAKER, observes_frame=False)
         il.stloc(self.v_t2)
         il.ldloc(self.v_t2)
         il.branch("brfalse", generic)
@@ -1978,7 +1985,7 @@ class FastPaths:
         """Nothing to do for an object of a type whose objects are their
         own iterators (tp_iter PyObject_SelfIter, and a tp_iternext:
         PyObject_GetIter then returns the object) -- the range iterator
-        range_iterator makes, a generator, zip, map, enumerate.  Anything
+        iterator_call makes, a generator, zip, map, enumerate.  Anything
         else takes the helper."""
         cdef ILBuilder il = self.il
         t = self.t
@@ -3286,6 +3293,12 @@ INLINE_CALLS = {
     "NO_KW_LEN": (FastPaths.length_of, 1),
     "NO_KW_ISINSTANCE": (FastPaths.instance_of, 2),
 }
+
+# Builtin classes whose iterator a CALL right before a GET_ITER makes at
+# once (FastPaths.iterator_call): name -> (target description key of the
+# class, helper, numbers of arguments)
+ITERATOR_MAKERS = {"range": ("range_type", "range_iterator", (1, 2, 3)),
+                   "reversed": ("reversed_type", "reversed_range_iterator", (1,))}
 
 # CALLs the interpreter specialised to a direct call of a C function:
 # (callable kind, the PyMethodDef flags it requires) for

@@ -1023,7 +1023,7 @@ class Index:
         return self.n
 
 
-# (start, stop, step) for range's three forms: what range_iterator makes at
+# (start, stop, step) for range's three forms: what iterator_call makes at
 # once (ints of up to two digits, any signs) and what it leaves to the call
 # (more digits, a bool, __index__, a float or a str: TypeError; a zero step:
 # ValueError)
@@ -1047,7 +1047,19 @@ def ranges_iterated():
             out.append(sum(x for x in range(a, b, c)))
             for x in range(a, b, c):
                 out.append(x)
+            r = range(a, b, c)
+            out.append([x for x in reversed(r)])
+            for x in reversed(r):
+                out.append(x)
+            rest = reversed(r)              # (what __reduce__ sees: its start, even
+            out.append(rest.__reduce__())   # where r is empty)
         except (TypeError, ValueError) as e:
+            out.append("%s: %s" % (type(e).__name__, e))
+    for other in ([1, 2, 3], "abc", (4, 5), {6: 7}, 8):     # reversed of other things
+        try:
+            for x in reversed(other):
+                out.append(x)
+        except TypeError as e:
             out.append("%s: %s" % (type(e).__name__, e))
     return out
 
@@ -1277,18 +1289,21 @@ def test_math_functions_called_directly():
 
 
 def test_range_iterators_made_directly():
-    """range(...) for a loop or a comprehension gets the fast path; the
-    iterator it makes holds no reference to the bounds, which it releases."""
+    """range(...) and reversed(range(...)) for a loop or a comprehension get
+    the fast path; the iterator it makes holds no reference to the bounds,
+    which it releases."""
     import sys
     from harness import fresh_copy, run_compiled, translated
     names = [name for _, name in translated(ranges_iterated)[0].replaced_calls]
-    assert names == ["range"] * 4
+    assert names == ["range"] * 4 + ["reversed"] * 3
     assert translated(range_shadowed)[0].replaced_calls    # guarded, not skipped
 
     def churn(n, low, high):
         total = 0
         for _ in range(n):
             for x in range(low, high):
+                total += 1
+            for x in reversed(range(low, high)):
                 total += 1
         return total
 
@@ -1297,7 +1312,7 @@ def test_range_iterators_made_directly():
     f = fresh_copy(churn)
     run_compiled(f, 5, low, high)
     before = sys.getrefcount(low), sys.getrefcount(high)
-    assert run_compiled(f, 100, low, high).value == 300
+    assert run_compiled(f, 100, low, high).value == 600
     assert (sys.getrefcount(low), sys.getrefcount(high)) == before
 
 
