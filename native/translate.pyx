@@ -1128,9 +1128,10 @@ class Translator(FastPaths):
         self.defer(depth, "local", ins.oparg)
 
     def check_bound(self, ins, depth):
-        """UnboundLocalError unless local oparg holds a value."""
+        """UnboundLocalError unless local oparg holds a value (where the
+        analysis cannot tell it does: Analysis.bound_before)."""
         cdef ILBuilder il = self.il
-        if ins.oparg in self.a.always_bound:
+        if ins.oparg in self.a.always_bound or self.a.bound_before.get(ins.index, 0) >> ins.oparg & 1:
             return
         bound = il.new_label()
         self.local_addr(ins.oparg)

@@ -25,6 +25,52 @@ def unbound_local(flag):
     return x  # noqa: F821 - UnboundLocalError on purpose
 
 
+def locals_bound_on_some_paths(n, flag):
+    """Locals bound on every path to a load (no check left), on some (the
+    check raises on the others): branches, loops whose first round binds,
+    a del on one branch, except clauses, an `except ... as` name."""
+    out = []
+    for i in range(n):
+        if i % 2:
+            odd = i
+        out.append(odd)                 # unbound at i == 0 unless n starts odd
+        last = i
+    out.append(last)                    # unbound when n == 0
+    try:
+        if flag:
+            raise KeyError(n)
+        tried = 1
+    except KeyError as e:
+        caught = e
+        out.append(caught)
+    out.append(tried if not flag else "raised")
+    if flag:
+        del out
+    return out
+
+
+def locals_unbound_by_del_in_a_loop(n):
+    seen = []
+    x = 0
+    for i in range(n):
+        seen.append(x)                  # unbound after the round that deleted it
+        if i == 2:
+            del x
+        else:
+            x = i
+    return seen
+
+
+def local_bound_in_an_except_clause(flag):
+    try:
+        if flag:
+            1 / 0
+        value = "body"
+    except ZeroDivisionError:
+        value = "handler"
+    return value                        # bound on both paths here
+
+
 def delete_local():
     x = 1
     del x
@@ -534,6 +580,14 @@ CASES = [
     (locals_and_consts, (2, 5)),
     (unbound_local, (False,)),
     (unbound_local, (True,)),
+    (locals_bound_on_some_paths, (0, False)),
+    (locals_bound_on_some_paths, (1, False)),
+    (locals_bound_on_some_paths, (3, False)),
+    (locals_bound_on_some_paths, (3, True)),
+    (locals_unbound_by_del_in_a_loop, (2,)),
+    (locals_unbound_by_del_in_a_loop, (5,)),
+    (local_bound_in_an_except_clause, (False,)),
+    (local_bound_in_an_except_clause, (True,)),
     (delete_local, ()),
     (delete_parameter, (1, 2, 3)),
     (globals_and_builtins, ()),
@@ -608,6 +662,24 @@ CASES = [
     (lines_seen_from_outside, (3,)),
     (deep_recursion, (0,)),
 ]
+
+
+def test_loads_of_bound_locals_are_not_checked():
+    """A LOAD_FAST checks its local only where some path reaches it with
+    the local unbound (Analysis.bound_before)."""
+    from pyjion_clr import _bytecode
+
+    def checked_loads(fn):
+        analysis = _bytecode.analyze(fn.__code__)
+        names = fn.__code__.co_varnames
+        return sorted({names[ins.oparg] for ins in analysis.instrs
+                       if ins.name == "LOAD_FAST" and ins.oparg not in analysis.always_bound
+                       and not analysis.bound_before[ins.index] >> ins.oparg & 1})
+
+    assert checked_loads(locals_bound_on_some_paths) == ["last", "odd", "out", "tried"]
+    assert checked_loads(locals_unbound_by_del_in_a_loop) == ["x"]
+    assert checked_loads(local_bound_in_an_except_clause) == []
+    assert checked_loads(loops) == []
 
 
 @pytest.mark.parametrize("fn,args", CASES, ids=["%s%r" % (f.__name__, a) for f, a in CASES])
