@@ -1486,10 +1486,21 @@ class FastPaths:
         the code warm but not this site: a cold one.)"""
         if seen in C_CALLS:
             kind, flags = C_CALLS[seen]
+            if kind == "class" and not self.runs_often():
+                return None
             return kind, (flags,)
         if self.unseen_call_in_cold_loop(seen):
             return "builtin", UNSEEN_BUILTIN_CONVENTIONS
         return None
+
+    def runs_often(self):
+        """Is the CALL being translated one the interpreter ran warm (it
+        has feedback) or in a loop?  Elsewhere, in code compiled at its
+        first call, it runs once per call of the code: a direct path there
+        (an unmanaged call that RyuJIT expands inline in the body) is code
+        for no time saved -- list(range(n)) before fannkuch's loop."""
+        precall = self.precall_of(self.current_ins)
+        return (precall is not None and precall.seen is not None) or self.current_index in self.a.in_loops
 
     def unseen_call_in_cold_loop(self, seen):
         """Is the CALL being translated one the interpreter has no feedback
