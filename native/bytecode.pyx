@@ -262,13 +262,6 @@ def parameter_count(code):
             + bool(flags & CO_VARARGS) + bool(flags & CO_VARKEYWORDS))
 
 
-def always_bound_locals(code, instrs):
-    """Locals no LOAD_FAST can find unbound: the parameters (bound by the
-    call) that no DELETE_FAST unbinds."""
-    deleted = {ins.oparg for ins in instrs if ins.name == "DELETE_FAST"}
-    return frozenset(range(parameter_count(code))) - deleted
-
-
 def bound_before(code, instrs, handler_for):
     """{index: bit mask of the locals bound whenever the instruction is
     reached} for the reachable instructions: a forward dataflow from the
@@ -340,14 +333,13 @@ def callee_names(code, instrs, depth_before):
 
 class Analysis:
     def __init__(self, instrs, handlers, depth_before, handler_for, block_starts, max_depth,
-                 always_bound, bound_before, callees, warmed, code_flags):
+                 bound_before, callees, warmed, code_flags):
         self.instrs = instrs
         self.handlers = handlers
         self.depth_before = depth_before    # {index: depth} for reachable instructions
         self.handler_for = handler_for      # {index: Handler or None}
         self.block_starts = block_starts    # set of indices that are branch targets
         self.max_depth = max_depth
-        self.always_bound = always_bound    # local indices never unbound
         self.bound_before = bound_before    # {index: mask of the locals bound there}
         self.callees = callees              # {PRECALL index: (kind, name)} (callee_names)
         self.warmed = warmed                # quickened by the interpreter (read_feedback)
@@ -453,6 +445,6 @@ def analyze(code):
         if d > max_depth:
             max_depth = d
     return Analysis(instrs, handlers, depth_before, handler_for, block_starts, max_depth,
-                    always_bound_locals(code, instrs), bound_before(code, instrs, handler_for),
+                    bound_before(code, instrs, handler_for),
                     callee_names(code, instrs, depth_before),
                     warmed, code.co_flags)

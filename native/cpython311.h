@@ -208,7 +208,6 @@ static inline int pyj_gc_would_collect(PyThreadState *ts) {
         && gc->generations[0].count + 1 > gc->generations[0].threshold;
 }
 
-/* The METH_* flags of a builtin function or method descriptor, else -1. */
 /* A class of metaclass type called through its own vectorcall (range,
  * list, set, reversed...), as the interpreter's PRECALL_BUILTIN_CLASS
  * calls it. */
@@ -216,6 +215,7 @@ static inline int pyj_is_vectorcall_class(PyObject *obj) {
     return Py_IS_TYPE(obj, &PyType_Type) && ((PyTypeObject *)obj)->tp_vectorcall != NULL;
 }
 
+/* The METH_* flags of a builtin function or method descriptor, else -1. */
 static inline int pyj_c_function_flags(PyObject *obj) {
     if (Py_IS_TYPE(obj, &PyCFunction_Type)) {
         return ((PyCFunctionObject *)obj)->m_ml->ml_flags;

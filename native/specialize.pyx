@@ -1566,11 +1566,7 @@ class FastPaths:
         class_key, helper, _ = ITERATOR_MAKERS[name]
         base = depth - ins.oparg - 2
         self.spill(base, depth)
-        self.load_slot(base)
-        il.branch("brtrue", generic)
-        self.load_slot(base + 1)
-        il.ldc_ptr(self.t[class_key])
-        il.branch("bne.un", generic)
+        self.branch_unless_called(base, self.t[class_key], generic)
         self.slot_addr(base + 1)
         il.ldc_i4(ins.oparg)
         self.call_native(self.helpers[helper], SIG_ITERATOR_MAKER, observes_frame=False)
@@ -1633,14 +1629,20 @@ class FastPaths:
         address `builtin` (go to call)."""
         cdef ILBuilder il = self.il
         base = depth - nargs - 2
-        self.load_slot(base)
-        il.branch("brtrue", call)
-        self.load_slot(base + 1)
-        il.ldc_ptr(builtin)
-        il.branch("bne.un", call)
+        self.branch_unless_called(base, builtin, call)
         for i, v in enumerate((self.v_t0, self.v_t1)[:nargs]):
             self.load_slot(base + 2 + i)
             il.stloc(v)
+
+    def branch_unless_called(self, base, address, label):
+        """Go to label unless the call whose values start at slot base is
+        [NULL, the object at `address`, ...]."""
+        cdef ILBuilder il = self.il
+        self.load_slot(base)
+        il.branch("brtrue", label)
+        self.load_slot(base + 1)
+        il.ldc_ptr(address)
+        il.branch("bne.un", label)
 
     def replace_builtin_call(self, depth, v_result, nargs=1):
         """The new reference in v_result replaces [NULL, builtin, x] (or

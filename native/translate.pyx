@@ -1131,7 +1131,7 @@ class Translator(FastPaths):
         """UnboundLocalError unless local oparg holds a value (where the
         analysis cannot tell it does: Analysis.bound_before)."""
         cdef ILBuilder il = self.il
-        if ins.oparg in self.a.always_bound or self.a.bound_before.get(ins.index, 0) >> ins.oparg & 1:
+        if self.a.bound_before.get(ins.index, 0) >> ins.oparg & 1:
             return
         bound = il.new_label()
         self.local_addr(ins.oparg)
@@ -1218,7 +1218,7 @@ class Translator(FastPaths):
 
     def op_DELETE_FAST(self, ins, depth):
         cdef ILBuilder il = self.il
-        self.check_bound(ins, depth)        # a deleted local is never always bound
+        self.check_bound(ins, depth)        # (del of an unbound local raises)
         self.local_addr(ins.oparg)
         il.op("ldind.i")
         il.stloc(self.v_t0)

@@ -673,7 +673,7 @@ def test_loads_of_bound_locals_are_not_checked():
         analysis = _bytecode.analyze(fn.__code__)
         names = fn.__code__.co_varnames
         return sorted({names[ins.oparg] for ins in analysis.instrs
-                       if ins.name == "LOAD_FAST" and ins.oparg not in analysis.always_bound
+                       if ins.name == "LOAD_FAST"
                        and not analysis.bound_before[ins.index] >> ins.oparg & 1})
 
     assert checked_loads(locals_bound_on_some_paths) == ["last", "odd", "out", "tried"]
