@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup build demo test bench-micro bench bench-quick conformance conformance-quick clean
+.PHONY: setup build demo test bench-micro bench bench-quick bench-costs conformance conformance-quick clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: build $(BENCH_STAMP)
 
 bench-quick: build $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py --quick --out benchmarks/results/quick
+
+# Where each benchmark's time goes, plain vs JIT (Linux perf; ~35 min).
+bench-costs: build $(BENCH_STAMP)
+	$(PY) benchmarks/cost_shares.py --processes 3 --out benchmarks/results/cost_shares.md
 
 # CPython's regression suite plain vs JIT at threshold 0 (5-15 min on 2 cores);
 # the table is kept in tests/conformance/results/.
