@@ -22,13 +22,12 @@ change is compared with its base in the same rounds.
 import argparse
 import asyncio
 import os
-import runpy
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import benchmark_script  # noqa: E402
+from bench import run_in_process  # noqa: E402
 
 BATCH_SECONDS = 0.15
 BATCHES = 5
@@ -71,15 +70,7 @@ def _timed_loops(loops, func, args):
 
 
 def child(name, jit):
-    import pyperf
-    pyperf.Runner = _TimingRunner
-    if jit:
-        import pyjion_clr
-        pyjion_clr.enable()
-    script = benchmark_script(name)
-    os.chdir(os.path.dirname(script))
-    sys.path.insert(0, os.path.dirname(script))
-    runpy.run_path(script, run_name="__main__")
+    run_in_process(name, _TimingRunner, jit)
     for key, seconds in _TimingRunner.results.items():
         print(key, repr(seconds))
 

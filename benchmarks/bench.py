@@ -25,6 +25,7 @@ import importlib.util
 import json
 import math
 import os
+import runpy
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,21 @@ def benchmark_script(name):
         sys.exit("pyperformance is not installed (make bench installs it)")
     base = os.path.join(os.path.dirname(spec.origin), "data-files", "benchmarks")
     return os.path.join(base, "bm_" + name, "run_benchmark.py")
+
+
+def run_in_process(name, runner_class, jit):
+    """Run benchmark `name`'s script in this process, with runner_class
+    standing in for pyperf.Runner (it times or samples what the script
+    registers), the JIT enabled first if `jit`."""
+    import pyperf
+    pyperf.Runner = runner_class
+    if jit:
+        import pyjion_clr
+        pyjion_clr.enable()
+    script = benchmark_script(name)
+    os.chdir(os.path.dirname(script))
+    sys.path.insert(0, os.path.dirname(script))
+    runpy.run_path(script, run_name="__main__")
 
 
 def run_pyperf(script, output, extra, env, append):

@@ -24,7 +24,6 @@ objects than its own run already does.
 import argparse
 import os
 import re
-import runpy
 import signal
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import BENCHMARKS, benchmark_script  # noqa: E402
+from bench import BENCHMARKS, run_in_process  # noqa: E402
 
 WARMUP_SECONDS = 1.5
 
@@ -118,19 +117,6 @@ class _SteadyRunner:
         print(name, output, repr(elapsed / calls), flush=True)
 
 
-def child(script_name, jit, perf_output):
-    import pyperf
-    _SteadyRunner.perf_output = perf_output
-    pyperf.Runner = _SteadyRunner
-    if jit:
-        import pyjion_clr
-        pyjion_clr.enable()
-    script = benchmark_script(script_name)
-    os.chdir(os.path.dirname(script))
-    sys.path.insert(0, os.path.dirname(script))
-    runpy.run_path(script, run_name="__main__")
-
-
 def measure(script_name, jit, seconds, frequency):
     """{function name: (seconds a call, {bucket: percent})} of one side,
     for each function the script registers."""
@@ -206,7 +192,8 @@ def main(argv=None):
     if args.child:
         _SteadyRunner.seconds = float(os.environ["PYJION_COST_SECONDS"])
         _SteadyRunner.frequency = int(os.environ["PYJION_COST_FREQUENCY"])
-        child(args.names[0], args.child == "jit", args.perf_output)
+        _SteadyRunner.perf_output = args.perf_output
+        run_in_process(args.names[0], _SteadyRunner, args.child == "jit")
         return
     try:
         subprocess.run(["perf", "--version"], capture_output=True, check=True)
