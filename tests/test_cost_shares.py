@@ -46,8 +46,8 @@ def test_table_bounds_by_the_kept_buckets():
     jit = (0.050, {"compiled code": 60.0, "collector": 40.0})
     lines = cost_shares.table("float", plain, jit)
     # kept: 40% of 50 ms = 20 ms; 100 ms / 20 ms
-    assert lines[0] == ("### float: plain 100000 us, JIT 50000 us a call (2.00x); "
-                        "with only what is kept left: 5.00x")
+    assert lines[0] == ("### float: plain 100000 us, JIT 50000 us a call (2.00x); kept 40% of the "
+                        "JIT's time; with only what is kept left: 5.00x")
     assert "| collector | 20000 | 20000 |" in lines
 
 
