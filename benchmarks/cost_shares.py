@@ -1,9 +1,9 @@
 """Where a pyperformance benchmark's time goes, plain interpreter vs JIT:
 the share of the collector, of making and freeing objects, of the kernel
 (the allocator's fresh pages), of C libraries, and of the rest (the
-interpreter, or compiled code and its helpers), in milliseconds a call.
+interpreter, or compiled code and its helpers), in microseconds a call.
 
-    python benchmarks/cost_shares.py [--seconds 6] [--out FILE] [float nbody ...]
+    python benchmarks/cost_shares.py [--seconds 6] [--processes 1] [--out FILE] [float nbody ...]
 
 (`make bench-costs`: all of `make bench`'s, into benchmarks/results/.)
 
