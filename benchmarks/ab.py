@@ -20,53 +20,28 @@ change is compared with its base in the same rounds.
 """
 
 import argparse
-import asyncio
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import run_in_process  # noqa: E402
+from bench import RunnerStandIn, run_in_process  # noqa: E402
 
 BATCH_SECONDS = 0.15
 BATCHES = 5
 
 
-class _TimingRunner:
-    """Stands in for pyperf.Runner inside a child process: records the
-    best per-call time of each benchmark function registered with it."""
+class _TimingRunner(RunnerStandIn):
+    """Records the best per-call time of each benchmark function the
+    script registers."""
 
     results = {}
 
-    def __init__(self, *args, **kwargs):
-        self.metadata = {}
-        self.argparser = argparse.ArgumentParser()
-
-    def parse_args(self, args=None):
-        return self.argparser.parse_args([])
-
-    def bench_func(self, name, func, *args, inner_loops=None, metadata=None):
-        self._measure(name, lambda loops: _timed_loops(loops, func, args))
-
-    def bench_time_func(self, name, func, *args, inner_loops=None, metadata=None):
-        self._measure(name, lambda loops: func(loops, *args))
-
-    def bench_async_func(self, name, func, *args, inner_loops=None, metadata=None):
-        self._measure(name, lambda loops: _timed_loops(loops, lambda: asyncio.run(func(*args)), ()))
-
-    def _measure(self, name, run_loops):
+    def measure(self, name, run_loops):
         run_loops(1)
         once = max(run_loops(1), 1e-6)
         loops = max(1, int(BATCH_SECONDS / once))
         self.results[name] = min(run_loops(loops) / loops for _ in range(BATCHES))
-
-
-def _timed_loops(loops, func, args):
-    start = time.perf_counter()
-    for _ in range(loops):
-        func(*args)
-    return time.perf_counter() - start
 
 
 def child(name, jit):

@@ -59,10 +59,44 @@ def benchmark_script(name):
     return os.path.join(base, "bm_" + name, "run_benchmark.py")
 
 
+class RunnerStandIn:
+    """Stands in for pyperf.Runner where a process runs a benchmark script
+    itself (run_in_process): each function the script registers goes to
+    self.measure(name, run_loops), run_loops(n) running it n times and
+    returning the seconds that took."""
+
+    def __init__(self, *args, **kwargs):
+        self.metadata = {}
+        self.argparser = argparse.ArgumentParser()
+
+    def parse_args(self, args=None):
+        return self.argparser.parse_args([])
+
+    def bench_func(self, name, func, *args, inner_loops=None, metadata=None):
+        self.measure(name, lambda loops: _timed_loops(loops, func, args))
+
+    def bench_time_func(self, name, func, *args, inner_loops=None, metadata=None):
+        self.measure(name, lambda loops: func(loops, *args))
+
+    def bench_async_func(self, name, func, *args, inner_loops=None, metadata=None):
+        import asyncio
+        self.measure(name, lambda loops: _timed_loops(loops, lambda: asyncio.run(func(*args)), ()))
+
+    def measure(self, name, run_loops):
+        raise NotImplementedError
+
+
+def _timed_loops(loops, func, args):
+    start = time.perf_counter()
+    for _ in range(loops):
+        func(*args)
+    return time.perf_counter() - start
+
+
 def run_in_process(name, runner_class, jit):
-    """Run benchmark `name`'s script in this process, with runner_class
-    standing in for pyperf.Runner (it times or samples what the script
-    registers), the JIT enabled first if `jit`."""
+    """Run benchmark `name`'s script in this process, with runner_class (a
+    RunnerStandIn) standing in for pyperf.Runner, the JIT enabled first
+    if `jit`."""
     import pyperf
     pyperf.Runner = runner_class
     if jit:

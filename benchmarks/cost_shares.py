@@ -33,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import BENCHMARKS, run_in_process  # noqa: E402
+from bench import BENCHMARKS, RunnerStandIn, run_in_process  # noqa: E402
 
 WARMUP_SECONDS = 1.5
 
@@ -73,37 +73,20 @@ def shares(report_text):
     return totals
 
 
-class _SteadyRunner:
-    """Stands in for pyperf.Runner in the child: warms each of the script's
-    functions up in turn, then calls it under perf for the set time;
-    prints the function's name and its seconds a call."""
+class _SteadyRunner(RunnerStandIn):
+    """Warms each of the script's functions up in turn, then runs it under
+    perf for the set time; prints the function's name, the perf data file
+    and its seconds a call."""
 
     seconds = 6.0
     frequency = 1000
     perf_output = "perf.data"
+    sampled = 0
 
-    def __init__(self, *args, **kwargs):
-        self.metadata = {}
-        self.argparser = argparse.ArgumentParser()
-        self.sampled = 0
-
-    def parse_args(self, args=None):
-        return self.argparser.parse_args([])
-
-    def bench_func(self, name, func, *args, inner_loops=None, metadata=None):
-        self._sample(name, lambda: func(*args))
-
-    def bench_time_func(self, name, func, *args, inner_loops=None, metadata=None):
-        self._sample(name, lambda: func(1, *args))
-
-    def bench_async_func(self, name, func, *args, inner_loops=None, metadata=None):
-        import asyncio
-        self._sample(name, lambda: asyncio.run(func(*args)))
-
-    def _sample(self, name, call):
+    def measure(self, name, run_loops):
         start = time.perf_counter()
         while time.perf_counter() - start < WARMUP_SECONDS:
-            call()
+            run_loops(1)
         output = "%s.%d" % (self.perf_output, self.sampled)
         self.sampled += 1
         perf = subprocess.Popen(["perf", "record", "-q", "-F", str(self.frequency), "-p", str(os.getpid()),
@@ -111,7 +94,7 @@ class _SteadyRunner:
         time.sleep(0.5)     # perf attached
         calls, start = 0, time.perf_counter()
         while time.perf_counter() - start < self.seconds:
-            call()
+            run_loops(1)
             calls += 1
         elapsed = time.perf_counter() - start
         perf.send_signal(signal.SIGINT)
@@ -216,8 +199,9 @@ def main(argv=None):
                 runs[jit].append(measure(script_name, jit, args.seconds, args.frequency))
         plain, jit = median_processes(runs[False]), median_processes(runs[True])
         for name in plain:
-            lines += table(name, plain[name], jit[name])
-            print("\n".join(table(name, plain[name], jit[name])), flush=True)
+            rows = table(name, plain[name], jit[name])
+            print("\n".join(rows), flush=True)
+            lines += rows
     if args.out:
         with open(args.out, "w") as f:
             f.write("\n".join(lines))
