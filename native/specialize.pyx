@@ -1523,14 +1523,15 @@ class FastPaths:
 
     def replaced_call(self, ins):
         """The fast path that makes a CALL's result without the call, by
-        what the CALL seems to call -- an emitter (ins, depth, generic)
-        that goes to generic where its guards fail -- or None."""
+        what the CALL seems to call: (the callee's name, an emitter (ins,
+        depth, generic) that goes to generic where its guards fail), or
+        None."""
         name = self.math_function_called(ins)
         if name is not None:
-            return lambda ins, depth, generic: self.math_function_call(ins, depth, name, generic)
+            return name, lambda ins, depth, generic: self.math_function_call(ins, depth, name, generic)
         made = self.iterator_made(ins)
         if made is not None:
-            return lambda ins, depth, generic: self.iterator_call(ins, depth, generic, made)
+            return made, lambda ins, depth, generic: self.iterator_call(ins, depth, generic, made)
         return None
 
     def math_function_called(self, ins):

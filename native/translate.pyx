@@ -1046,10 +1046,11 @@ class Translator(FastPaths):
         kwnames, self.kwnames = self.kwnames, 0
         replaced = self.replaced_call(ins)
         if replaced is not None:
+            name, emit = replaced
             done = il.new_label()
             generic = il.new_label()
-            self.replaced_calls.append((ins.index, self.positional_callee(ins)[1]))
-            replaced(ins, depth, generic)
+            self.replaced_calls.append((ins.index, name))
+            emit(ins, depth, generic)
             il.branch("br", done)
             self.cold(lambda: self.call_made(ins, depth, kwnames), done, label=generic)
             il.mark(done)
