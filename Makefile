@@ -47,7 +47,7 @@ bench: build $(BENCH_STAMP)
 bench-quick: build $(BENCH_STAMP)
 	$(PY) benchmarks/bench.py --quick --out benchmarks/results/quick
 
-# Where each benchmark's time goes, plain vs JIT (Linux perf; ~35 min).
+# Where each benchmark's time goes, plain vs JIT (Linux perf; ~20 min).
 bench-costs: build $(BENCH_STAMP)
 	$(PY) benchmarks/cost_shares.py --processes 3 --out benchmarks/results/cost_shares.md
 
